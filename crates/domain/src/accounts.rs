@@ -1,0 +1,402 @@
+//! Account use cases: sign-up, log-in, token refresh with rotation, log-out, profile
+//! and password changes, resignation, and turning a bearer token into an `Actor`.
+
+use std::sync::Arc;
+
+use crate::error::{Error, Result};
+use crate::listing::{Page, PageRequest};
+use crate::ports::{
+    AccessClaims, LoginAttempt, NewUser, PasswordHasher, Rotation, SessionStore, TokenCodec,
+    UserStore,
+};
+use crate::time::{Clock, Timestamp};
+use crate::users::{
+    Email, LoginRecord, Password, PublicProfile, Role, User, UserName, UserState, fold_case,
+};
+use crate::validate::Violations;
+
+/// The authenticated caller of a request, read fresh from the store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub id: i64,
+    pub role: Role,
+    /// The state in force now (a run-out suspension reads as active).
+    pub state: UserState,
+    pub session_id: i64,
+}
+
+impl Actor {
+    /// Suspended and banned members may read but not write.
+    pub fn ensure_can_write(&self) -> Result<()> {
+        match &self.state {
+            UserState::Active => Ok(()),
+            UserState::Suspended { reason, .. } => {
+                Err(Error::Forbidden(format!("account is suspended: {reason}")))
+            }
+            UserState::Banned { reason } => {
+                Err(Error::Forbidden(format!("account is banned: {reason}")))
+            }
+        }
+    }
+
+    pub fn ensure_role(&self, min: Role) -> Result<()> {
+        if self.role >= min {
+            Ok(())
+        } else {
+            Err(Error::Forbidden(format!(
+                "this needs the {} role",
+                min.as_str()
+            )))
+        }
+    }
+
+    pub fn is_staff(&self) -> bool {
+        self.role.is_staff()
+    }
+}
+
+/// Sign-up input as received; every field is checked and all failures reported.
+#[derive(Debug, Clone, Default)]
+pub struct SignUp {
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub password1: Option<String>,
+    pub password2: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ProfileChange {
+    pub name: Option<String>,
+    pub email: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct PasswordChange {
+    pub current_password: Option<String>,
+    pub password1: Option<String>,
+    pub password2: Option<String>,
+}
+
+/// Where a log-in came from, for the login history.
+#[derive(Debug, Clone, Default)]
+pub struct ClientInfo {
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenPair {
+    pub access_token: String,
+    pub expires_in: i64,
+    pub refresh_token: String,
+}
+
+pub struct Accounts {
+    users: Arc<dyn UserStore>,
+    sessions: Arc<dyn SessionStore>,
+    hasher: Arc<dyn PasswordHasher>,
+    tokens: Arc<dyn TokenCodec>,
+    clock: Arc<dyn Clock>,
+}
+
+fn required<'a>(v: &mut Violations, field: &str, value: &'a Option<String>) -> Option<&'a str> {
+    match value {
+        Some(s) => Some(s.as_str()),
+        None => {
+            v.add(field, "required", format!("{field} is required"));
+            None
+        }
+    }
+}
+
+/// Checks `password1` against the rules and `password2` against `password1`.
+fn new_password(v: &mut Violations, p1: &Option<String>, p2: &Option<String>) -> Option<Password> {
+    let p1_raw = required(v, "password1", p1);
+    let p2_raw = required(v, "password2", p2);
+    let parsed = p1_raw.and_then(|p| v.check(Password::parse("password1", p)));
+    if let (Some(a), Some(b)) = (p1_raw, p2_raw)
+        && a != b
+    {
+        v.add("password2", "must_match", "password2 must match password1");
+        return None;
+    }
+    parsed
+}
+
+impl Accounts {
+    pub fn new(
+        users: Arc<dyn UserStore>,
+        sessions: Arc<dyn SessionStore>,
+        hasher: Arc<dyn PasswordHasher>,
+        tokens: Arc<dyn TokenCodec>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            users,
+            sessions,
+            hasher,
+            tokens,
+            clock,
+        }
+    }
+
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
+    pub async fn sign_up(&self, input: SignUp, role: Role) -> Result<User> {
+        let mut v = Violations::new();
+        let name =
+            required(&mut v, "name", &input.name).and_then(|s| v.check(UserName::parse("name", s)));
+        let email =
+            required(&mut v, "email", &input.email).and_then(|s| v.check(Email::parse("email", s)));
+        let password = new_password(&mut v, &input.password1, &input.password2);
+        v.into_result()?;
+        let (Some(name), Some(email), Some(password)) = (name, email, password) else {
+            return Err(Error::internal(crate::error::Message(
+                "sign-up fields checked above".into(),
+            )));
+        };
+        let password_hash = self.hasher.hash(&password).await?;
+        self.users
+            .insert_user(&NewUser {
+                name,
+                email,
+                password_hash,
+                role,
+                now: self.clock.now(),
+            })
+            .await
+    }
+
+    /// Log-in by name or email. A wrong name and a wrong password answer alike.
+    pub async fn log_in(
+        &self,
+        username: &str,
+        password: &str,
+        client: ClientInfo,
+    ) -> Result<TokenPair> {
+        let key = fold_case(username.trim());
+        let found = if key.is_empty() {
+            None
+        } else {
+            self.users.credentials(&key).await?
+        };
+        let ok = self
+            .hasher
+            .verify(password, found.as_ref().map(|(_, h)| h.as_str()))
+            .await?;
+        let now = self.clock.now();
+        let Some((user, _)) = found else {
+            return Err(Error::Unauthorized("invalid username or password".into()));
+        };
+        let attempt = |succeeded| LoginAttempt {
+            user_id: user.id,
+            succeeded,
+            ip: client.ip.clone(),
+            user_agent: client.user_agent.clone(),
+            now,
+        };
+        if !ok {
+            self.users.record_login(&attempt(false)).await?;
+            return Err(Error::Unauthorized("invalid username or password".into()));
+        }
+        let actor = Actor {
+            id: user.id,
+            role: user.role,
+            state: user.state.at(now).clone(),
+            session_id: 0,
+        };
+        if let Err(e) = actor.ensure_can_write() {
+            self.users.record_login(&attempt(false)).await?;
+            return Err(e);
+        }
+        let refresh = self.tokens.new_refresh();
+        let expires = now.plus_secs(self.tokens.refresh_ttl_secs());
+        let session_id = self
+            .sessions
+            .open_session(user.id, &refresh.hash, expires, now)
+            .await?;
+        self.users.record_login(&attempt(true)).await?;
+        self.pair(
+            AccessClaims {
+                user_id: user.id,
+                session_id,
+            },
+            refresh.token,
+            now,
+        )
+    }
+
+    fn pair(
+        &self,
+        claims: AccessClaims,
+        refresh_token: String,
+        now: Timestamp,
+    ) -> Result<TokenPair> {
+        Ok(TokenPair {
+            access_token: self.tokens.issue_access(claims, now)?,
+            expires_in: self.tokens.access_ttl_secs(),
+            refresh_token,
+        })
+    }
+
+    /// Exchanges a refresh token for a new pair. A token that was already exchanged
+    /// revokes its whole session: someone else holds a copy.
+    pub async fn refresh(&self, refresh_token: &str) -> Result<TokenPair> {
+        let now = self.clock.now();
+        let old = self.tokens.hash_refresh(refresh_token);
+        let new = self.tokens.new_refresh();
+        let expires = now.plus_secs(self.tokens.refresh_ttl_secs());
+        match self
+            .sessions
+            .rotate_refresh(&old, &new.hash, expires, now)
+            .await?
+        {
+            Rotation::Rotated {
+                user_id,
+                session_id,
+            } => {
+                let user = self
+                    .sessions
+                    .session_user(session_id, user_id)
+                    .await?
+                    .ok_or_else(|| Error::Unauthorized("refresh token is not valid".into()))?;
+                let actor = Actor {
+                    id: user.id,
+                    role: user.role,
+                    state: user.state.at(now).clone(),
+                    session_id,
+                };
+                actor.ensure_can_write()?;
+                self.pair(
+                    AccessClaims {
+                        user_id,
+                        session_id,
+                    },
+                    new.token,
+                    now,
+                )
+            }
+            Rotation::Reused => Err(Error::Unauthorized(
+                "refresh token was already used; the session is revoked".into(),
+            )),
+            Rotation::Invalid => Err(Error::Unauthorized("refresh token is not valid".into())),
+        }
+    }
+
+    /// Turns a bearer token into the caller, checking the session and the account
+    /// state against the store on every request.
+    pub async fn authenticate(&self, bearer: &str) -> Result<Actor> {
+        let now = self.clock.now();
+        let claims = self.tokens.verify_access(bearer, now)?;
+        let user = self
+            .sessions
+            .session_user(claims.session_id, claims.user_id)
+            .await?
+            .ok_or_else(|| Error::Unauthorized("the session has ended".into()))?;
+        Ok(Actor {
+            id: user.id,
+            role: user.role,
+            state: user.state.at(now).clone(),
+            session_id: claims.session_id,
+        })
+    }
+
+    pub async fn log_out(&self, actor: &Actor) -> Result<()> {
+        self.sessions
+            .revoke_sessions(actor.id, self.clock.now())
+            .await
+    }
+
+    pub async fn me(&self, actor: &Actor) -> Result<User> {
+        self.users
+            .user(actor.id)
+            .await?
+            .ok_or(Error::NotFound("user"))
+    }
+
+    pub async fn change_profile(&self, actor: &Actor, input: ProfileChange) -> Result<User> {
+        actor.ensure_can_write()?;
+        let mut v = Violations::new();
+        let name = input
+            .name
+            .as_deref()
+            .and_then(|s| v.check(UserName::parse("name", s)));
+        let email = input
+            .email
+            .as_deref()
+            .and_then(|s| v.check(Email::parse("email", s)));
+        v.into_result()?;
+        self.users
+            .update_profile(actor.id, name.as_ref(), email.as_ref(), self.clock.now())
+            .await
+    }
+
+    async fn check_password(&self, user_id: i64, password: &str) -> Result<()> {
+        let hash = self.users.password_hash(user_id).await?;
+        if self.hasher.verify(password, hash.as_deref()).await? {
+            Ok(())
+        } else {
+            Err(Error::Unauthorized("password is wrong".into()))
+        }
+    }
+
+    /// Needs the current password; every other session is signed out.
+    pub async fn change_password(&self, actor: &Actor, input: PasswordChange) -> Result<()> {
+        actor.ensure_can_write()?;
+        let mut v = Violations::new();
+        let current = required(&mut v, "current_password", &input.current_password);
+        let password = new_password(&mut v, &input.password1, &input.password2);
+        v.into_result()?;
+        let (Some(current), Some(password)) = (current, password) else {
+            return Err(Error::internal(crate::error::Message(
+                "password fields checked above".into(),
+            )));
+        };
+        self.check_password(actor.id, current).await?;
+        let hash = self.hasher.hash(&password).await?;
+        self.users
+            .update_password(actor.id, &hash, Some(actor.session_id), self.clock.now())
+            .await
+    }
+
+    pub async fn resign(&self, actor: &Actor, password: Option<&str>) -> Result<()> {
+        let Some(password) = password else {
+            return Err(Error::invalid(
+                "password",
+                "required",
+                "password is required",
+            ));
+        };
+        self.check_password(actor.id, password).await?;
+        self.users.erase_user(actor.id, self.clock.now()).await
+    }
+
+    pub async fn logins(&self, actor: &Actor, page: &PageRequest) -> Result<Page<LoginRecord>> {
+        self.users.logins(actor.id, page).await
+    }
+
+    pub async fn profile(&self, id: i64) -> Result<PublicProfile> {
+        self.users
+            .public_profile(id)
+            .await?
+            .ok_or(Error::NotFound("user"))
+    }
+
+    /// Looks up an account by name or email (for operators' commands).
+    pub async fn find(&self, name_or_email: &str) -> Result<User> {
+        self.users
+            .user_by_key(&fold_case(name_or_email.trim()))
+            .await?
+            .ok_or(Error::NotFound("user"))
+    }
+
+    pub async fn set_role(&self, id: i64, role: Role) -> Result<()> {
+        self.users.set_role(id, role, self.clock.now()).await
+    }
+
+    pub async fn set_state(&self, id: i64, state: UserState) -> Result<()> {
+        self.users.set_state(id, &state, self.clock.now()).await
+    }
+}

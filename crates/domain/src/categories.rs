@@ -1,0 +1,313 @@
+//! Categories: a tree of any depth. The store keeps flat rows; the tree, tiers,
+//! descendants and cycle checks are computed here from the whole (small) set.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::error::{Error, Result, Violation};
+use crate::ports::CategoryStore;
+use crate::time::Clock;
+use crate::users::fold_case;
+use crate::validate::{Violations, char_len, not_blank, positive_id};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CategoryName(String);
+
+impl CategoryName {
+    pub const MAX: usize = 50;
+
+    pub fn parse(field: &str, s: &str) -> Result<Self, Violation> {
+        let s = s.trim();
+        not_blank(field, s)?;
+        char_len(field, s, 1, Self::MAX)?;
+        Ok(Self(s.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Sibling categories may not share a name, ignoring case.
+    pub fn key(&self) -> String {
+        fold_case(&self.0)
+    }
+}
+
+/// A stored category row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Category {
+    pub id: i64,
+    pub name: String,
+    pub parent_id: Option<i64>,
+}
+
+/// A category with its place in the tree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CategoryNode {
+    pub id: i64,
+    pub name: String,
+    pub parent_id: Option<i64>,
+    /// 1 for a root, 2 for its children, and so on.
+    pub tier: u32,
+    pub children: Vec<CategoryNode>,
+}
+
+/// All categories, indexed for tree questions.
+#[derive(Debug, Clone, Default)]
+pub struct CategoryTree {
+    rows: Vec<Category>,
+    children: HashMap<Option<i64>, Vec<usize>>,
+    by_id: HashMap<i64, usize>,
+}
+
+impl CategoryTree {
+    pub fn new(mut rows: Vec<Category>) -> Self {
+        rows.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
+        let mut children: HashMap<Option<i64>, Vec<usize>> = HashMap::new();
+        let mut by_id = HashMap::new();
+        for (i, c) in rows.iter().enumerate() {
+            children.entry(c.parent_id).or_default().push(i);
+            by_id.insert(c.id, i);
+        }
+        Self {
+            rows,
+            children,
+            by_id,
+        }
+    }
+
+    pub fn get(&self, id: i64) -> Option<&Category> {
+        self.by_id.get(&id).map(|&i| &self.rows[i])
+    }
+
+    /// Depth of a category, 1 for a root.
+    pub fn tier(&self, id: i64) -> u32 {
+        let mut tier = 0;
+        let mut cur = Some(id);
+        while let Some(c) = cur.and_then(|id| self.get(id)) {
+            tier += 1;
+            cur = c.parent_id;
+            if tier as usize > self.rows.len() {
+                break; // a cycle in stored data: never loop forever
+            }
+        }
+        tier
+    }
+
+    /// The category and every category below it.
+    pub fn subtree_ids(&self, id: i64) -> Vec<i64> {
+        let mut out = Vec::new();
+        let mut stack = vec![id];
+        while let Some(cur) = stack.pop() {
+            if out.contains(&cur) {
+                continue;
+            }
+            out.push(cur);
+            if let Some(kids) = self.children.get(&Some(cur)) {
+                stack.extend(kids.iter().map(|&i| self.rows[i].id));
+            }
+        }
+        out
+    }
+
+    /// Whether making `parent` the parent of `id` would put `id` below itself.
+    pub fn would_cycle(&self, id: i64, parent: i64) -> bool {
+        self.subtree_ids(id).contains(&parent)
+    }
+
+    pub fn roots(&self) -> Vec<CategoryNode> {
+        self.nodes(None, 1)
+    }
+
+    fn nodes(&self, parent: Option<i64>, tier: u32) -> Vec<CategoryNode> {
+        self.children
+            .get(&parent)
+            .map(|kids| {
+                kids.iter()
+                    .map(|&i| {
+                        let c = &self.rows[i];
+                        CategoryNode {
+                            id: c.id,
+                            name: c.name.clone(),
+                            parent_id: c.parent_id,
+                            tier,
+                            children: self.nodes(Some(c.id), tier + 1),
+                        }
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    pub fn node(&self, id: i64) -> Option<CategoryNode> {
+        let c = self.get(id)?;
+        let tier = self.tier(id);
+        Some(CategoryNode {
+            id: c.id,
+            name: c.name.clone(),
+            parent_id: c.parent_id,
+            tier,
+            children: self.nodes(Some(id), tier + 1),
+        })
+    }
+}
+
+/// What a category create or update asks for, before it is checked.
+#[derive(Debug, Clone, Default)]
+pub struct CategoryInput {
+    pub name: Option<String>,
+    /// `Some(None)` moves the category to the top level.
+    pub parent_id: Option<Option<i64>>,
+}
+
+/// Category use cases.
+pub struct Categories {
+    store: Arc<dyn CategoryStore>,
+    clock: Arc<dyn Clock>,
+}
+
+impl Categories {
+    pub fn new(store: Arc<dyn CategoryStore>, clock: Arc<dyn Clock>) -> Self {
+        Self { store, clock }
+    }
+
+    pub async fn tree(&self) -> Result<CategoryTree> {
+        Ok(CategoryTree::new(self.store.all_categories().await?))
+    }
+
+    pub async fn create(&self, input: CategoryInput) -> Result<CategoryNode> {
+        let mut v = Violations::new();
+        let name = match input.name.as_deref() {
+            Some(n) => v.check(CategoryName::parse("name", n)),
+            None => {
+                v.add("name", "required", "name is required");
+                None
+            }
+        };
+        let parent = input
+            .parent_id
+            .flatten()
+            .and_then(|p| v.check(positive_id("parent_id", p)));
+        let tree = self.tree().await?;
+        if let Some(p) = parent
+            && tree.get(p).is_none()
+        {
+            v.add("parent_id", "exists", "parent_id does not name a category");
+        }
+        v.into_result()?;
+        let name = name
+            .ok_or_else(|| Error::internal(crate::error::Message("name checked above".into())))?;
+        let id = self
+            .store
+            .create_category(&name, parent, self.clock.now())
+            .await?;
+        let tree = self.tree().await?;
+        tree.node(id).ok_or(Error::NotFound("category"))
+    }
+
+    pub async fn update(&self, id: i64, input: CategoryInput) -> Result<CategoryNode> {
+        let tree = self.tree().await?;
+        let current = tree.get(id).ok_or(Error::NotFound("category"))?.clone();
+        let mut v = Violations::new();
+        let name = match input.name.as_deref() {
+            Some(n) => v.check(CategoryName::parse("name", n)),
+            None => None,
+        };
+        let parent = match input.parent_id {
+            None => current.parent_id,
+            Some(None) => None,
+            Some(Some(p)) => {
+                if tree.get(p).is_none() {
+                    v.add("parent_id", "exists", "parent_id does not name a category");
+                } else if tree.would_cycle(id, p) {
+                    v.add(
+                        "parent_id",
+                        "no_cycle",
+                        "a category cannot be moved below itself",
+                    );
+                }
+                Some(p)
+            }
+        };
+        v.into_result()?;
+        let name = name.unwrap_or_else(|| CategoryName(current.name.clone()));
+        self.store.update_category(id, &name, parent).await?;
+        self.tree()
+            .await?
+            .node(id)
+            .ok_or(Error::NotFound("category"))
+    }
+
+    pub async fn delete(&self, id: i64) -> Result<()> {
+        self.store.delete_category(id).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tree() -> CategoryTree {
+        CategoryTree::new(vec![
+            Category {
+                id: 1,
+                name: "root".into(),
+                parent_id: None,
+            },
+            Category {
+                id: 2,
+                name: "child".into(),
+                parent_id: Some(1),
+            },
+            Category {
+                id: 3,
+                name: "grandchild".into(),
+                parent_id: Some(2),
+            },
+            Category {
+                id: 4,
+                name: "other".into(),
+                parent_id: None,
+            },
+        ])
+    }
+
+    #[test]
+    fn tiers_and_subtrees() {
+        let t = tree();
+        assert_eq!(t.tier(1), 1);
+        assert_eq!(t.tier(3), 3);
+        let mut sub = t.subtree_ids(1);
+        sub.sort();
+        assert_eq!(sub, vec![1, 2, 3]);
+        assert_eq!(t.subtree_ids(4), vec![4]);
+    }
+
+    #[test]
+    fn cycles_are_detected() {
+        let t = tree();
+        assert!(t.would_cycle(1, 3));
+        assert!(t.would_cycle(2, 2));
+        assert!(!t.would_cycle(3, 4));
+    }
+
+    #[test]
+    fn roots_nest_children() {
+        let roots = tree().roots();
+        assert_eq!(roots.len(), 2);
+        let root = roots.iter().find(|n| n.id == 1).unwrap();
+        assert_eq!(root.children[0].children[0].tier, 3);
+    }
+
+    #[test]
+    fn names_are_trimmed_and_bounded() {
+        assert_eq!(
+            CategoryName::parse("name", " 자유게시판 ")
+                .unwrap()
+                .as_str(),
+            "자유게시판"
+        );
+        assert!(CategoryName::parse("name", "   ").is_err());
+        assert!(CategoryName::parse("name", &"a".repeat(51)).is_err());
+    }
+}

@@ -1,0 +1,247 @@
+//! Comments on posts, versioned like posts.
+
+use std::sync::Arc;
+
+use crate::accounts::Actor;
+use crate::error::{Error, Result};
+use crate::listing::{KeyValue, Page, PageRequest};
+use crate::ports::{CommentStore, PostStore};
+use crate::posts::{Body, Sentiment, VoteState};
+use crate::time::{Clock, Timestamp};
+use crate::users::AuthorRef;
+
+pub const CONTENT_MAX: usize = 10_000;
+
+/// Cursor ordering names of comment lists.
+pub const ORDER_OF_POST: &str = "comments.post";
+pub const ORDER_OF_USER: &str = "comments.user";
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Comment {
+    pub id: i64,
+    pub post_id: i64,
+    pub author: Option<AuthorRef>,
+    pub content: String,
+    pub version: i64,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub vote_count: i64,
+    pub sentiment: Option<Sentiment>,
+}
+
+impl Comment {
+    /// Cursor key: creation time, then id.
+    pub fn key(&self) -> (KeyValue, i64) {
+        (KeyValue::Int(self.created_at.millis()), self.id)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommentVersion {
+    pub version: i64,
+    pub content: String,
+    pub created_at: Timestamp,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewComment {
+    pub post_id: i64,
+    pub author_id: i64,
+    pub content: Body,
+    pub now: Timestamp,
+}
+
+/// A comment and whether the caller voted for it (`None` without a caller).
+pub type CommentView = (Comment, Option<bool>);
+
+pub struct Comments {
+    comments: Arc<dyn CommentStore>,
+    posts: Arc<dyn PostStore>,
+    clock: Arc<dyn Clock>,
+}
+
+fn parse_content(content: Option<&str>) -> Result<Body> {
+    match content {
+        Some(c) => Body::parse("content", c, CONTENT_MAX).map_err(|v| Error::Validation(vec![v])),
+        None => Err(Error::invalid("content", "required", "content is required")),
+    }
+}
+
+impl Comments {
+    pub fn new(
+        comments: Arc<dyn CommentStore>,
+        posts: Arc<dyn PostStore>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            comments,
+            posts,
+            clock,
+        }
+    }
+
+    async fn with_votes(
+        &self,
+        items: Vec<Comment>,
+        viewer: Option<&Actor>,
+    ) -> Result<Vec<CommentView>> {
+        let Some(actor) = viewer else {
+            return Ok(items.into_iter().map(|c| (c, None)).collect());
+        };
+        let ids: Vec<i64> = items.iter().map(|c| c.id).collect();
+        let voted = if ids.is_empty() {
+            Vec::new()
+        } else {
+            self.comments.comments_voted(&ids, actor.id).await?
+        };
+        Ok(items
+            .into_iter()
+            .map(|c| {
+                let v = voted.contains(&c.id);
+                (c, Some(v))
+            })
+            .collect())
+    }
+
+    async fn one(&self, id: i64, viewer: Option<&Actor>) -> Result<CommentView> {
+        let c = self
+            .comments
+            .comment(id)
+            .await?
+            .ok_or(Error::NotFound("comment"))?;
+        let mut v = self.with_votes(vec![c], viewer).await?;
+        v.pop().ok_or(Error::NotFound("comment"))
+    }
+
+    pub async fn create(
+        &self,
+        actor: &Actor,
+        post_id: i64,
+        content: Option<&str>,
+    ) -> Result<CommentView> {
+        actor.ensure_can_write()?;
+        // A missing post is 404 before any validation of the body.
+        match self.posts.post_ref(post_id).await? {
+            Some(r) if !r.deleted => {}
+            _ => return Err(Error::NotFound("post")),
+        }
+        let content = parse_content(content)?;
+        let new = NewComment {
+            post_id,
+            author_id: actor.id,
+            content,
+            now: self.clock.now(),
+        };
+        let id = self
+            .comments
+            .insert_comment(&new)
+            .await?
+            .ok_or(Error::NotFound("post"))?;
+        self.one(id, Some(actor)).await
+    }
+
+    pub async fn of_post(
+        &self,
+        post_id: i64,
+        page: &PageRequest,
+        viewer: Option<&Actor>,
+    ) -> Result<Page<CommentView>> {
+        match self.posts.post_ref(post_id).await? {
+            Some(r) if !r.deleted => {}
+            _ => return Err(Error::NotFound("post")),
+        }
+        let page = self.comments.comments_of_post(post_id, page).await?;
+        self.page_with_votes(page, viewer).await
+    }
+
+    pub async fn of_user(&self, user_id: i64, page: &PageRequest) -> Result<Page<Comment>> {
+        self.comments.comments_of_user(user_id, page).await
+    }
+
+    async fn page_with_votes(
+        &self,
+        page: Page<Comment>,
+        viewer: Option<&Actor>,
+    ) -> Result<Page<CommentView>> {
+        let Page {
+            items,
+            total_items,
+            total_capped,
+            current_page,
+            size,
+            next_cursor,
+        } = page;
+        let items = self.with_votes(items, viewer).await?;
+        Ok(Page {
+            items,
+            total_items,
+            total_capped,
+            current_page,
+            size,
+            next_cursor,
+        })
+    }
+
+    pub async fn edit(&self, actor: &Actor, id: i64, content: Option<&str>) -> Result<CommentView> {
+        actor.ensure_can_write()?;
+        let r = self
+            .comments
+            .comment_ref(id)
+            .await?
+            .filter(|r| !r.deleted)
+            .ok_or(Error::NotFound("comment"))?;
+        if r.author_id != Some(actor.id) {
+            return Err(Error::Forbidden(
+                "only the author may edit a comment".into(),
+            ));
+        }
+        let content = parse_content(content)?;
+        self.comments
+            .update_comment(id, actor.id, content.as_str(), self.clock.now())
+            .await?
+            .ok_or(Error::NotFound("comment"))?;
+        self.one(id, Some(actor)).await
+    }
+
+    pub async fn versions(&self, id: i64) -> Result<Vec<CommentVersion>> {
+        self.comments
+            .comment_ref(id)
+            .await?
+            .filter(|r| !r.deleted)
+            .ok_or(Error::NotFound("comment"))?;
+        self.comments.comment_versions(id).await
+    }
+
+    pub async fn delete(&self, actor: &Actor, id: i64) -> Result<()> {
+        actor.ensure_can_write()?;
+        let r = self
+            .comments
+            .comment_ref(id)
+            .await?
+            .filter(|r| !r.deleted)
+            .ok_or(Error::NotFound("comment"))?;
+        if r.author_id != Some(actor.id) && !actor.is_staff() {
+            return Err(Error::Forbidden(
+                "only the author or staff may delete a comment".into(),
+            ));
+        }
+        if self.comments.delete_comment(id, self.clock.now()).await? {
+            Ok(())
+        } else {
+            Err(Error::NotFound("comment"))
+        }
+    }
+
+    pub async fn vote(&self, actor: &Actor, id: i64, on: bool) -> Result<VoteState> {
+        actor.ensure_can_write()?;
+        let vote_count = self
+            .comments
+            .set_comment_vote(id, actor.id, on, self.clock.now())
+            .await?
+            .ok_or(Error::NotFound("comment"))?;
+        Ok(VoteState {
+            vote_count,
+            voted: on,
+        })
+    }
+}

@@ -1,0 +1,21 @@
+//! Madang's business rules.
+//!
+//! Entities, value types (parsed once, so an invalid value cannot exist further in),
+//! the ports the adapters implement, and the use cases that drive them. This crate
+//! knows no database, web framework, cache or runtime: adapters depend on it, never
+//! the other way round.
+
+pub mod accounts;
+pub mod categories;
+pub mod comments;
+pub mod error;
+pub mod listing;
+pub mod ports;
+pub mod posts;
+pub mod search;
+pub mod time;
+pub mod users;
+pub mod validate;
+
+pub use error::{Error, Result, Violation};
+pub use time::Timestamp;

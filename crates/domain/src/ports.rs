@@ -1,0 +1,222 @@
+//! Ports: what the use cases need from the outside world, named after that need.
+//! The store adapter implements the storage ports for every engine; the binary
+//! provides hashing, tokens and the clock.
+
+use async_trait::async_trait;
+
+use crate::categories::{Category, CategoryName};
+use crate::comments::{Comment, CommentVersion, NewComment};
+use crate::error::Result;
+use crate::listing::{Page, PageRequest};
+use crate::posts::{
+    ContentRef, NewPost, PostDetail, PostEdit, PostFilter, PostSummary, PostVersion,
+};
+use crate::time::Timestamp;
+use crate::users::{Email, LoginRecord, PublicProfile, Role, User, UserName, UserState};
+
+/// A new account, already checked and hashed.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub name: UserName,
+    pub email: Email,
+    pub password_hash: String,
+    pub role: Role,
+    pub now: Timestamp,
+}
+
+/// One log-in attempt, for the user's login history.
+#[derive(Debug, Clone)]
+pub struct LoginAttempt {
+    pub user_id: i64,
+    pub succeeded: bool,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub now: Timestamp,
+}
+
+#[async_trait]
+pub trait UserStore: Send + Sync {
+    /// Inserts a user; a taken name or email is `Error::Conflict` naming the field.
+    async fn insert_user(&self, new: &NewUser) -> Result<User>;
+    /// An account that has not resigned.
+    async fn user(&self, id: i64) -> Result<Option<User>>;
+    async fn user_by_key(&self, name_or_email_key: &str) -> Result<Option<User>>;
+    /// A user and their password hash, found by the folded name or email.
+    async fn credentials(&self, name_or_email_key: &str) -> Result<Option<(User, String)>>;
+    async fn password_hash(&self, id: i64) -> Result<Option<String>>;
+    async fn update_profile(
+        &self,
+        id: i64,
+        name: Option<&UserName>,
+        email: Option<&Email>,
+        now: Timestamp,
+    ) -> Result<User>;
+    /// Sets a new hash and revokes every session but `keep_session`, in one transaction.
+    async fn update_password(
+        &self,
+        id: i64,
+        hash: &str,
+        keep_session: Option<i64>,
+        now: Timestamp,
+    ) -> Result<()>;
+    /// Resignation: erases name, email, password and login history, revokes sessions.
+    /// Posts and comments stay, shown without an author.
+    async fn erase_user(&self, id: i64, now: Timestamp) -> Result<()>;
+    async fn record_login(&self, attempt: &LoginAttempt) -> Result<()>;
+    async fn logins(&self, user_id: i64, page: &PageRequest) -> Result<Page<LoginRecord>>;
+    async fn public_profile(&self, id: i64) -> Result<Option<PublicProfile>>;
+    async fn set_role(&self, id: i64, role: Role, now: Timestamp) -> Result<()>;
+    async fn set_state(&self, id: i64, state: &UserState, now: Timestamp) -> Result<()>;
+}
+
+/// What presenting a refresh token led to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rotation {
+    /// The token was live: it is now spent and the new one replaces it.
+    Rotated { user_id: i64, session_id: i64 },
+    /// The token had been rotated already: its whole session is now revoked.
+    Reused,
+    /// Unknown, expired or revoked.
+    Invalid,
+}
+
+/// Log-in sessions (refresh-token families).
+#[async_trait]
+pub trait SessionStore: Send + Sync {
+    async fn open_session(
+        &self,
+        user_id: i64,
+        refresh_hash: &str,
+        expires_at: Timestamp,
+        now: Timestamp,
+    ) -> Result<i64>;
+    async fn rotate_refresh(
+        &self,
+        old_hash: &str,
+        new_hash: &str,
+        expires_at: Timestamp,
+        now: Timestamp,
+    ) -> Result<Rotation>;
+    async fn revoke_sessions(&self, user_id: i64, now: Timestamp) -> Result<()>;
+    /// The user behind a live session, or `None` if the session was revoked or the
+    /// user resigned. Read fresh on every authenticated request.
+    async fn session_user(&self, session_id: i64, user_id: i64) -> Result<Option<User>>;
+}
+
+#[async_trait]
+pub trait CategoryStore: Send + Sync {
+    async fn all_categories(&self) -> Result<Vec<Category>>;
+    /// A sibling with the same name is `Error::Conflict` on `name`.
+    async fn create_category(
+        &self,
+        name: &CategoryName,
+        parent: Option<i64>,
+        now: Timestamp,
+    ) -> Result<i64>;
+    async fn update_category(
+        &self,
+        id: i64,
+        name: &CategoryName,
+        parent: Option<i64>,
+    ) -> Result<()>;
+    /// `Error::Conflict` while the category holds posts or children.
+    async fn delete_category(&self, id: i64) -> Result<()>;
+}
+
+#[async_trait]
+pub trait PostStore: Send + Sync {
+    /// Inserts the post and its first version in one transaction.
+    async fn insert_post(&self, new: &NewPost) -> Result<i64>;
+    async fn post(&self, id: i64, include_deleted: bool) -> Result<Option<PostDetail>>;
+    async fn post_ref(&self, id: i64) -> Result<Option<ContentRef>>;
+    async fn post_voted(&self, post_id: i64, user_id: i64) -> Result<bool>;
+    /// Stores a new version if the post is active and `author_id` wrote it; returns
+    /// the new version number.
+    async fn update_post(&self, id: i64, author_id: i64, edit: &PostEdit) -> Result<Option<i64>>;
+    async fn post_versions(&self, id: i64) -> Result<Vec<PostVersion>>;
+    /// Soft delete; `false` if it was missing or deleted already.
+    async fn delete_post(&self, id: i64, now: Timestamp) -> Result<bool>;
+    /// Sets or clears the caller's vote; the post's count afterwards, or `None` if
+    /// the post is missing or deleted.
+    async fn set_post_vote(
+        &self,
+        post_id: i64,
+        user_id: i64,
+        on: bool,
+        now: Timestamp,
+    ) -> Result<Option<i64>>;
+    async fn list_posts(
+        &self,
+        filter: &PostFilter,
+        page: &PageRequest,
+    ) -> Result<Page<PostSummary>>;
+}
+
+#[async_trait]
+pub trait CommentStore: Send + Sync {
+    /// Inserts the comment, its first version and the post's counter in one
+    /// transaction; `None` if the post is missing or deleted.
+    async fn insert_comment(&self, new: &NewComment) -> Result<Option<i64>>;
+    async fn comment(&self, id: i64) -> Result<Option<Comment>>;
+    async fn comment_ref(&self, id: i64) -> Result<Option<ContentRef>>;
+    async fn update_comment(
+        &self,
+        id: i64,
+        author_id: i64,
+        content: &str,
+        now: Timestamp,
+    ) -> Result<Option<i64>>;
+    async fn comment_versions(&self, id: i64) -> Result<Vec<CommentVersion>>;
+    async fn delete_comment(&self, id: i64, now: Timestamp) -> Result<bool>;
+    async fn set_comment_vote(
+        &self,
+        comment_id: i64,
+        user_id: i64,
+        on: bool,
+        now: Timestamp,
+    ) -> Result<Option<i64>>;
+    /// Which of `ids` the user has voted for.
+    async fn comments_voted(&self, ids: &[i64], user_id: i64) -> Result<Vec<i64>>;
+    async fn comments_of_post(&self, post_id: i64, page: &PageRequest) -> Result<Page<Comment>>;
+    async fn comments_of_user(&self, user_id: i64, page: &PageRequest) -> Result<Page<Comment>>;
+}
+
+/// Slow salted password hashing, run off the request threads.
+#[async_trait]
+pub trait PasswordHasher: Send + Sync {
+    async fn hash(&self, password: &crate::users::Password) -> Result<String>;
+    /// Compares in constant time. With no hash (unknown user) it still spends the
+    /// time of a real check, so the answer does not reveal which names exist.
+    async fn verify(&self, password: &str, hash: Option<&str>) -> Result<bool>;
+}
+
+/// Claims of a verified access token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AccessClaims {
+    pub user_id: i64,
+    pub session_id: i64,
+}
+
+/// A fresh refresh token and the hash it is stored under.
+pub struct RefreshSecret {
+    pub token: String,
+    pub hash: String,
+}
+
+/// Issues and checks tokens.
+pub trait TokenCodec: Send + Sync {
+    fn issue_access(&self, claims: AccessClaims, now: Timestamp) -> Result<String>;
+    /// `Error::Unauthorized` for a bad, forged or expired token.
+    fn verify_access(&self, token: &str, now: Timestamp) -> Result<AccessClaims>;
+    fn access_ttl_secs(&self) -> i64;
+    fn refresh_ttl_secs(&self) -> i64;
+    fn new_refresh(&self) -> RefreshSecret;
+    fn hash_refresh(&self, token: &str) -> String;
+}
+
+/// A backend whose reachability decides readiness (database, cache, queue).
+#[async_trait]
+pub trait Probe: Send + Sync {
+    fn name(&self) -> &'static str;
+    async fn check(&self) -> Result<()>;
+}

@@ -1,0 +1,414 @@
+//! Posts: entities, input rules and use cases. Every edit is a new version; the
+//! post row carries the current one and the counters its lists sort by.
+
+use std::sync::Arc;
+
+use crate::accounts::Actor;
+use crate::categories::CategoryTree;
+use crate::error::{Error, Result, Violation};
+use crate::listing::{KeyValue, Page, PageRequest};
+use crate::ports::{CategoryStore, PostStore};
+use crate::search::{Keyword, hot_rank, post_search_text};
+use crate::time::{Clock, Timestamp};
+use crate::users::AuthorRef;
+use crate::validate::{Violations, char_len, not_blank, positive_id};
+
+pub const TITLE_MAX: usize = 200;
+pub const CONTENT_MAX: usize = 50_000;
+pub const EXCERPT_CHARS: usize = 200;
+
+/// 1–200 characters, not blank; kept without surrounding white space.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Title(String);
+
+impl Title {
+    pub fn parse(s: &str) -> Result<Self, Violation> {
+        let s = s.trim();
+        not_blank("title", s)?;
+        char_len("title", s, 1, TITLE_MAX)?;
+        Ok(Self(s.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Body text of `min..=max` characters, not blank; kept exactly as written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Body(String);
+
+impl Body {
+    pub fn parse(field: &str, s: &str, max: usize) -> Result<Self, Violation> {
+        not_blank(field, s)?;
+        char_len(field, s, 1, max)?;
+        Ok(Self(s.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CategoryRef {
+    pub id: i64,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sentiment {
+    pub label: String,
+    pub score: f64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PostDetail {
+    pub id: i64,
+    pub category: CategoryRef,
+    pub author: Option<AuthorRef>,
+    pub title: String,
+    pub content: String,
+    pub version: i64,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub comment_count: i64,
+    pub vote_count: i64,
+    pub sentiment: Option<Sentiment>,
+    pub deleted_at: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PostSummary {
+    pub id: i64,
+    pub category: CategoryRef,
+    pub author: Option<AuthorRef>,
+    pub title: String,
+    pub excerpt: String,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub comment_count: i64,
+    pub vote_count: i64,
+    pub hot_rank: f64,
+    pub sentiment: Option<Sentiment>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PostVersion {
+    pub version: i64,
+    pub title: String,
+    pub content: String,
+    pub created_at: Timestamp,
+}
+
+/// Who wrote a post or comment and whether it is deleted: what permission checks need.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ContentRef {
+    pub author_id: Option<i64>,
+    pub deleted: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewPost {
+    pub category_id: i64,
+    pub author_id: i64,
+    pub title: Title,
+    pub content: Body,
+    pub search_text: String,
+    pub hot_rank: f64,
+    pub now: Timestamp,
+}
+
+#[derive(Debug, Clone)]
+pub struct PostEdit {
+    pub title: Title,
+    pub content: Body,
+    pub category_id: Option<i64>,
+    pub search_text: String,
+    pub now: Timestamp,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PostSort {
+    #[default]
+    New,
+    Top,
+    Hot,
+}
+
+impl PostSort {
+    pub fn parse(s: &str) -> Result<Self, Violation> {
+        match s {
+            "new" => Ok(Self::New),
+            "top" => Ok(Self::Top),
+            "hot" => Ok(Self::Hot),
+            _ => Err(Violation::new(
+                "sort",
+                "one_of",
+                "sort must be one of new, top, hot",
+            )),
+        }
+    }
+
+    /// The name a cursor of this ordering carries.
+    pub fn order(self) -> &'static str {
+        match self {
+            Self::New => "posts.new",
+            Self::Top => "posts.top",
+            Self::Hot => "posts.hot",
+        }
+    }
+
+    /// The sort key and id of a listed post, for its cursor.
+    pub fn key_of(self, p: &PostSummary) -> (KeyValue, i64) {
+        match self {
+            Self::New => (KeyValue::Int(p.created_at.millis()), p.id),
+            Self::Top => (KeyValue::Int(p.vote_count), p.id),
+            Self::Hot => (KeyValue::Float(p.hot_rank), p.id),
+        }
+    }
+}
+
+/// A checked post list request.
+#[derive(Debug, Clone, Default)]
+pub struct PostFilter {
+    /// The chosen category and all below it.
+    pub category_ids: Option<Vec<i64>>,
+    pub keyword: Option<Keyword>,
+    pub author_id: Option<i64>,
+    pub sort: PostSort,
+}
+
+/// A post list request as received.
+#[derive(Debug, Clone, Default)]
+pub struct PostQuery {
+    pub category_id: Option<i64>,
+    pub keyword: Option<String>,
+    pub author_id: Option<i64>,
+    pub sort: Option<String>,
+    pub page: Option<i64>,
+    pub size: Option<i64>,
+    pub cursor: Option<String>,
+}
+
+/// Post create/edit input as received.
+#[derive(Debug, Clone, Default)]
+pub struct PostInput {
+    pub category_id: Option<i64>,
+    pub title: Option<String>,
+    pub content: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VoteState {
+    pub vote_count: i64,
+    pub voted: bool,
+}
+
+pub struct Posts {
+    posts: Arc<dyn PostStore>,
+    categories: Arc<dyn CategoryStore>,
+    clock: Arc<dyn Clock>,
+}
+
+impl Posts {
+    pub fn new(
+        posts: Arc<dyn PostStore>,
+        categories: Arc<dyn CategoryStore>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            posts,
+            categories,
+            clock,
+        }
+    }
+
+    async fn tree(&self) -> Result<CategoryTree> {
+        Ok(CategoryTree::new(self.categories.all_categories().await?))
+    }
+
+    /// Checks the fields of a create (`category_required`) or an edit.
+    async fn parse_input(
+        &self,
+        input: &PostInput,
+        category_required: bool,
+    ) -> Result<(Title, Body, Option<i64>)> {
+        let mut v = Violations::new();
+        let title = match &input.title {
+            Some(t) => v.check(Title::parse(t)),
+            None => {
+                v.add("title", "required", "title is required");
+                None
+            }
+        };
+        let content = match &input.content {
+            Some(c) => v.check(Body::parse("content", c, CONTENT_MAX)),
+            None => {
+                v.add("content", "required", "content is required");
+                None
+            }
+        };
+        let category = match input.category_id {
+            Some(id) => match v.check(positive_id("category_id", id)) {
+                Some(id) if self.tree().await?.get(id).is_none() => {
+                    v.add(
+                        "category_id",
+                        "exists",
+                        "category_id does not name a category",
+                    );
+                    None
+                }
+                other => other,
+            },
+            None if category_required => {
+                v.add("category_id", "required", "category_id is required");
+                None
+            }
+            None => None,
+        };
+        v.into_result()?;
+        match (title, content) {
+            (Some(t), Some(c)) => Ok((t, c, category)),
+            _ => Err(Error::internal(crate::error::Message(
+                "post fields checked above".into(),
+            ))),
+        }
+    }
+
+    pub async fn create(&self, actor: &Actor, input: PostInput) -> Result<PostDetail> {
+        actor.ensure_can_write()?;
+        let (title, content, category) = self.parse_input(&input, true).await?;
+        let category_id = category
+            .ok_or_else(|| Error::invalid("category_id", "required", "category_id is required"))?;
+        let now = self.clock.now();
+        let new = NewPost {
+            category_id,
+            author_id: actor.id,
+            search_text: post_search_text(title.as_str(), content.as_str()),
+            hot_rank: hot_rank(0, now),
+            title,
+            content,
+            now,
+        };
+        let id = self.posts.insert_post(&new).await?;
+        self.posts
+            .post(id, false)
+            .await?
+            .ok_or(Error::NotFound("post"))
+    }
+
+    /// A post as `viewer` may see it, and whether the viewer voted for it.
+    pub async fn get(&self, id: i64, viewer: Option<&Actor>) -> Result<(PostDetail, Option<bool>)> {
+        let staff = viewer.is_some_and(Actor::is_staff);
+        let post = self
+            .posts
+            .post(id, staff)
+            .await?
+            .ok_or(Error::NotFound("post"))?;
+        let voted = match viewer {
+            Some(a) => Some(self.posts.post_voted(id, a.id).await?),
+            None => None,
+        };
+        Ok((post, voted))
+    }
+
+    /// A post's ref when it is active, or visible to `viewer` while deleted.
+    async fn visible_ref(&self, id: i64, viewer: Option<&Actor>) -> Result<ContentRef> {
+        match self.posts.post_ref(id).await? {
+            Some(r) if !r.deleted || viewer.is_some_and(Actor::is_staff) => Ok(r),
+            _ => Err(Error::NotFound("post")),
+        }
+    }
+
+    /// Stores the edit as a new version; answers the post and whether the editor voted for it.
+    pub async fn edit(
+        &self,
+        actor: &Actor,
+        id: i64,
+        input: PostInput,
+    ) -> Result<(PostDetail, bool)> {
+        actor.ensure_can_write()?;
+        let r = self.visible_ref(id, None).await?;
+        if r.author_id != Some(actor.id) {
+            return Err(Error::Forbidden("only the author may edit a post".into()));
+        }
+        let (title, content, category_id) = self.parse_input(&input, false).await?;
+        let edit = PostEdit {
+            search_text: post_search_text(title.as_str(), content.as_str()),
+            title,
+            content,
+            category_id,
+            now: self.clock.now(),
+        };
+        self.posts
+            .update_post(id, actor.id, &edit)
+            .await?
+            .ok_or(Error::NotFound("post"))?;
+        let post = self
+            .posts
+            .post(id, false)
+            .await?
+            .ok_or(Error::NotFound("post"))?;
+        Ok((post, self.posts.post_voted(id, actor.id).await?))
+    }
+
+    pub async fn versions(&self, id: i64, viewer: Option<&Actor>) -> Result<Vec<PostVersion>> {
+        self.visible_ref(id, viewer).await?;
+        self.posts.post_versions(id).await
+    }
+
+    pub async fn delete(&self, actor: &Actor, id: i64) -> Result<()> {
+        actor.ensure_can_write()?;
+        let r = self.visible_ref(id, None).await?;
+        if r.author_id != Some(actor.id) && !actor.is_staff() {
+            return Err(Error::Forbidden(
+                "only the author or staff may delete a post".into(),
+            ));
+        }
+        if self.posts.delete_post(id, self.clock.now()).await? {
+            Ok(())
+        } else {
+            Err(Error::NotFound("post"))
+        }
+    }
+
+    pub async fn vote(&self, actor: &Actor, id: i64, on: bool) -> Result<VoteState> {
+        actor.ensure_can_write()?;
+        let vote_count = self
+            .posts
+            .set_post_vote(id, actor.id, on, self.clock.now())
+            .await?
+            .ok_or(Error::NotFound("post"))?;
+        Ok(VoteState {
+            vote_count,
+            voted: on,
+        })
+    }
+
+    pub async fn list(&self, q: PostQuery) -> Result<Page<PostSummary>> {
+        let mut v = Violations::new();
+        let sort = match q.sort.as_deref() {
+            None | Some("") => PostSort::New,
+            Some(s) => v.check(PostSort::parse(s)).unwrap_or_default(),
+        };
+        let keyword = q
+            .keyword
+            .as_deref()
+            .and_then(|k| v.check(Keyword::parse("keyword", k)))
+            .flatten();
+        v.into_result()?;
+        let page = PageRequest::parse(q.page, q.size, q.cursor.as_deref(), sort.order())?;
+        let category_ids = match q.category_id {
+            Some(id) => Some(self.tree().await?.subtree_ids(id)),
+            None => None,
+        };
+        let filter = PostFilter {
+            category_ids,
+            keyword,
+            author_id: q.author_id,
+            sort,
+        };
+        self.posts.list_posts(&filter, &page).await
+    }
+}

@@ -1,0 +1,505 @@
+//! Request and response bodies: the API's JSON shapes and their OpenAPI schemas.
+//!
+//! Request fields are optional in Rust so that a missing field is reported together
+//! with every other violation (422), instead of failing the parse on the first one.
+
+use madang_domain::Timestamp;
+use madang_domain::categories::CategoryNode;
+use madang_domain::comments::Comment;
+use madang_domain::listing::Page;
+use madang_domain::posts::{CategoryRef, PostDetail, PostSummary, PostVersion, Sentiment};
+use madang_domain::users::{AuthorRef, LoginRecord, PublicProfile, User, UserState};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use time::macros::format_description;
+use utoipa::ToSchema;
+
+/// RFC 3339 UTC with milliseconds, e.g. `2026-11-22T03:04:05.123Z`.
+pub fn rfc3339(t: Timestamp) -> String {
+    let fmt =
+        format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(t.millis()) * 1_000_000)
+        .ok()
+        .and_then(|d| d.format(&fmt).ok())
+        .unwrap_or_default()
+}
+
+// ---------------------------------------------------------------- requests
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct SignUpRequest {
+    /// 2–30 letters (Hangul included), digits, `_`, `-`; unique ignoring case.
+    #[schema(required = true, min_length = 2, max_length = 30, example = "김철수")]
+    pub name: Option<String>,
+    #[schema(required = true, format = "email", example = "kim@example.com")]
+    pub email: Option<String>,
+    #[schema(required = true, min_length = 8, max_length = 128)]
+    pub password1: Option<String>,
+    /// Must equal `password1`.
+    #[schema(required = true, min_length = 8, max_length = 128)]
+    pub password2: Option<String>,
+}
+
+/// Log-in: a name or an email, and the password. Sent as JSON or as the OAuth2
+/// password form (`grant_type` and `scope` are accepted and ignored).
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct TokenRequest {
+    #[schema(required = true)]
+    pub username: Option<String>,
+    #[schema(required = true)]
+    pub password: Option<String>,
+    #[serde(default)]
+    pub grant_type: Option<String>,
+    #[serde(default)]
+    pub scope: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct RefreshRequest {
+    #[schema(required = true)]
+    pub refresh_token: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct ProfileRequest {
+    #[schema(min_length = 2, max_length = 30)]
+    pub name: Option<String>,
+    #[schema(format = "email")]
+    pub email: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct PasswordRequest {
+    #[schema(required = true)]
+    pub current_password: Option<String>,
+    #[schema(required = true, min_length = 8, max_length = 128)]
+    pub password1: Option<String>,
+    #[schema(required = true, min_length = 8, max_length = 128)]
+    pub password2: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct ResignRequest {
+    #[schema(required = true)]
+    pub password: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct CategoryRequest {
+    #[schema(min_length = 1, max_length = 50)]
+    pub name: Option<String>,
+    /// `null` places the category at the top level.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<i64>, minimum = 1)]
+    pub parent_id: Option<Option<i64>>,
+}
+
+/// Tells an absent field (`None`) from an explicit `null` (`Some(None)`).
+fn double_option<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<i64>>, D::Error> {
+    Option::<i64>::deserialize(d).map(Some)
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct PostRequest {
+    #[schema(minimum = 1)]
+    pub category_id: Option<i64>,
+    #[schema(required = true, min_length = 1, max_length = 200)]
+    pub title: Option<String>,
+    #[schema(required = true, min_length = 1, max_length = 50000)]
+    pub content: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct CommentRequest {
+    #[schema(required = true, min_length = 1, max_length = 10000)]
+    pub content: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageParams {
+    /// Page number, from 1.
+    #[param(minimum = 1)]
+    pub page: Option<i64>,
+    /// Items per page, 1..=100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
+    pub size: Option<i64>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PostListParams {
+    /// Posts in this category or any category below it.
+    pub category_id: Option<i64>,
+    /// Matches title, content and author name; any substring, Hangul included.
+    pub keyword: Option<String>,
+    pub author_id: Option<i64>,
+    /// `new` (default), `top` or `hot`.
+    pub sort: Option<String>,
+    #[param(minimum = 1)]
+    pub page: Option<i64>,
+    #[param(minimum = 1, maximum = 100)]
+    pub size: Option<i64>,
+    pub cursor: Option<String>,
+}
+
+// ---------------------------------------------------------------- responses
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StateView {
+    /// `suspended` or `banned`.
+    pub state: &'static str,
+    pub until: Option<String>,
+    pub reason: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserView {
+    pub id: i64,
+    pub name: String,
+    pub email: String,
+    /// `user`, `moderator` or `admin`.
+    pub role: &'static str,
+    pub created_at: String,
+    /// States in force; empty for an account in good standing.
+    pub states: Vec<StateView>,
+}
+
+impl From<User> for UserView {
+    fn from(u: User) -> Self {
+        let states = match u.state {
+            UserState::Active => vec![],
+            UserState::Suspended { until, reason } => {
+                vec![StateView {
+                    state: "suspended",
+                    until: Some(rfc3339(until)),
+                    reason,
+                }]
+            }
+            UserState::Banned { reason } => vec![StateView {
+                state: "banned",
+                until: None,
+                reason,
+            }],
+        };
+        Self {
+            id: u.id,
+            name: u.name,
+            email: u.email,
+            role: u.role.as_str(),
+            created_at: rfc3339(u.created_at),
+            states,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenView {
+    pub access_token: String,
+    /// Always `bearer`.
+    pub token_type: &'static str,
+    /// Seconds until the access token expires.
+    pub expires_in: i64,
+    pub refresh_token: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProfileView {
+    pub id: i64,
+    pub name: String,
+    pub created_at: String,
+    pub post_count: i64,
+    pub comment_count: i64,
+}
+
+impl From<PublicProfile> for ProfileView {
+    fn from(p: PublicProfile) -> Self {
+        Self {
+            id: p.id,
+            name: p.name,
+            created_at: rfc3339(p.created_at),
+            post_count: p.post_count,
+            comment_count: p.comment_count,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LoginView {
+    pub id: i64,
+    pub created_at: String,
+    pub succeeded: bool,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+impl From<LoginRecord> for LoginView {
+    fn from(l: LoginRecord) -> Self {
+        Self {
+            id: l.id,
+            created_at: rfc3339(l.created_at),
+            succeeded: l.succeeded,
+            ip: l.ip,
+            user_agent: l.user_agent,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CategoryView {
+    pub id: i64,
+    pub name: String,
+    pub parent_id: Option<i64>,
+    /// Depth in the tree, 1 for a top-level category.
+    pub tier: u32,
+    #[schema(no_recursion)]
+    pub children: Vec<CategoryView>,
+}
+
+impl From<CategoryNode> for CategoryView {
+    fn from(n: CategoryNode) -> Self {
+        Self {
+            id: n.id,
+            name: n.name,
+            parent_id: n.parent_id,
+            tier: n.tier,
+            children: n.children.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CategoryRefView {
+    pub id: i64,
+    pub name: String,
+}
+
+impl From<CategoryRef> for CategoryRefView {
+    fn from(c: CategoryRef) -> Self {
+        Self {
+            id: c.id,
+            name: c.name,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuthorView {
+    pub id: i64,
+    pub name: String,
+}
+
+fn author(a: Option<AuthorRef>) -> Option<AuthorView> {
+    a.map(|a| AuthorView {
+        id: a.id,
+        name: a.name,
+    })
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SentimentView {
+    /// `positive` or `negative`.
+    pub label: String,
+    /// Confidence, 0..1.
+    pub score: f64,
+}
+
+fn sentiment(s: Option<Sentiment>) -> Option<SentimentView> {
+    s.map(|s| SentimentView {
+        label: s.label,
+        score: s.score,
+    })
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PostView {
+    pub id: i64,
+    pub category: CategoryRefView,
+    /// `null` when the author resigned.
+    pub author: Option<AuthorView>,
+    pub title: String,
+    pub content: String,
+    pub version: i64,
+    pub created_at: String,
+    pub updated_at: String,
+    pub comment_count: i64,
+    pub vote_count: i64,
+    /// Whether the caller voted; present only with a token.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub voted: Option<bool>,
+    /// `null` until the classifier has labelled the post.
+    pub sentiment: Option<SentimentView>,
+    /// Set only on a deleted post, which only staff can see.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deleted_at: Option<String>,
+}
+
+impl PostView {
+    pub fn new(p: PostDetail, voted: Option<bool>) -> Self {
+        Self {
+            id: p.id,
+            category: p.category.into(),
+            author: author(p.author),
+            title: p.title,
+            content: p.content,
+            version: p.version,
+            created_at: rfc3339(p.created_at),
+            updated_at: rfc3339(p.updated_at),
+            comment_count: p.comment_count,
+            vote_count: p.vote_count,
+            voted,
+            sentiment: sentiment(p.sentiment),
+            deleted_at: p.deleted_at.map(rfc3339),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PostItemView {
+    pub id: i64,
+    pub category: CategoryRefView,
+    pub author: Option<AuthorView>,
+    pub title: String,
+    /// The first 200 characters of the content.
+    pub excerpt: String,
+    pub created_at: String,
+    pub updated_at: String,
+    pub comment_count: i64,
+    pub vote_count: i64,
+    pub sentiment: Option<SentimentView>,
+}
+
+impl From<PostSummary> for PostItemView {
+    fn from(p: PostSummary) -> Self {
+        Self {
+            id: p.id,
+            category: p.category.into(),
+            author: author(p.author),
+            title: p.title,
+            excerpt: p.excerpt,
+            created_at: rfc3339(p.created_at),
+            updated_at: rfc3339(p.updated_at),
+            comment_count: p.comment_count,
+            vote_count: p.vote_count,
+            sentiment: sentiment(p.sentiment),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VersionView {
+    pub version: i64,
+    pub title: String,
+    pub content: String,
+    pub created_at: String,
+}
+
+impl From<PostVersion> for VersionView {
+    fn from(v: PostVersion) -> Self {
+        Self {
+            version: v.version,
+            title: v.title,
+            content: v.content,
+            created_at: rfc3339(v.created_at),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CommentVersionView {
+    pub version: i64,
+    pub content: String,
+    pub created_at: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VoteView {
+    pub vote_count: i64,
+    pub voted: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CommentView {
+    pub id: i64,
+    pub post_id: i64,
+    pub author: Option<AuthorView>,
+    pub content: String,
+    pub version: i64,
+    pub created_at: String,
+    pub updated_at: String,
+    pub vote_count: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub voted: Option<bool>,
+    pub sentiment: Option<SentimentView>,
+}
+
+impl CommentView {
+    pub fn new(c: Comment, voted: Option<bool>) -> Self {
+        Self {
+            id: c.id,
+            post_id: c.post_id,
+            author: author(c.author),
+            content: c.content,
+            version: c.version,
+            created_at: rfc3339(c.created_at),
+            updated_at: rfc3339(c.updated_at),
+            vote_count: c.vote_count,
+            voted,
+            sentiment: sentiment(c.sentiment),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PageInfo {
+    pub total_items: i64,
+    pub total_pages: i64,
+    pub current_page: u32,
+    pub size: u32,
+    /// True when `total_items` stopped counting at a cap (large keyword searches).
+    pub total_capped: bool,
+}
+
+/// One page of a list.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Paged<T> {
+    pub data: Vec<T>,
+    pub page_info: PageInfo,
+    /// Pass back as `?cursor=` for the next page; `null` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+impl<T> Paged<T> {
+    pub fn new<U>(page: Page<U>, f: impl FnMut(U) -> T) -> Self {
+        let page_info = PageInfo {
+            total_items: page.total_items,
+            total_pages: page.total_pages(),
+            current_page: page.current_page,
+            size: page.size,
+            total_capped: page.total_capped,
+        };
+        let next_cursor = page.next_cursor.map(|c| c.encode());
+        Self {
+            data: page.items.into_iter().map(f).collect(),
+            page_info,
+            next_cursor,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HealthView {
+    /// `ok` or `unavailable`.
+    pub status: &'static str,
+    pub checks: Vec<HealthCheckView>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HealthCheckView {
+    pub name: &'static str,
+    pub ok: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}

@@ -1,0 +1,98 @@
+//! Request ids and the access log.
+
+use std::sync::{Arc, OnceLock};
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request};
+use axum::http::HeaderValue;
+use axum::middleware::Next;
+use axum::response::Response;
+
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
+
+/// The id of the request being served: the client's `X-Request-Id` when it is
+/// sensible, a new ULID otherwise.
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
+/// Facts learnt while serving a request, for its access-log line: the caller (set
+/// by the auth extractor) and the route template (set once routing has matched).
+#[derive(Debug, Clone, Default)]
+pub struct RequestFacts(Arc<Facts>);
+
+#[derive(Debug, Default)]
+struct Facts {
+    user_id: OnceLock<i64>,
+    route: OnceLock<String>,
+}
+
+impl RequestFacts {
+    pub fn set_user(&self, id: i64) {
+        let _ = self.0.user_id.set(id);
+    }
+
+    pub fn user_id(&self) -> Option<i64> {
+        self.0.user_id.get().copied()
+    }
+
+    pub fn route(&self) -> Option<&str> {
+        self.0.route.get().map(String::as_str)
+    }
+}
+
+/// A route layer: records the matched route template.
+pub async fn record_route(req: Request, next: Next) -> Response {
+    if let (Some(facts), Some(path)) = (
+        req.extensions().get::<RequestFacts>(),
+        req.extensions().get::<MatchedPath>(),
+    ) {
+        let _ = facts.0.route.set(path.as_str().to_owned());
+    }
+    next.run(req).await
+}
+
+fn acceptable_id(v: &HeaderValue) -> Option<String> {
+    let s = v.to_str().ok()?;
+    let ok = !s.is_empty() && s.len() <= 128 && s.bytes().all(|b| b.is_ascii_graphic());
+    ok.then(|| s.to_owned())
+}
+
+/// Assigns the request id, times the request and writes one access-log line.
+///
+/// The line holds method, route template, path, status, duration, request id and
+/// user id — never headers, query values that could hold secrets, or bodies.
+pub async fn request_context(mut req: Request, next: Next) -> Response {
+    let id = req
+        .headers()
+        .get(REQUEST_ID_HEADER)
+        .and_then(acceptable_id)
+        .unwrap_or_else(|| ulid::Ulid::new().to_string());
+    let facts = RequestFacts::default();
+    req.extensions_mut().insert(RequestId(id.clone()));
+    req.extensions_mut().insert(facts.clone());
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    let started = Instant::now();
+
+    let mut res = next.run(req).await;
+
+    let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let status = res.status().as_u16();
+    let route = facts.route().unwrap_or("unmatched");
+    let user_id = facts.user_id();
+    tracing::info!(
+        target: "madang::access",
+        method = %method,
+        route,
+        path,
+        status,
+        duration_ms,
+        request_id = %id,
+        user_id,
+        "request"
+    );
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        res.headers_mut().insert(REQUEST_ID_HEADER, v);
+    }
+    res
+}

@@ -1,0 +1,5 @@
+pub mod categories;
+pub mod comments;
+pub mod ops;
+pub mod posts;
+pub mod users;

@@ -1,0 +1,176 @@
+//! Wiring: adapters into use cases into the HTTP router, and the server's life.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use madang_domain::accounts::Accounts;
+use madang_domain::categories::Categories;
+use madang_domain::comments::Comments;
+use madang_domain::ports::Probe;
+use madang_domain::posts::Posts;
+use madang_domain::time::Clock;
+use madang_http::{AppState, HttpSettings};
+use madang_store::{Db, DbConfig, MigrationError};
+use tokio::net::TcpListener;
+
+use crate::auth::{Argon2Hasher, JwtCodec, SystemClock};
+use crate::config::Settings;
+
+/// The assembled application: its state and the database behind it.
+pub struct App {
+    pub state: AppState,
+    pub db: Db,
+    pub settings: Settings,
+}
+
+struct DbProbe(Db);
+
+#[async_trait]
+impl Probe for DbProbe {
+    fn name(&self) -> &'static str {
+        "database"
+    }
+
+    async fn check(&self) -> madang_domain::Result<()> {
+        self.0.ping().await
+    }
+}
+
+impl App {
+    pub fn build(settings: Settings) -> anyhow::Result<Self> {
+        let db = Db::connect_lazy(&DbConfig {
+            url: settings.database_url.clone(),
+            max_connections: settings.database_max_connections,
+            acquire_timeout: Duration::from_millis(settings.database_acquire_timeout_ms),
+        })
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let store = Arc::new(db.clone());
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let hasher = Arc::new(Argon2Hasher::new(
+            settings.password_hash_memory_kib,
+            settings.password_hash_iterations,
+            settings.password_hash_concurrency,
+        )?);
+        let tokens = Arc::new(JwtCodec::new(
+            &settings.jwt_secret,
+            settings.access_token_ttl_secs,
+            settings.refresh_token_ttl_secs,
+        ));
+        let state = AppState {
+            accounts: Arc::new(Accounts::new(
+                store.clone(),
+                store.clone(),
+                hasher,
+                tokens,
+                clock.clone(),
+            )),
+            categories: Arc::new(Categories::new(store.clone(), clock.clone())),
+            posts: Arc::new(Posts::new(store.clone(), store.clone(), clock.clone())),
+            comments: Arc::new(Comments::new(store.clone(), store.clone(), clock)),
+            probes: Arc::new(vec![Arc::new(DbProbe(db.clone())) as Arc<dyn Probe>]),
+        };
+        Ok(Self {
+            state,
+            db,
+            settings,
+        })
+    }
+
+    pub fn router(&self) -> axum::Router {
+        madang_http::router(
+            self.state.clone(),
+            &HttpSettings {
+                body_limit: self.settings.body_limit_bytes,
+            },
+        )
+    }
+
+    /// Applies migrations. A database that cannot be reached yet is retried in the
+    /// background, so Madang starts (and answers 503) while it is down; an edited
+    /// migration stops start-up.
+    pub async fn migrate_at_start(&self) -> anyhow::Result<()> {
+        if !self.settings.auto_migrate {
+            return Ok(());
+        }
+        match self.db.migrate().await {
+            Ok(()) => Ok(()),
+            Err(MigrationError::Unavailable(e)) => {
+                tracing::error!(error = %e, "database unreachable at start; migrations will be retried");
+                let db = self.db.clone();
+                tokio::spawn(async move {
+                    loop {
+                        tokio::time::sleep(Duration::from_secs(5)).await;
+                        match db.migrate().await {
+                            Ok(()) => {
+                                tracing::info!("database reachable; migrations applied");
+                                break;
+                            }
+                            Err(MigrationError::Unavailable(_)) => continue,
+                            Err(e) => {
+                                tracing::error!(error = %e, "migrations failed");
+                                break;
+                            }
+                        }
+                    }
+                });
+                Ok(())
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Serves on `listener` until `shutdown` resolves, then lets in-flight requests
+    /// finish (up to the configured grace period) and closes the pools.
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let router = self.router();
+        let grace = Duration::from_secs(self.settings.shutdown_grace_secs);
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let server = axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            let _ = stop_tx.send(true);
+        });
+        let mut stopped = stop_rx.clone();
+        tokio::select! {
+            r = server => r?,
+            _ = async move {
+                let _ = stopped.wait_for(|s| *s).await;
+                tokio::time::sleep(grace).await;
+            } => tracing::warn!("shutdown grace period over; dropping unfinished requests"),
+        }
+        self.db.close().await;
+        Ok(())
+    }
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutdown signal received; finishing in-flight requests");
+}

@@ -1,0 +1,126 @@
+//! Configuration: defaults < `madang.toml` < `MADANG_*` environment, in one typed struct.
+
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Profile {
+    Dev,
+    Test,
+    Prod,
+}
+
+/// The secret used when none is configured. `prod` refuses to start with it.
+pub const DEV_JWT_SECRET: &str = "madang-development-secret-change-me-in-production";
+const MIN_SECRET_BYTES: usize = 32;
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Settings {
+    pub profile: Profile,
+    /// Address the API listens on.
+    pub listen: String,
+    /// `sqlite://PATH`, `mysql://…` or `postgres://…`.
+    pub database_url: String,
+    pub database_max_connections: u32,
+    pub database_acquire_timeout_ms: u64,
+    /// Apply pending migrations when `serve` starts.
+    pub auto_migrate: bool,
+    /// HMAC key for access tokens.
+    pub jwt_secret: String,
+    pub access_token_ttl_secs: i64,
+    pub refresh_token_ttl_secs: i64,
+    /// Largest request body, in bytes.
+    pub body_limit_bytes: usize,
+    /// Argon2id memory cost in KiB (19456 is OWASP's recommendation).
+    pub password_hash_memory_kib: u32,
+    pub password_hash_iterations: u32,
+    /// Hashes computed at once; more wait (0 = number of cores).
+    pub password_hash_concurrency: usize,
+    /// Log filter, e.g. `info,madang_store=debug`.
+    pub log: String,
+    /// `json` or `pretty`; empty picks by profile (json in prod).
+    pub log_format: String,
+    /// Seconds in-flight requests get to finish after SIGTERM/SIGINT.
+    pub shutdown_grace_secs: u64,
+}
+
+impl Settings {
+    /// Reads `madang.toml` (or the file named by `MADANG_CONFIG`) and the environment.
+    pub fn load() -> anyhow::Result<Self> {
+        let file = std::env::var("MADANG_CONFIG").unwrap_or_else(|_| "madang.toml".to_owned());
+        let s: Settings = config::Config::builder()
+            .set_default("profile", "dev")?
+            .set_default("listen", "127.0.0.1:8080")?
+            .set_default("database_url", "sqlite://./data/madang.db")?
+            .set_default("database_max_connections", 16)?
+            .set_default("database_acquire_timeout_ms", 5000)?
+            .set_default("auto_migrate", true)?
+            .set_default("jwt_secret", DEV_JWT_SECRET)?
+            .set_default("access_token_ttl_secs", 900)?
+            .set_default("refresh_token_ttl_secs", 14 * 24 * 3600)?
+            .set_default("body_limit_bytes", 1024 * 1024)?
+            .set_default("password_hash_memory_kib", 19_456)?
+            .set_default("password_hash_iterations", 2)?
+            .set_default("password_hash_concurrency", 0)?
+            .set_default("log", "info")?
+            .set_default("log_format", "")?
+            .set_default("shutdown_grace_secs", 20)?
+            .add_source(config::File::new(&file, config::FileFormat::Toml).required(false))
+            .add_source(
+                config::Environment::with_prefix("MADANG")
+                    .prefix_separator("_")
+                    .try_parsing(true),
+            )
+            .build()?
+            .try_deserialize()?;
+        s.check()?;
+        Ok(s)
+    }
+
+    /// Settings for tests: the `test` profile with a cheap password hash.
+    pub fn for_tests(database_url: &str) -> Self {
+        Self {
+            profile: Profile::Test,
+            listen: "127.0.0.1:0".to_owned(),
+            database_url: database_url.to_owned(),
+            database_max_connections: 8,
+            database_acquire_timeout_ms: 10_000,
+            auto_migrate: true,
+            jwt_secret: "test-secret-test-secret-test-secret-0123".to_owned(),
+            access_token_ttl_secs: 900,
+            refresh_token_ttl_secs: 3600,
+            body_limit_bytes: 1024 * 1024,
+            password_hash_memory_kib: 1024,
+            password_hash_iterations: 1,
+            password_hash_concurrency: 0,
+            log: "warn".to_owned(),
+            log_format: "pretty".to_owned(),
+            shutdown_grace_secs: 5,
+        }
+    }
+
+    fn check(&self) -> anyhow::Result<()> {
+        if self.profile == Profile::Prod
+            && (self.jwt_secret == DEV_JWT_SECRET || self.jwt_secret.len() < MIN_SECRET_BYTES)
+        {
+            anyhow::bail!(
+                "the prod profile needs MADANG_JWT_SECRET set to a secret of at least {MIN_SECRET_BYTES} bytes"
+            );
+        }
+        if self.access_token_ttl_secs <= 0 || self.refresh_token_ttl_secs <= 0 {
+            anyhow::bail!("token lifetimes must be positive");
+        }
+        if self.body_limit_bytes < 1024 {
+            anyhow::bail!("body_limit_bytes must be at least 1024");
+        }
+        Ok(())
+    }
+
+    pub fn json_logs(&self) -> bool {
+        match self.log_format.as_str() {
+            "json" => true,
+            "pretty" => false,
+            _ => self.profile == Profile::Prod,
+        }
+    }
+}

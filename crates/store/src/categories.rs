@@ -1,0 +1,123 @@
+//! The category tree's rows.
+
+use async_trait::async_trait;
+use madang_domain::categories::{Category, CategoryName};
+use madang_domain::ports::CategoryStore;
+use madang_domain::{Error, Result, Timestamp};
+
+use crate::db::{Db, col, count, is_foreign_key_violation, is_unique_violation, map_err};
+
+fn category_error(e: sqlx::Error) -> Error {
+    if is_unique_violation(&e, "name_key") {
+        Error::conflict(
+            "name",
+            "a category with this name exists under the same parent",
+        )
+    } else if is_foreign_key_violation(&e) {
+        Error::invalid("parent_id", "exists", "parent_id does not name a category")
+    } else {
+        map_err(e)
+    }
+}
+
+#[async_trait]
+impl CategoryStore for Db {
+    async fn all_categories(&self) -> Result<Vec<Category>> {
+        let rows = self
+            .stmt("SELECT id, name, parent_id FROM categories")
+            .fetch_all(&self.read)
+            .await
+            .map_err(map_err)?;
+        rows.iter()
+            .map(|r| {
+                Ok(Category {
+                    id: col(r, "id")?,
+                    name: col(r, "name")?,
+                    parent_id: col(r, "parent_id")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn create_category(
+        &self,
+        name: &CategoryName,
+        parent: Option<i64>,
+        now: Timestamp,
+    ) -> Result<i64> {
+        self.stmt("INSERT INTO categories (name, name_key, parent_id, parent_key, created_at) VALUES (?, ?, ?, ?, ?)")
+            .bind(name.as_str().to_owned())
+            .bind(name.key())
+            .bind(parent)
+            .bind(parent.unwrap_or(0))
+            .bind(now.millis())
+            .insert_id(&self.write)
+            .await
+            .map_err(category_error)
+    }
+
+    async fn update_category(
+        &self,
+        id: i64,
+        name: &CategoryName,
+        parent: Option<i64>,
+    ) -> Result<()> {
+        let n = self
+            .stmt("UPDATE categories SET name = ?, name_key = ?, parent_id = ?, parent_key = ? WHERE id = ?")
+            .bind(name.as_str().to_owned())
+            .bind(name.key())
+            .bind(parent)
+            .bind(parent.unwrap_or(0))
+            .bind(id)
+            .execute(&self.write)
+            .await
+            .map_err(category_error)?;
+        if n == 0 {
+            Err(Error::NotFound("category"))
+        } else {
+            Ok(())
+        }
+    }
+
+    async fn delete_category(&self, id: i64) -> Result<()> {
+        let mut tx = self.write.begin().await.map_err(map_err)?;
+        let children = count(
+            self.stmt("SELECT COUNT(*) AS n FROM categories WHERE parent_id = ?")
+                .bind(id),
+            &mut *tx,
+        )
+        .await?;
+        if children > 0 {
+            return Err(Error::state_conflict(
+                "the category has child categories; move or delete them first",
+            ));
+        }
+        let posts = count(
+            self.stmt("SELECT COUNT(*) AS n FROM posts WHERE category_id = ?")
+                .bind(id),
+            &mut *tx,
+        )
+        .await?;
+        if posts > 0 {
+            return Err(Error::state_conflict(
+                "the category holds posts; move them first",
+            ));
+        }
+        let n = self
+            .stmt("DELETE FROM categories WHERE id = ?")
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| {
+                if is_foreign_key_violation(&e) {
+                    Error::state_conflict("the category holds posts or child categories")
+                } else {
+                    map_err(e)
+                }
+            })?;
+        if n == 0 {
+            return Err(Error::NotFound("category"));
+        }
+        tx.commit().await.map_err(map_err)
+    }
+}

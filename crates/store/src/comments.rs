@@ -1,0 +1,311 @@
+//! Comments, their versions and votes.
+
+use async_trait::async_trait;
+use madang_domain::comments::{Comment, CommentVersion, NewComment, ORDER_OF_POST, ORDER_OF_USER};
+use madang_domain::listing::{Page, PageRequest};
+use madang_domain::ports::CommentStore;
+use madang_domain::posts::ContentRef;
+use madang_domain::{Result, Timestamp};
+use sqlx::any::AnyRow;
+
+use crate::db::{Db, col, count, map_err, push_page};
+use crate::posts::{author_from_row, sentiment_from_row};
+
+/// Active comments of active posts, with their authors.
+const COMMENT_SELECT: &str = "SELECT c.id, c.post_id, c.author_id, u.name AS author_name, c.content, c.version, \
+     c.created_at, c.updated_at, c.vote_count, c.sentiment_label, c.sentiment_score \
+     FROM comments c JOIN posts p ON p.id = c.post_id LEFT JOIN users u ON u.id = c.author_id \
+     WHERE c.deleted_at IS NULL AND p.deleted_at IS NULL";
+
+fn comment_from_row(r: &AnyRow) -> Result<Comment> {
+    Ok(Comment {
+        id: col(r, "id")?,
+        post_id: col(r, "post_id")?,
+        author: author_from_row(r)?,
+        content: col(r, "content")?,
+        version: col(r, "version")?,
+        created_at: Timestamp(col(r, "created_at")?),
+        updated_at: Timestamp(col(r, "updated_at")?),
+        vote_count: col(r, "vote_count")?,
+        sentiment: sentiment_from_row(r)?,
+    })
+}
+
+impl Db {
+    async fn comment_page(
+        &self,
+        filter: &str,
+        value: i64,
+        descending: bool,
+        order: &'static str,
+        page: &PageRequest,
+    ) -> Result<Page<Comment>> {
+        let mut s = self.stmt(COMMENT_SELECT);
+        s.push_bind(filter, value);
+        push_page(&mut s, "c.created_at", "c.id", descending, page);
+        let rows = s.fetch_all(&self.read).await.map_err(map_err)?;
+        let items = rows
+            .iter()
+            .map(comment_from_row)
+            .collect::<Result<Vec<_>>>()?;
+        let count_sql = format!(
+            "SELECT COUNT(*) AS n FROM comments c JOIN posts p ON p.id = c.post_id \
+             WHERE c.deleted_at IS NULL AND p.deleted_at IS NULL{filter}"
+        );
+        let total = count(self.stmt(&count_sql).bind(value), &self.read).await?;
+        Ok(Page::from_rows(
+            items,
+            page,
+            order,
+            total,
+            false,
+            Comment::key,
+        ))
+    }
+}
+
+#[async_trait]
+impl CommentStore for Db {
+    async fn insert_comment(&self, new: &NewComment) -> Result<Option<i64>> {
+        let now = new.now.millis();
+        let mut tx = self.write.begin().await.map_err(map_err)?;
+        let lock = format!(
+            "SELECT id FROM posts WHERE id = ? AND deleted_at IS NULL{}",
+            self.for_update()
+        );
+        if self
+            .stmt(&lock)
+            .bind(new.post_id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(map_err)?
+            .is_none()
+        {
+            return Ok(None);
+        }
+        let id = self
+            .stmt(
+                "INSERT INTO comments (post_id, author_id, content, version, vote_count, created_at, updated_at) \
+                 VALUES (?, ?, ?, 1, 0, ?, ?)",
+            )
+            .bind(new.post_id)
+            .bind(new.author_id)
+            .bind(new.content.as_str().to_owned())
+            .bind(now)
+            .bind(now)
+            .insert_id(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        self.stmt("INSERT INTO comment_versions (comment_id, version, content, created_at) VALUES (?, 1, ?, ?)")
+            .bind(id)
+            .bind(new.content.as_str().to_owned())
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        self.stmt("UPDATE posts SET comment_count = comment_count + 1 WHERE id = ?")
+            .bind(new.post_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        tx.commit().await.map_err(map_err)?;
+        Ok(Some(id))
+    }
+
+    async fn comment(&self, id: i64) -> Result<Option<Comment>> {
+        let mut s = self.stmt(COMMENT_SELECT);
+        s.push_bind(" AND c.id = ?", id);
+        let row = s.fetch_optional(&self.read).await.map_err(map_err)?;
+        row.as_ref().map(comment_from_row).transpose()
+    }
+
+    async fn comment_ref(&self, id: i64) -> Result<Option<ContentRef>> {
+        let row = self
+            .stmt(
+                "SELECT c.author_id, c.deleted_at, p.deleted_at AS post_deleted_at \
+                 FROM comments c JOIN posts p ON p.id = c.post_id WHERE c.id = ?",
+            )
+            .bind(id)
+            .fetch_optional(&self.read)
+            .await
+            .map_err(map_err)?;
+        row.map(|r| {
+            let deleted = col::<Option<i64>>(&r, "deleted_at")?.is_some()
+                || col::<Option<i64>>(&r, "post_deleted_at")?.is_some();
+            Ok(ContentRef {
+                author_id: col(&r, "author_id")?,
+                deleted,
+            })
+        })
+        .transpose()
+    }
+
+    async fn update_comment(
+        &self,
+        id: i64,
+        author_id: i64,
+        content: &str,
+        now: Timestamp,
+    ) -> Result<Option<i64>> {
+        let mut tx = self.write.begin().await.map_err(map_err)?;
+        let n = self
+            .stmt(
+                "UPDATE comments SET content = ?, version = version + 1, updated_at = ? \
+                 WHERE id = ? AND author_id = ? AND deleted_at IS NULL",
+            )
+            .bind(content.to_owned())
+            .bind(now.millis())
+            .bind(id)
+            .bind(author_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        if n == 0 {
+            return Ok(None);
+        }
+        let row = self
+            .stmt("SELECT version FROM comments WHERE id = ?")
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        let version: i64 = col(&row, "version")?;
+        self.stmt("INSERT INTO comment_versions (comment_id, version, content, created_at) VALUES (?, ?, ?, ?)")
+            .bind(id)
+            .bind(version)
+            .bind(content.to_owned())
+            .bind(now.millis())
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        tx.commit().await.map_err(map_err)?;
+        Ok(Some(version))
+    }
+
+    async fn comment_versions(&self, id: i64) -> Result<Vec<CommentVersion>> {
+        let rows = self
+            .stmt("SELECT version, content, created_at FROM comment_versions WHERE comment_id = ? ORDER BY version DESC")
+            .bind(id)
+            .fetch_all(&self.read)
+            .await
+            .map_err(map_err)?;
+        rows.iter()
+            .map(|r| {
+                Ok(CommentVersion {
+                    version: col(r, "version")?,
+                    content: col(r, "content")?,
+                    created_at: Timestamp(col(r, "created_at")?),
+                })
+            })
+            .collect()
+    }
+
+    async fn delete_comment(&self, id: i64, now: Timestamp) -> Result<bool> {
+        let Some(row) = self
+            .stmt("SELECT post_id FROM comments WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.read)
+            .await
+            .map_err(map_err)?
+        else {
+            return Ok(false);
+        };
+        let post_id: i64 = col(&row, "post_id")?;
+        let mut tx = self.write.begin().await.map_err(map_err)?;
+        // Same lock order as a new comment: the post first, then the comment.
+        let lock = format!("SELECT id FROM posts WHERE id = ?{}", self.for_update());
+        self.stmt(&lock)
+            .bind(post_id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        let n = self
+            .stmt("UPDATE comments SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL")
+            .bind(now.millis())
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        if n > 0 {
+            self.stmt("UPDATE posts SET comment_count = comment_count - 1 WHERE id = ?")
+                .bind(post_id)
+                .execute(&mut *tx)
+                .await
+                .map_err(map_err)?;
+        }
+        tx.commit().await.map_err(map_err)?;
+        Ok(n > 0)
+    }
+
+    async fn set_comment_vote(
+        &self,
+        comment_id: i64,
+        user_id: i64,
+        on: bool,
+        now: Timestamp,
+    ) -> Result<Option<i64>> {
+        let mut tx = self.write.begin().await.map_err(map_err)?;
+        let lock = format!(
+            "SELECT c.vote_count FROM comments c JOIN posts p ON p.id = c.post_id \
+             WHERE c.id = ? AND c.deleted_at IS NULL AND p.deleted_at IS NULL{}",
+            self.for_update()
+        );
+        let Some(row) = self
+            .stmt(&lock)
+            .bind(comment_id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(map_err)?
+        else {
+            return Ok(None);
+        };
+        let changed = if on {
+            let sql = self
+                .insert_ignore("comment_votes (comment_id, user_id, created_at) VALUES (?, ?, ?)");
+            self.stmt(&sql)
+                .bind(comment_id)
+                .bind(user_id)
+                .bind(now.millis())
+                .execute(&mut *tx)
+                .await
+        } else {
+            self.stmt("DELETE FROM comment_votes WHERE comment_id = ? AND user_id = ?")
+                .bind(comment_id)
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await
+        }
+        .map_err(map_err)?;
+        let mut votes: i64 = col(&row, "vote_count")?;
+        if changed > 0 {
+            votes += if on { 1 } else { -1 };
+            self.stmt("UPDATE comments SET vote_count = ? WHERE id = ?")
+                .bind(votes)
+                .bind(comment_id)
+                .execute(&mut *tx)
+                .await
+                .map_err(map_err)?;
+        }
+        tx.commit().await.map_err(map_err)?;
+        Ok(Some(votes))
+    }
+
+    async fn comments_voted(&self, ids: &[i64], user_id: i64) -> Result<Vec<i64>> {
+        let mut s =
+            self.stmt("SELECT comment_id FROM comment_votes WHERE user_id = ? AND comment_id IN ");
+        s.args_add(user_id);
+        s.push_in_list(ids);
+        let rows = s.fetch_all(&self.read).await.map_err(map_err)?;
+        rows.iter().map(|r| col(r, "comment_id")).collect()
+    }
+
+    async fn comments_of_post(&self, post_id: i64, page: &PageRequest) -> Result<Page<Comment>> {
+        self.comment_page(" AND c.post_id = ?", post_id, false, ORDER_OF_POST, page)
+            .await
+    }
+
+    async fn comments_of_user(&self, user_id: i64, page: &PageRequest) -> Result<Page<Comment>> {
+        self.comment_page(" AND c.author_id = ?", user_id, true, ORDER_OF_USER, page)
+            .await
+    }
+}

@@ -1,0 +1,484 @@
+//! Pools, dialect differences, statements and error mapping.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use madang_domain::Error;
+use sqlx::any::{AnyArguments, AnyConnectOptions, AnyPoolOptions, AnyRow};
+use sqlx::{Any, AnyPool, Arguments, AssertSqlSafe, ConnectOptions, Encode, Executor, Type};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    MySql,
+    Postgres,
+}
+
+impl Engine {
+    pub fn from_url(url: &str) -> Result<Self, Error> {
+        let scheme = url.split(':').next().unwrap_or_default();
+        match scheme {
+            "sqlite" => Ok(Self::Sqlite),
+            "mysql" | "mariadb" => Ok(Self::MySql),
+            "postgres" | "postgresql" => Ok(Self::Postgres),
+            _ => Err(Error::BadRequest(format!(
+                "unsupported database URL scheme {scheme:?}: use sqlite://, mysql:// or postgres://"
+            ))),
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Sqlite => "sqlite",
+            Self::MySql => "mysql",
+            Self::Postgres => "postgres",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct DbConfig {
+    pub url: String,
+    pub max_connections: u32,
+    pub acquire_timeout: Duration,
+}
+
+/// The database: a pool for writes and one for reads. On SQLite the write pool has a
+/// single connection, so writers queue in the application instead of failing with
+/// `SQLITE_BUSY`, while readers proceed in parallel under WAL. On the server engines
+/// both are the same pool.
+#[derive(Clone, Debug)]
+pub struct Db {
+    pub(crate) engine: Engine,
+    pub(crate) write: AnyPool,
+    pub(crate) read: AnyPool,
+}
+
+impl Db {
+    /// Opens the pools. The database is not contacted here: a server that is down at
+    /// start-up makes requests answer 503 until it is back, rather than stopping Madang.
+    pub fn connect_lazy(cfg: &DbConfig) -> Result<Self, Error> {
+        sqlx::any::install_default_drivers();
+        let engine = Engine::from_url(&cfg.url)?;
+        let url = match engine {
+            Engine::Sqlite => sqlite_url(&cfg.url)?,
+            _ => cfg.url.clone(),
+        };
+        let opts = AnyConnectOptions::from_str(&url)
+            .map_err(|e| Error::BadRequest(format!("database URL is invalid: {e}")))?
+            .log_statements(tracing::log::LevelFilter::Trace)
+            .log_slow_statements(tracing::log::LevelFilter::Warn, Duration::from_millis(500));
+        let pool = |max: u32| {
+            AnyPoolOptions::new()
+                .max_connections(max)
+                .min_connections(0)
+                .acquire_timeout(cfg.acquire_timeout)
+                .after_connect(move |conn, _| {
+                    Box::pin(async move {
+                        for s in session_setup(engine) {
+                            conn.execute(*s).await?;
+                        }
+                        Ok(())
+                    })
+                })
+                .connect_lazy_with(opts.clone())
+        };
+        let max = cfg.max_connections.max(1);
+        let (write, read) = match engine {
+            Engine::Sqlite => (pool(1), pool(max)),
+            _ => {
+                let p = pool(max);
+                (p.clone(), p)
+            }
+        };
+        Ok(Self {
+            engine,
+            write,
+            read,
+        })
+    }
+
+    pub fn engine(&self) -> Engine {
+        self.engine
+    }
+
+    /// A cheap round trip, for readiness checks.
+    pub async fn ping(&self) -> Result<(), Error> {
+        sqlx::query("SELECT 1")
+            .execute(&self.read)
+            .await
+            .map(|_| ())
+            .map_err(map_err)
+    }
+
+    pub async fn close(&self) {
+        self.write.close().await;
+        self.read.close().await;
+    }
+
+    pub(crate) fn stmt(&self, sql: &str) -> Stmt {
+        Stmt::new(self.engine, sql)
+    }
+
+    /// Appends a row lock to a SELECT inside a write transaction. SQLite has none and
+    /// needs none: its single writer connection already serialises writes.
+    pub(crate) fn for_update(&self) -> &'static str {
+        match self.engine {
+            Engine::Sqlite => "",
+            _ => " FOR UPDATE",
+        }
+    }
+
+    /// `INSERT` that does nothing when the row's key exists already.
+    pub(crate) fn insert_ignore(&self, table_and_values: &str) -> String {
+        match self.engine {
+            Engine::MySql => format!("INSERT IGNORE INTO {table_and_values}"),
+            _ => format!("INSERT INTO {table_and_values} ON CONFLICT DO NOTHING"),
+        }
+    }
+}
+
+/// Statements each new connection runs first.
+fn session_setup(engine: Engine) -> &'static [&'static str] {
+    match engine {
+        Engine::Sqlite => &[
+            "PRAGMA journal_mode = WAL",
+            "PRAGMA synchronous = NORMAL",
+            "PRAGMA foreign_keys = ON",
+            "PRAGMA busy_timeout = 10000",
+        ],
+        // Strict mode: an out-of-range or truncated value is an error, never a
+        // silently altered row.
+        Engine::MySql => &[
+            "SET SESSION sql_mode = 'STRICT_TRANS_TABLES,NO_ZERO_DATE,ERROR_FOR_DIVISION_BY_ZERO'",
+        ],
+        Engine::Postgres => &[],
+    }
+}
+
+/// `sqlite://PATH` with the file and its folder created on first run.
+fn sqlite_url(url: &str) -> Result<String, Error> {
+    let rest = url.trim_start_matches("sqlite:").trim_start_matches("//");
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    if path.is_empty() || path == ":memory:" {
+        return Err(Error::BadRequest(
+            "an in-memory SQLite database is not supported; give a file path".into(),
+        ));
+    }
+    if let Some(dir) = std::path::Path::new(path).parent()
+        && !dir.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            Error::BadRequest(format!(
+                "cannot create the database folder {}: {e}",
+                dir.display()
+            ))
+        })?;
+    }
+    let mut q: Vec<&str> = query
+        .split('&')
+        .filter(|s| !s.is_empty() && !s.starts_with("mode="))
+        .collect();
+    q.push("mode=rwc");
+    Ok(format!("sqlite://{path}?{}", q.join("&")))
+}
+
+/// A statement being built: its SQL (written with `?` placeholders) and its values.
+///
+/// Every SQL text passed here is assembled from string constants in this crate;
+/// every value a user supplies is bound, never spliced in. That is what makes the
+/// `AssertSqlSafe` below true.
+pub(crate) struct Stmt {
+    engine: Engine,
+    sql: String,
+    pub(crate) args: AnyArguments,
+}
+
+impl Stmt {
+    fn new(engine: Engine, sql: &str) -> Self {
+        Self {
+            engine,
+            sql: sql.to_owned(),
+            args: AnyArguments::default(),
+        }
+    }
+
+    pub(crate) fn bind<T>(mut self, v: T) -> Self
+    where
+        T: for<'q> Encode<'q, Any> + Type<Any> + Send + 'static,
+    {
+        // Encoding into Any's buffer cannot fail for the plain types Madang binds.
+        let _ = self.args.add(v);
+        self
+    }
+
+    pub(crate) fn push_sql(&mut self, s: &str) {
+        self.sql.push_str(s);
+    }
+
+    pub(crate) fn push_bind<T>(&mut self, s: &str, v: T)
+    where
+        T: for<'q> Encode<'q, Any> + Type<Any> + Send + 'static,
+    {
+        self.sql.push_str(s);
+        let _ = self.args.add(v);
+    }
+
+    /// `sql` in this engine's placeholder style.
+    fn sql_for(&self, sql: &str) -> String {
+        match self.engine {
+            Engine::Postgres => numbered_placeholders(sql),
+            _ => sql.to_owned(),
+        }
+    }
+
+    fn build(self) -> sqlx::query::Query<'static, Any, AnyArguments> {
+        let sql = self.sql_for(&self.sql);
+        sqlx::query_with(AssertSqlSafe(sql), self.args)
+    }
+
+    pub(crate) async fn execute<'c, E: Executor<'c, Database = Any>>(
+        self,
+        e: E,
+    ) -> Result<u64, sqlx::Error> {
+        Ok(e.execute(self.build()).await?.rows_affected())
+    }
+
+    pub(crate) async fn fetch_all<'c, E: Executor<'c, Database = Any>>(
+        self,
+        e: E,
+    ) -> Result<Vec<AnyRow>, sqlx::Error> {
+        e.fetch_all(self.build()).await
+    }
+
+    pub(crate) async fn fetch_optional<'c, E: Executor<'c, Database = Any>>(
+        self,
+        e: E,
+    ) -> Result<Option<AnyRow>, sqlx::Error> {
+        e.fetch_optional(self.build()).await
+    }
+
+    pub(crate) async fn fetch_one<'c, E: Executor<'c, Database = Any>>(
+        self,
+        e: E,
+    ) -> Result<AnyRow, sqlx::Error> {
+        e.fetch_one(self.build()).await
+    }
+
+    /// Runs an INSERT into a table keyed by `id` and answers the new row's id.
+    pub(crate) async fn insert_id<'c, E: Executor<'c, Database = Any>>(
+        mut self,
+        e: E,
+    ) -> Result<i64, sqlx::Error> {
+        match self.engine {
+            // MySQL 8 has no INSERT … RETURNING.
+            Engine::MySql => {
+                let r = e.execute(self.build()).await?;
+                r.last_insert_id()
+                    .ok_or_else(|| sqlx::Error::Protocol("no insert id returned".into()))
+            }
+            _ => {
+                self.sql.push_str(" RETURNING id");
+                let row = e.fetch_one(self.build()).await?;
+                sqlx::Row::try_get::<i64, _>(&row, 0)
+            }
+        }
+    }
+}
+
+/// Rewrites `?` placeholders to PostgreSQL's `$1, $2, …`, leaving quoted text alone.
+fn numbered_placeholders(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len() + 16);
+    let mut n = 0;
+    let mut in_quote = false;
+    for c in sql.chars() {
+        match c {
+            '\'' => {
+                in_quote = !in_quote;
+                out.push(c);
+            }
+            '?' if !in_quote => {
+                n += 1;
+                out.push('$');
+                out.push_str(&n.to_string());
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// Maps a database failure into the domain's error: an unreachable database is
+/// `Unavailable` (503), anything unexpected is `Internal` (500, cause logged).
+pub(crate) fn map_err(e: sqlx::Error) -> Error {
+    match &e {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_) => Error::Unavailable("the database is unavailable".into()),
+        sqlx::Error::Database(db) if is_connection_failure(db.code().as_deref()) => {
+            Error::Unavailable("the database is unavailable".into())
+        }
+        _ => Error::internal(e),
+    }
+}
+
+/// Server error codes that mean "cannot serve now" rather than "this query is wrong".
+fn is_connection_failure(code: Option<&str>) -> bool {
+    matches!(
+        code,
+        // PostgreSQL: admin shutdown, crash shutdown, cannot connect now, too many connections
+        Some("57P01" | "57P02" | "57P03" | "53300")
+        // MySQL/MariaDB: too many connections, server shutdown in progress
+        | Some("1040" | "1053" | "08S01")
+    )
+}
+
+/// Whether `e` is a unique-key violation on a constraint whose name contains `name`.
+pub(crate) fn is_unique_violation(e: &sqlx::Error, name: &str) -> bool {
+    match e {
+        sqlx::Error::Database(db) if db.kind() == sqlx::error::ErrorKind::UniqueViolation => {
+            db.constraint().is_some_and(|c| c.contains(name)) || db.message().contains(name)
+        }
+        _ => false,
+    }
+}
+
+pub(crate) fn is_foreign_key_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(db) if db.kind() == sqlx::error::ErrorKind::ForeignKeyViolation)
+}
+
+/// Reads a column, turning a decoding failure into an internal error.
+pub(crate) fn col<'r, T>(row: &'r AnyRow, name: &str) -> Result<T, Error>
+where
+    T: sqlx::Decode<'r, Any> + Type<Any>,
+{
+    sqlx::Row::try_get(row, name).map_err(Error::internal)
+}
+
+/// Escapes `%`, `_` and the escape character itself for `LIKE … ESCAPE '!'`, and
+/// wraps the text for a substring match. `!` rather than `\` because MySQL string
+/// literals treat the backslash specially.
+pub(crate) fn like_contains(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('%');
+    for c in s.chars() {
+        if matches!(c, '%' | '_' | '!') {
+            out.push('!');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_are_numbered_outside_quotes() {
+        assert_eq!(
+            numbered_placeholders("a = ? AND b LIKE '?' AND c = ?"),
+            "a = $1 AND b LIKE '?' AND c = $2"
+        );
+    }
+
+    #[test]
+    fn like_escapes_wildcards() {
+        assert_eq!(like_contains("50%_off!"), "%50!%!_off!!%");
+    }
+
+    #[test]
+    fn engines_from_urls() {
+        assert_eq!(Engine::from_url("sqlite://./x.db").unwrap(), Engine::Sqlite);
+        assert_eq!(
+            Engine::from_url("mysql://root@h/db").unwrap(),
+            Engine::MySql
+        );
+        assert_eq!(
+            Engine::from_url("postgres://h/db").unwrap(),
+            Engine::Postgres
+        );
+        assert!(Engine::from_url("oracle://x").is_err());
+    }
+
+    #[test]
+    fn sqlite_url_creates_with_mode() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("sub/m.db");
+        let url = sqlite_url(&format!("sqlite://{}", p.display())).unwrap();
+        assert!(url.ends_with("?mode=rwc"));
+        assert!(p.parent().unwrap().is_dir());
+    }
+}
+
+/// Rows counted at most for `total_items` where a count could scan a large table.
+pub(crate) const COUNT_CAP: i64 = 10_000;
+
+/// Appends the keyset condition of a cursor, the order and the limit (one extra row,
+/// which tells whether a next page exists) to a list query.
+pub(crate) fn push_page(
+    s: &mut Stmt,
+    key_col: &str,
+    id_col: &str,
+    descending: bool,
+    page: &madang_domain::listing::PageRequest,
+) {
+    use madang_domain::listing::KeyValue;
+    let (cmp, dir) = if descending {
+        ("<", "DESC")
+    } else {
+        (">", "ASC")
+    };
+    if let Some(c) = &page.after {
+        let clause = format!(" AND ({key_col} {cmp} ? OR ({key_col} = ? AND {id_col} {cmp} ?))");
+        s.push_sql(&clause);
+        match c.key {
+            KeyValue::Int(k) => {
+                s.args_add(k);
+                s.args_add(k);
+            }
+            KeyValue::Float(k) => {
+                s.args_add(k);
+                s.args_add(k);
+            }
+        }
+        s.args_add(c.id);
+    }
+    s.push_sql(&format!(
+        " ORDER BY {key_col} {dir}, {id_col} {dir} LIMIT ? OFFSET ?"
+    ));
+    s.args_add(i64::from(page.size) + 1);
+    s.args_add(page.offset() as i64);
+}
+
+impl Stmt {
+    pub(crate) fn args_add<T>(&mut self, v: T)
+    where
+        T: for<'q> Encode<'q, Any> + Type<Any> + Send + 'static,
+    {
+        let _ = self.args.add(v);
+    }
+
+    /// `?, ?, ?` for a list of values, bound in order.
+    pub(crate) fn push_in_list(&mut self, ids: &[i64]) {
+        let marks = vec!["?"; ids.len().max(1)].join(", ");
+        self.push_sql(&format!("({marks})"));
+        if ids.is_empty() {
+            self.args_add(-1_i64);
+        }
+        for id in ids {
+            self.args_add(*id);
+        }
+    }
+}
+
+/// Runs a `SELECT COUNT(*) AS n …` statement.
+pub(crate) async fn count<'c, E: Executor<'c, Database = Any>>(
+    s: Stmt,
+    e: E,
+) -> Result<i64, Error> {
+    let row = s.fetch_one(e).await.map_err(map_err)?;
+    col::<i64>(&row, "n")
+}

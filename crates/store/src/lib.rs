@@ -1,0 +1,18 @@
+//! Madang's database adapter.
+//!
+//! One implementation of the domain's storage ports for SQLite, MariaDB/MySQL and
+//! PostgreSQL, over sqlx's `Any` driver. Madang stores only integers, floats and
+//! text (instants are epoch milliseconds), which `Any` carries on every engine, so
+//! each query is written once; the few places where the engines' SQL differs
+//! (placeholders, `RETURNING`, insert-or-ignore, row locks) live in [`Dialect`].
+
+mod categories;
+mod comments;
+mod db;
+mod migrate;
+mod posts;
+mod sessions;
+mod users;
+
+pub use db::{Db, DbConfig, Engine};
+pub use migrate::{MigrationError, MigrationState, MigrationStatus};

@@ -1,0 +1,362 @@
+//! Posts, their versions and votes. Counters and the current version live on the
+//! post row and change in the same transaction as the write that moves them.
+
+use async_trait::async_trait;
+use madang_domain::listing::{Page, PageRequest};
+use madang_domain::ports::PostStore;
+use madang_domain::posts::{
+    CategoryRef, ContentRef, EXCERPT_CHARS, NewPost, PostDetail, PostEdit, PostFilter, PostSort,
+    PostSummary, PostVersion, Sentiment,
+};
+use madang_domain::search::hot_rank;
+use madang_domain::users::AuthorRef;
+use madang_domain::{Error, Result, Timestamp};
+use sqlx::any::AnyRow;
+
+use crate::db::{
+    COUNT_CAP, Db, Stmt, col, count, is_foreign_key_violation, like_contains, map_err, push_page,
+};
+
+pub(crate) fn author_from_row(row: &AnyRow) -> Result<Option<AuthorRef>> {
+    let id: Option<i64> = col(row, "author_id")?;
+    let name: Option<String> = col(row, "author_name")?;
+    // A resigned author keeps the id on the row but has no name: shown as no author.
+    Ok(match (id, name) {
+        (Some(id), Some(name)) => Some(AuthorRef { id, name }),
+        _ => None,
+    })
+}
+
+pub(crate) fn sentiment_from_row(row: &AnyRow) -> Result<Option<Sentiment>> {
+    let label: Option<String> = col(row, "sentiment_label")?;
+    let score: Option<f64> = col(row, "sentiment_score")?;
+    Ok(label
+        .zip(score)
+        .map(|(label, score)| Sentiment { label, score }))
+}
+
+fn category_from_row(row: &AnyRow) -> Result<CategoryRef> {
+    Ok(CategoryRef {
+        id: col(row, "category_id")?,
+        name: col(row, "category_name")?,
+    })
+}
+
+fn unknown_category(e: sqlx::Error) -> Error {
+    if is_foreign_key_violation(&e) {
+        Error::invalid(
+            "category_id",
+            "exists",
+            "category_id does not name a category",
+        )
+    } else {
+        map_err(e)
+    }
+}
+
+const SUMMARY_FROM: &str = "FROM posts p JOIN categories c ON c.id = p.category_id LEFT JOIN users u ON u.id = p.author_id";
+
+fn sort_column(sort: PostSort) -> &'static str {
+    match sort {
+        PostSort::New => "p.created_at",
+        PostSort::Top => "p.vote_count",
+        PostSort::Hot => "p.hot_rank",
+    }
+}
+
+impl Db {
+    /// The WHERE clause shared by a list page and its count.
+    fn push_post_filter(&self, s: &mut Stmt, f: &PostFilter) {
+        s.push_sql(" WHERE p.deleted_at IS NULL");
+        if let Some(ids) = &f.category_ids {
+            s.push_sql(" AND p.category_id IN ");
+            s.push_in_list(ids);
+        }
+        if let Some(a) = f.author_id {
+            s.push_bind(" AND p.author_id = ?", a);
+        }
+        if let Some(k) = &f.keyword {
+            let pattern = like_contains(k.folded());
+            s.push_bind(" AND (p.search_text LIKE ? ESCAPE '!'", pattern.clone());
+            s.push_bind(
+                " OR p.author_id IN (SELECT id FROM users WHERE name_key LIKE ? ESCAPE '!'))",
+                pattern,
+            );
+        }
+    }
+
+    async fn lock_active_post(
+        &self,
+        tx: &mut sqlx::AnyConnection,
+        id: i64,
+    ) -> Result<Option<AnyRow>> {
+        let sql = format!(
+            "SELECT id, created_at, vote_count FROM posts WHERE id = ? AND deleted_at IS NULL{}",
+            self.for_update()
+        );
+        self.stmt(&sql)
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(map_err)
+    }
+}
+
+#[async_trait]
+impl PostStore for Db {
+    async fn insert_post(&self, new: &NewPost) -> Result<i64> {
+        let now = new.now.millis();
+        let mut tx = self.write.begin().await.map_err(map_err)?;
+        let id = self
+            .stmt(
+                "INSERT INTO posts (category_id, author_id, title, content, search_text, version, comment_count, \
+                 vote_count, hot_rank, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 1, 0, 0, ?, ?, ?)",
+            )
+            .bind(new.category_id)
+            .bind(new.author_id)
+            .bind(new.title.as_str().to_owned())
+            .bind(new.content.as_str().to_owned())
+            .bind(new.search_text.clone())
+            .bind(new.hot_rank)
+            .bind(now)
+            .bind(now)
+            .insert_id(&mut *tx)
+            .await
+            .map_err(unknown_category)?;
+        self.stmt("INSERT INTO post_versions (post_id, version, title, content, created_at) VALUES (?, 1, ?, ?, ?)")
+            .bind(id)
+            .bind(new.title.as_str().to_owned())
+            .bind(new.content.as_str().to_owned())
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        tx.commit().await.map_err(map_err)?;
+        Ok(id)
+    }
+
+    async fn post(&self, id: i64, include_deleted: bool) -> Result<Option<PostDetail>> {
+        let mut s = self.stmt(
+            "SELECT p.id, p.category_id, c.name AS category_name, p.author_id, u.name AS author_name, p.title, \
+             p.content, p.version, p.created_at, p.updated_at, p.comment_count, p.vote_count, p.sentiment_label, \
+             p.sentiment_score, p.deleted_at \
+             FROM posts p JOIN categories c ON c.id = p.category_id LEFT JOIN users u ON u.id = p.author_id \
+             WHERE p.id = ?",
+        );
+        s.args_add(id);
+        if !include_deleted {
+            s.push_sql(" AND p.deleted_at IS NULL");
+        }
+        let Some(r) = s.fetch_optional(&self.read).await.map_err(map_err)? else {
+            return Ok(None);
+        };
+        Ok(Some(PostDetail {
+            id: col(&r, "id")?,
+            category: category_from_row(&r)?,
+            author: author_from_row(&r)?,
+            title: col(&r, "title")?,
+            content: col(&r, "content")?,
+            version: col(&r, "version")?,
+            created_at: Timestamp(col(&r, "created_at")?),
+            updated_at: Timestamp(col(&r, "updated_at")?),
+            comment_count: col(&r, "comment_count")?,
+            vote_count: col(&r, "vote_count")?,
+            sentiment: sentiment_from_row(&r)?,
+            deleted_at: col::<Option<i64>>(&r, "deleted_at")?.map(Timestamp),
+        }))
+    }
+
+    async fn post_ref(&self, id: i64) -> Result<Option<ContentRef>> {
+        let row = self
+            .stmt("SELECT author_id, deleted_at FROM posts WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.read)
+            .await
+            .map_err(map_err)?;
+        row.map(|r| {
+            Ok(ContentRef {
+                author_id: col(&r, "author_id")?,
+                deleted: col::<Option<i64>>(&r, "deleted_at")?.is_some(),
+            })
+        })
+        .transpose()
+    }
+
+    async fn post_voted(&self, post_id: i64, user_id: i64) -> Result<bool> {
+        let n = count(
+            self.stmt("SELECT COUNT(*) AS n FROM post_votes WHERE post_id = ? AND user_id = ?")
+                .bind(post_id)
+                .bind(user_id),
+            &self.read,
+        )
+        .await?;
+        Ok(n > 0)
+    }
+
+    async fn update_post(&self, id: i64, author_id: i64, edit: &PostEdit) -> Result<Option<i64>> {
+        let now = edit.now.millis();
+        let mut tx = self.write.begin().await.map_err(map_err)?;
+        // The UPDATE takes the row lock first, so concurrent edits are numbered one
+        // after the other.
+        let mut s = self.stmt("UPDATE posts SET title = ?, content = ?, search_text = ?, version = version + 1, updated_at = ?");
+        s.args_add(edit.title.as_str().to_owned());
+        s.args_add(edit.content.as_str().to_owned());
+        s.args_add(edit.search_text.clone());
+        s.args_add(now);
+        if let Some(c) = edit.category_id {
+            s.push_bind(", category_id = ?", c);
+        }
+        s.push_bind(" WHERE id = ?", id);
+        s.push_bind(" AND author_id = ? AND deleted_at IS NULL", author_id);
+        if s.execute(&mut *tx).await.map_err(unknown_category)? == 0 {
+            return Ok(None);
+        }
+        let row = self
+            .stmt("SELECT version FROM posts WHERE id = ?")
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        let version: i64 = col(&row, "version")?;
+        self.stmt("INSERT INTO post_versions (post_id, version, title, content, created_at) VALUES (?, ?, ?, ?, ?)")
+            .bind(id)
+            .bind(version)
+            .bind(edit.title.as_str().to_owned())
+            .bind(edit.content.as_str().to_owned())
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        tx.commit().await.map_err(map_err)?;
+        Ok(Some(version))
+    }
+
+    async fn post_versions(&self, id: i64) -> Result<Vec<PostVersion>> {
+        let rows = self
+            .stmt("SELECT version, title, content, created_at FROM post_versions WHERE post_id = ? ORDER BY version DESC")
+            .bind(id)
+            .fetch_all(&self.read)
+            .await
+            .map_err(map_err)?;
+        rows.iter()
+            .map(|r| {
+                Ok(PostVersion {
+                    version: col(r, "version")?,
+                    title: col(r, "title")?,
+                    content: col(r, "content")?,
+                    created_at: Timestamp(col(r, "created_at")?),
+                })
+            })
+            .collect()
+    }
+
+    async fn delete_post(&self, id: i64, now: Timestamp) -> Result<bool> {
+        let n = self
+            .stmt("UPDATE posts SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL")
+            .bind(now.millis())
+            .bind(id)
+            .execute(&self.write)
+            .await
+            .map_err(map_err)?;
+        Ok(n > 0)
+    }
+
+    async fn set_post_vote(
+        &self,
+        post_id: i64,
+        user_id: i64,
+        on: bool,
+        now: Timestamp,
+    ) -> Result<Option<i64>> {
+        let mut tx = self.write.begin().await.map_err(map_err)?;
+        // Lock the post before touching its votes: on InnoDB, a vote insert takes a
+        // shared lock on the post through the foreign key, and two such locks
+        // upgrading to the counter update would deadlock.
+        let Some(post) = self.lock_active_post(&mut tx, post_id).await? else {
+            return Ok(None);
+        };
+        let changed = if on {
+            let sql =
+                self.insert_ignore("post_votes (post_id, user_id, created_at) VALUES (?, ?, ?)");
+            self.stmt(&sql)
+                .bind(post_id)
+                .bind(user_id)
+                .bind(now.millis())
+                .execute(&mut *tx)
+                .await
+        } else {
+            self.stmt("DELETE FROM post_votes WHERE post_id = ? AND user_id = ?")
+                .bind(post_id)
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await
+        }
+        .map_err(map_err)?;
+        let mut votes: i64 = col(&post, "vote_count")?;
+        if changed > 0 {
+            votes += if on { 1 } else { -1 };
+            let rank = hot_rank(votes, Timestamp(col(&post, "created_at")?));
+            self.stmt("UPDATE posts SET vote_count = ?, hot_rank = ? WHERE id = ?")
+                .bind(votes)
+                .bind(rank)
+                .bind(post_id)
+                .execute(&mut *tx)
+                .await
+                .map_err(map_err)?;
+        }
+        tx.commit().await.map_err(map_err)?;
+        Ok(Some(votes))
+    }
+
+    async fn list_posts(&self, f: &PostFilter, page: &PageRequest) -> Result<Page<PostSummary>> {
+        let cols = format!(
+            "SELECT p.id, p.category_id, c.name AS category_name, p.author_id, u.name AS author_name, p.title, \
+             SUBSTR(p.content, 1, {EXCERPT_CHARS}) AS excerpt, p.created_at, p.updated_at, p.comment_count, \
+             p.vote_count, p.hot_rank, p.sentiment_label, p.sentiment_score {SUMMARY_FROM}"
+        );
+        let mut s = self.stmt(&cols);
+        self.push_post_filter(&mut s, f);
+        push_page(&mut s, sort_column(f.sort), "p.id", true, page);
+        let rows = s.fetch_all(&self.read).await.map_err(map_err)?;
+        let items = rows
+            .iter()
+            .map(|r| {
+                Ok(PostSummary {
+                    id: col(r, "id")?,
+                    category: category_from_row(r)?,
+                    author: author_from_row(r)?,
+                    title: col(r, "title")?,
+                    excerpt: col(r, "excerpt")?,
+                    created_at: Timestamp(col(r, "created_at")?),
+                    updated_at: Timestamp(col(r, "updated_at")?),
+                    comment_count: col(r, "comment_count")?,
+                    vote_count: col(r, "vote_count")?,
+                    hot_rank: col(r, "hot_rank")?,
+                    sentiment: sentiment_from_row(r)?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        // A keyword search counts at most COUNT_CAP matches: counting every match of a
+        // one-letter keyword would read the whole table.
+        let (total, capped) = if f.keyword.is_some() {
+            let mut c = self.stmt("SELECT COUNT(*) AS n FROM (SELECT p.id FROM posts p");
+            self.push_post_filter(&mut c, f);
+            c.push_bind(" LIMIT ?) t", COUNT_CAP + 1);
+            let n = count(c, &self.read).await?;
+            (n.min(COUNT_CAP), n > COUNT_CAP)
+        } else {
+            let mut c = self.stmt("SELECT COUNT(*) AS n FROM posts p");
+            self.push_post_filter(&mut c, f);
+            (count(c, &self.read).await?, false)
+        };
+        let sort = f.sort;
+        Ok(Page::from_rows(
+            items,
+            page,
+            sort.order(),
+            total,
+            capped,
+            |p| sort.key_of(p),
+        ))
+    }
+}

@@ -1,0 +1,386 @@
+//! Accounts, login history and public profiles.
+
+use async_trait::async_trait;
+use madang_domain::listing::{KeyValue, Page, PageRequest};
+use madang_domain::ports::{LoginAttempt, NewUser, UserStore};
+use madang_domain::users::{Email, LoginRecord, PublicProfile, Role, User, UserName, UserState};
+use madang_domain::{Error, Result, Timestamp};
+use sqlx::any::AnyRow;
+
+use crate::db::{Db, col, count, is_unique_violation, map_err, push_page};
+
+pub(crate) const USER_COLS: &str =
+    "u.id, u.name, u.email, u.role, u.state, u.state_until, u.state_reason, u.created_at";
+
+/// Index names are chosen so that one substring identifies the field on every engine.
+const NAME_KEY: &str = "name_key";
+const EMAIL_KEY: &str = "email_key";
+
+pub(crate) fn user_from_row(row: &AnyRow) -> Result<User> {
+    let role: String = col(row, "role")?;
+    let state: String = col(row, "state")?;
+    let reason = col::<Option<String>>(row, "state_reason")?.unwrap_or_default();
+    let state = match state.as_str() {
+        "suspended" => UserState::Suspended {
+            until: Timestamp(col::<Option<i64>>(row, "state_until")?.unwrap_or(0)),
+            reason,
+        },
+        "banned" => UserState::Banned { reason },
+        _ => UserState::Active,
+    };
+    Ok(User {
+        id: col(row, "id")?,
+        name: col::<Option<String>>(row, "name")?.unwrap_or_default(),
+        email: col::<Option<String>>(row, "email")?.unwrap_or_default(),
+        role: Role::parse(&role).unwrap_or(Role::User),
+        state,
+        created_at: Timestamp(col(row, "created_at")?),
+    })
+}
+
+fn unique_conflict(e: sqlx::Error) -> Error {
+    if is_unique_violation(&e, NAME_KEY) {
+        Error::conflict("name", "this name is taken")
+    } else if is_unique_violation(&e, EMAIL_KEY) {
+        Error::conflict("email", "this email is registered already")
+    } else {
+        map_err(e)
+    }
+}
+
+impl Db {
+    /// Reports a taken name or email before writing, for a clear answer; the unique
+    /// indexes remain the judge when two sign-ups race.
+    async fn check_free(
+        &self,
+        id: i64,
+        name: Option<&UserName>,
+        email: Option<&Email>,
+    ) -> Result<()> {
+        if let Some(n) = name {
+            let s = self
+                .stmt("SELECT COUNT(*) AS n FROM users WHERE name_key = ? AND id <> ?")
+                .bind(n.key())
+                .bind(id);
+            if count(s, &self.read).await? > 0 {
+                return Err(Error::conflict("name", "this name is taken"));
+            }
+        }
+        if let Some(e) = email {
+            let s = self
+                .stmt("SELECT COUNT(*) AS n FROM users WHERE email_key = ? AND id <> ?")
+                .bind(e.key())
+                .bind(id);
+            if count(s, &self.read).await? > 0 {
+                return Err(Error::conflict("email", "this email is registered already"));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl UserStore for Db {
+    async fn insert_user(&self, new: &NewUser) -> Result<User> {
+        self.check_free(0, Some(&new.name), Some(&new.email))
+            .await?;
+        let now = new.now.millis();
+        let id = self
+            .stmt(
+                "INSERT INTO users (name, name_key, email, email_key, password_hash, role, state, created_at, updated_at) \
+                 VALUES (?, ?, ?, ?, ?, ?, 'active', ?, ?)",
+            )
+            .bind(new.name.as_str().to_owned())
+            .bind(new.name.key())
+            .bind(new.email.as_str().to_owned())
+            .bind(new.email.key())
+            .bind(new.password_hash.clone())
+            .bind(new.role.as_str().to_owned())
+            .bind(now)
+            .bind(now)
+            .insert_id(&self.write)
+            .await
+            .map_err(unique_conflict)?;
+        self.user_on_primary(id)
+            .await?
+            .ok_or(Error::NotFound("user"))
+    }
+
+    async fn user(&self, id: i64) -> Result<Option<User>> {
+        let sql =
+            format!("SELECT {USER_COLS} FROM users u WHERE u.id = ? AND u.deleted_at IS NULL");
+        let row = self
+            .stmt(&sql)
+            .bind(id)
+            .fetch_optional(&self.read)
+            .await
+            .map_err(map_err)?;
+        row.as_ref().map(user_from_row).transpose()
+    }
+
+    async fn user_by_key(&self, key: &str) -> Result<Option<User>> {
+        let sql = format!(
+            "SELECT {USER_COLS} FROM users u WHERE (u.name_key = ? OR u.email_key = ?) AND u.deleted_at IS NULL"
+        );
+        let row = self
+            .stmt(&sql)
+            .bind(key.to_owned())
+            .bind(key.to_owned())
+            .fetch_optional(&self.read)
+            .await;
+        row.map_err(map_err)?
+            .as_ref()
+            .map(user_from_row)
+            .transpose()
+    }
+
+    async fn credentials(&self, key: &str) -> Result<Option<(User, String)>> {
+        let sql = format!(
+            "SELECT {USER_COLS}, u.password_hash FROM users u \
+             WHERE (u.name_key = ? OR u.email_key = ?) AND u.deleted_at IS NULL"
+        );
+        let row = self
+            .stmt(&sql)
+            .bind(key.to_owned())
+            .bind(key.to_owned())
+            .fetch_optional(&self.read)
+            .await;
+        match row.map_err(map_err)? {
+            Some(r) => {
+                let hash: Option<String> = col(&r, "password_hash")?;
+                Ok(hash
+                    .map(|h| user_from_row(&r).map(|u| (u, h)))
+                    .transpose()?)
+            }
+            None => Ok(None),
+        }
+    }
+
+    async fn password_hash(&self, id: i64) -> Result<Option<String>> {
+        let row = self
+            .stmt("SELECT password_hash FROM users WHERE id = ? AND deleted_at IS NULL")
+            .bind(id)
+            .fetch_optional(&self.read)
+            .await
+            .map_err(map_err)?;
+        Ok(match row {
+            Some(r) => col::<Option<String>>(&r, "password_hash")?,
+            None => None,
+        })
+    }
+
+    async fn update_profile(
+        &self,
+        id: i64,
+        name: Option<&UserName>,
+        email: Option<&Email>,
+        now: Timestamp,
+    ) -> Result<User> {
+        self.check_free(id, name, email).await?;
+        let mut s = self.stmt("UPDATE users SET updated_at = ?");
+        s.args_add(now.millis());
+        if let Some(n) = name {
+            s.push_bind(", name = ?", n.as_str().to_owned());
+            s.push_bind(", name_key = ?", n.key());
+        }
+        if let Some(e) = email {
+            s.push_bind(", email = ?", e.as_str().to_owned());
+            s.push_bind(", email_key = ?", e.key());
+        }
+        s.push_bind(" WHERE id = ? AND deleted_at IS NULL", id);
+        s.execute(&self.write).await.map_err(unique_conflict)?;
+        self.user_on_primary(id)
+            .await?
+            .ok_or(Error::NotFound("user"))
+    }
+
+    async fn update_password(
+        &self,
+        id: i64,
+        hash: &str,
+        keep_session: Option<i64>,
+        now: Timestamp,
+    ) -> Result<()> {
+        let mut tx = self.write.begin().await.map_err(map_err)?;
+        self.stmt("UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?")
+            .bind(hash.to_owned())
+            .bind(now.millis())
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        self.stmt("UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL AND id <> ?")
+            .bind(now.millis())
+            .bind(id)
+            .bind(keep_session.unwrap_or(0))
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        tx.commit().await.map_err(map_err)
+    }
+
+    async fn erase_user(&self, id: i64, now: Timestamp) -> Result<()> {
+        let mut tx = self.write.begin().await.map_err(map_err)?;
+        self.stmt(
+            "UPDATE users SET name = NULL, name_key = NULL, email = NULL, email_key = NULL, password_hash = NULL, \
+             state_reason = NULL, deleted_at = ?, updated_at = ? WHERE id = ? AND deleted_at IS NULL",
+        )
+        .bind(now.millis())
+        .bind(now.millis())
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        self.stmt("UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL")
+            .bind(now.millis())
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        self.stmt("DELETE FROM login_history WHERE user_id = ?")
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        self.stmt("UPDATE user_states SET reason = NULL WHERE user_id = ?")
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        tx.commit().await.map_err(map_err)
+    }
+
+    async fn record_login(&self, a: &LoginAttempt) -> Result<()> {
+        self.stmt("INSERT INTO login_history (user_id, succeeded, ip, user_agent, created_at) VALUES (?, ?, ?, ?, ?)")
+            .bind(a.user_id)
+            .bind(i64::from(a.succeeded))
+            .bind(a.ip.clone())
+            .bind(a.user_agent.clone())
+            .bind(a.now.millis())
+            .execute(&self.write)
+            .await
+            .map(|_| ())
+            .map_err(map_err)
+    }
+
+    async fn logins(&self, user_id: i64, page: &PageRequest) -> Result<Page<LoginRecord>> {
+        let mut s = self.stmt(
+            "SELECT id, succeeded, ip, user_agent, created_at FROM login_history WHERE user_id = ?",
+        );
+        s.args_add(user_id);
+        push_page(&mut s, "created_at", "id", true, page);
+        let rows = s.fetch_all(&self.read).await.map_err(map_err)?;
+        let items = rows
+            .iter()
+            .map(|r| {
+                Ok(LoginRecord {
+                    id: col(r, "id")?,
+                    created_at: Timestamp(col(r, "created_at")?),
+                    succeeded: col::<i64>(r, "succeeded")? != 0,
+                    ip: col(r, "ip")?,
+                    user_agent: col(r, "user_agent")?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let total = count(
+            self.stmt("SELECT COUNT(*) AS n FROM login_history WHERE user_id = ?")
+                .bind(user_id),
+            &self.read,
+        )
+        .await?;
+        Ok(Page::from_rows(items, page, "logins", total, false, |l| {
+            (KeyValue::Int(l.created_at.millis()), l.id)
+        }))
+    }
+
+    async fn public_profile(&self, id: i64) -> Result<Option<PublicProfile>> {
+        let row = self
+            .stmt(
+                "SELECT u.id, u.name, u.created_at, \
+                 (SELECT COUNT(*) FROM posts p WHERE p.author_id = u.id AND p.deleted_at IS NULL) AS post_count, \
+                 (SELECT COUNT(*) FROM comments c JOIN posts p ON p.id = c.post_id \
+                   WHERE c.author_id = u.id AND c.deleted_at IS NULL AND p.deleted_at IS NULL) AS comment_count \
+                 FROM users u WHERE u.id = ? AND u.deleted_at IS NULL",
+            )
+            .bind(id)
+            .fetch_optional(&self.read)
+            .await
+            .map_err(map_err)?;
+        row.map(|r| {
+            Ok(PublicProfile {
+                id: col(&r, "id")?,
+                name: col::<Option<String>>(&r, "name")?.unwrap_or_default(),
+                created_at: Timestamp(col(&r, "created_at")?),
+                post_count: col(&r, "post_count")?,
+                comment_count: col(&r, "comment_count")?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn set_role(&self, id: i64, role: Role, now: Timestamp) -> Result<()> {
+        let n = self
+            .stmt("UPDATE users SET role = ?, updated_at = ? WHERE id = ? AND deleted_at IS NULL")
+            .bind(role.as_str().to_owned())
+            .bind(now.millis())
+            .bind(id)
+            .execute(&self.write)
+            .await
+            .map_err(map_err)?;
+        if n == 0 {
+            Err(Error::NotFound("user"))
+        } else {
+            Ok(())
+        }
+    }
+
+    async fn set_state(&self, id: i64, state: &UserState, now: Timestamp) -> Result<()> {
+        let (until, reason) = match state {
+            UserState::Active => (None, None),
+            UserState::Suspended { until, reason } => (Some(until.millis()), Some(reason.clone())),
+            UserState::Banned { reason } => (None, Some(reason.clone())),
+        };
+        let mut tx = self.write.begin().await.map_err(map_err)?;
+        let n = self
+            .stmt(
+                "UPDATE users SET state = ?, state_until = ?, state_reason = ?, updated_at = ? \
+                 WHERE id = ? AND deleted_at IS NULL",
+            )
+            .bind(state.kind().to_owned())
+            .bind(until)
+            .bind(reason.clone())
+            .bind(now.millis())
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        if n == 0 {
+            return Err(Error::NotFound("user"));
+        }
+        self.stmt("INSERT INTO user_states (user_id, state, until_at, reason, created_at) VALUES (?, ?, ?, ?, ?)")
+            .bind(id)
+            .bind(state.kind().to_owned())
+            .bind(until)
+            .bind(reason)
+            .bind(now.millis())
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        tx.commit().await.map_err(map_err)
+    }
+}
+
+impl Db {
+    /// Reads a user just written, from the primary.
+    async fn user_on_primary(&self, id: i64) -> Result<Option<User>> {
+        let sql =
+            format!("SELECT {USER_COLS} FROM users u WHERE u.id = ? AND u.deleted_at IS NULL");
+        let row = self
+            .stmt(&sql)
+            .bind(id)
+            .fetch_optional(&self.write)
+            .await
+            .map_err(map_err)?;
+        row.as_ref().map(user_from_row).transpose()
+    }
+}
