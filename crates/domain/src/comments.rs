@@ -196,11 +196,13 @@ impl Comments {
             ));
         }
         let content = parse_content(content)?;
-        self.comments
+        let comment = self
+            .comments
             .update_comment(id, actor.id, content.as_str(), self.clock.now())
             .await?
             .ok_or(Error::NotFound("comment"))?;
-        self.one(id, Some(actor)).await
+        let mut v = self.with_votes(vec![comment], Some(actor)).await?;
+        v.pop().ok_or(Error::NotFound("comment"))
     }
 
     pub async fn versions(&self, id: i64) -> Result<Vec<CommentVersion>> {

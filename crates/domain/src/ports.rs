@@ -131,8 +131,13 @@ pub trait PostStore: Send + Sync {
     async fn post_ref(&self, id: i64) -> Result<Option<ContentRef>>;
     async fn post_voted(&self, post_id: i64, user_id: i64) -> Result<bool>;
     /// Stores a new version if the post is active and `author_id` wrote it; returns
-    /// the new version number.
-    async fn update_post(&self, id: i64, author_id: i64, edit: &PostEdit) -> Result<Option<i64>>;
+    /// the post as that edit left it (read in the same transaction).
+    async fn update_post(
+        &self,
+        id: i64,
+        author_id: i64,
+        edit: &PostEdit,
+    ) -> Result<Option<PostDetail>>;
     async fn post_versions(&self, id: i64) -> Result<Vec<PostVersion>>;
     /// Soft delete; `false` if it was missing or deleted already.
     async fn delete_post(&self, id: i64, now: Timestamp) -> Result<bool>;
@@ -159,13 +164,14 @@ pub trait CommentStore: Send + Sync {
     async fn insert_comment(&self, new: &NewComment) -> Result<Option<i64>>;
     async fn comment(&self, id: i64) -> Result<Option<Comment>>;
     async fn comment_ref(&self, id: i64) -> Result<Option<ContentRef>>;
+    /// Stores a new version; returns the comment as that edit left it.
     async fn update_comment(
         &self,
         id: i64,
         author_id: i64,
         content: &str,
         now: Timestamp,
-    ) -> Result<Option<i64>>;
+    ) -> Result<Option<Comment>>;
     async fn comment_versions(&self, id: i64) -> Result<Vec<CommentVersion>>;
     async fn delete_comment(&self, id: i64, now: Timestamp) -> Result<bool>;
     async fn set_comment_vote(

@@ -341,13 +341,9 @@ impl Posts {
             category_id,
             now: self.clock.now(),
         };
-        self.posts
-            .update_post(id, actor.id, &edit)
-            .await?
-            .ok_or(Error::NotFound("post"))?;
         let post = self
             .posts
-            .post(id, false)
+            .update_post(id, actor.id, &edit)
             .await?
             .ok_or(Error::NotFound("post"))?;
         Ok((post, self.posts.post_voted(id, actor.id).await?))

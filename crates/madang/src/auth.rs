@@ -191,6 +191,8 @@ impl madang_domain::time::Clock for SystemClock {
 
 #[cfg(test)]
 mod tests {
+    use madang_domain::time::Clock;
+
     use super::*;
 
     #[tokio::test]

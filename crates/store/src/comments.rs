@@ -146,7 +146,7 @@ impl CommentStore for Db {
         author_id: i64,
         content: &str,
         now: Timestamp,
-    ) -> Result<Option<i64>> {
+    ) -> Result<Option<Comment>> {
         let mut tx = self.write.begin().await.map_err(map_err)?;
         let n = self
             .stmt(
@@ -178,8 +178,11 @@ impl CommentStore for Db {
             .execute(&mut *tx)
             .await
             .map_err(map_err)?;
+        let mut s = self.stmt(COMMENT_SELECT);
+        s.push_bind(" AND c.id = ?", id);
+        let comment = comment_from_row(&s.fetch_one(&mut *tx).await.map_err(map_err)?)?;
         tx.commit().await.map_err(map_err)?;
-        Ok(Some(version))
+        Ok(Some(comment))
     }
 
     async fn comment_versions(&self, id: i64) -> Result<Vec<CommentVersion>> {

@@ -54,6 +54,23 @@ fn unknown_category(e: sqlx::Error) -> Error {
     }
 }
 
+fn detail_from_row(r: &AnyRow) -> Result<PostDetail> {
+    Ok(PostDetail {
+        id: col(r, "id")?,
+        category: category_from_row(r)?,
+        author: author_from_row(r)?,
+        title: col(r, "title")?,
+        content: col(r, "content")?,
+        version: col(r, "version")?,
+        created_at: Timestamp(col(r, "created_at")?),
+        updated_at: Timestamp(col(r, "updated_at")?),
+        comment_count: col(r, "comment_count")?,
+        vote_count: col(r, "vote_count")?,
+        sentiment: sentiment_from_row(r)?,
+        deleted_at: col::<Option<i64>>(r, "deleted_at")?.map(Timestamp),
+    })
+}
+
 const SUMMARY_FROM: &str = "FROM posts p JOIN categories c ON c.id = p.category_id LEFT JOIN users u ON u.id = p.author_id";
 
 fn sort_column(sort: PostSort) -> &'static str {
@@ -65,6 +82,21 @@ fn sort_column(sort: PostSort) -> &'static str {
 }
 
 impl Db {
+    fn post_detail_stmt(&self, id: i64, include_deleted: bool) -> Stmt {
+        let mut s = self.stmt(
+            "SELECT p.id, p.category_id, c.name AS category_name, p.author_id, u.name AS author_name, p.title, \
+             p.content, p.version, p.created_at, p.updated_at, p.comment_count, p.vote_count, p.sentiment_label, \
+             p.sentiment_score, p.deleted_at \
+             FROM posts p JOIN categories c ON c.id = p.category_id LEFT JOIN users u ON u.id = p.author_id \
+             WHERE p.id = ?",
+        );
+        s.args_add(id);
+        if !include_deleted {
+            s.push_sql(" AND p.deleted_at IS NULL");
+        }
+        s
+    }
+
     /// The WHERE clause shared by a list page and its count.
     fn push_post_filter(&self, s: &mut Stmt, f: &PostFilter) {
         s.push_sql(" WHERE p.deleted_at IS NULL");
@@ -136,34 +168,12 @@ impl PostStore for Db {
     }
 
     async fn post(&self, id: i64, include_deleted: bool) -> Result<Option<PostDetail>> {
-        let mut s = self.stmt(
-            "SELECT p.id, p.category_id, c.name AS category_name, p.author_id, u.name AS author_name, p.title, \
-             p.content, p.version, p.created_at, p.updated_at, p.comment_count, p.vote_count, p.sentiment_label, \
-             p.sentiment_score, p.deleted_at \
-             FROM posts p JOIN categories c ON c.id = p.category_id LEFT JOIN users u ON u.id = p.author_id \
-             WHERE p.id = ?",
-        );
-        s.args_add(id);
-        if !include_deleted {
-            s.push_sql(" AND p.deleted_at IS NULL");
-        }
-        let Some(r) = s.fetch_optional(&self.read).await.map_err(map_err)? else {
-            return Ok(None);
-        };
-        Ok(Some(PostDetail {
-            id: col(&r, "id")?,
-            category: category_from_row(&r)?,
-            author: author_from_row(&r)?,
-            title: col(&r, "title")?,
-            content: col(&r, "content")?,
-            version: col(&r, "version")?,
-            created_at: Timestamp(col(&r, "created_at")?),
-            updated_at: Timestamp(col(&r, "updated_at")?),
-            comment_count: col(&r, "comment_count")?,
-            vote_count: col(&r, "vote_count")?,
-            sentiment: sentiment_from_row(&r)?,
-            deleted_at: col::<Option<i64>>(&r, "deleted_at")?.map(Timestamp),
-        }))
+        let row = self
+            .post_detail_stmt(id, include_deleted)
+            .fetch_optional(&self.read)
+            .await
+            .map_err(map_err)?;
+        row.as_ref().map(detail_from_row).transpose()
     }
 
     async fn post_ref(&self, id: i64) -> Result<Option<ContentRef>> {
@@ -193,7 +203,12 @@ impl PostStore for Db {
         Ok(n > 0)
     }
 
-    async fn update_post(&self, id: i64, author_id: i64, edit: &PostEdit) -> Result<Option<i64>> {
+    async fn update_post(
+        &self,
+        id: i64,
+        author_id: i64,
+        edit: &PostEdit,
+    ) -> Result<Option<PostDetail>> {
         let now = edit.now.millis();
         let mut tx = self.write.begin().await.map_err(map_err)?;
         // The UPDATE takes the row lock first, so concurrent edits are numbered one
@@ -227,8 +242,14 @@ impl PostStore for Db {
             .execute(&mut *tx)
             .await
             .map_err(map_err)?;
+        let row = self
+            .post_detail_stmt(id, false)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        let post = detail_from_row(&row)?;
         tx.commit().await.map_err(map_err)?;
-        Ok(Some(version))
+        Ok(Some(post))
     }
 
     async fn post_versions(&self, id: i64) -> Result<Vec<PostVersion>> {

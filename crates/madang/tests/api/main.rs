@@ -1,0 +1,10 @@
+//! Black-box tests of Madang's HTTP API. The same suite runs on SQLite (by default),
+//! MariaDB and PostgreSQL (`MADANG_TEST_DATABASE_URL`, see helpers).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod categories;
+mod comments;
+mod helpers;
+mod posts;
+mod robustness;
+mod users;
