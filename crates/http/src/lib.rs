@@ -94,20 +94,60 @@ fn api() -> Router<AppState> {
 }
 
 /// The whole HTTP application.
-///
-/// Layers, outermost first: request id and access log, error rendering, panic
-/// catching, body limit; then routing.
 pub fn router(state: AppState, settings: &HttpSettings) -> Router {
-    Router::new()
+    let routes = Router::new()
         .nest("/api/v1", api())
         .route("/health/live", get(routes::ops::live))
         .route("/health/ready", get(routes::ops::ready))
         .merge(openapi::docs())
+        .with_state(state);
+    with_layers(routes, settings)
+}
+
+/// The layers every route sits behind. Outermost first: request id and access log,
+/// error rendering, panic catching, body limit; then routing, with unknown routes
+/// answered in the error shape.
+pub fn with_layers(routes: Router, settings: &HttpSettings) -> Router {
+    routes
         .fallback(no_route)
         .route_layer(axum::middleware::from_fn(middleware::record_route))
-        .with_state(state)
         .layer(DefaultBodyLimit::max(settings.body_limit))
         .layer(CatchPanicLayer::custom(error::panic_response))
         .layer(axum::middleware::from_fn(error::render_errors))
         .layer(axum::middleware::from_fn(middleware::request_context))
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::body::Body;
+    use axum::http::Request;
+    use tower::ServiceExt;
+
+    use super::*;
+
+    async fn boom() -> &'static str {
+        panic!("secret panic detail")
+    }
+
+    #[tokio::test]
+    async fn a_panic_is_a_generic_500_in_the_error_shape() {
+        let app = with_layers(
+            Router::new().route("/boom", get(boom)),
+            &HttpSettings { body_limit: 1024 },
+        );
+        let res = app
+            .oneshot(Request::get("/boom").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let id = res.headers()["x-request-id"].to_str().unwrap().to_owned();
+        let body = axum::body::to_bytes(res.into_body(), 1 << 16)
+            .await
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(v["error"]["code"], "internal");
+        assert_eq!(v["error"]["message"], "internal server error");
+        assert_eq!(v["error"]["request_id"], id.as_str());
+        assert!(!String::from_utf8_lossy(&body).contains("secret"));
+    }
 }

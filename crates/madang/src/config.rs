@@ -124,3 +124,29 @@ impl Settings {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prod_refuses_a_default_or_short_secret() {
+        let mut s = Settings::for_tests("sqlite://x.db");
+        s.profile = Profile::Prod;
+        s.jwt_secret = DEV_JWT_SECRET.to_owned();
+        assert!(s.check().is_err());
+        s.jwt_secret = "short".to_owned();
+        assert!(s.check().is_err());
+        s.jwt_secret = "x".repeat(32);
+        assert!(s.check().is_ok());
+        assert!(s.json_logs() || s.log_format == "pretty");
+    }
+
+    #[test]
+    fn dev_accepts_the_default_secret() {
+        let mut s = Settings::for_tests("sqlite://x.db");
+        s.profile = Profile::Dev;
+        s.jwt_secret = DEV_JWT_SECRET.to_owned();
+        assert!(s.check().is_ok());
+    }
+}

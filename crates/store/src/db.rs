@@ -372,47 +372,6 @@ pub(crate) fn like_contains(s: &str) -> String {
     out
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn placeholders_are_numbered_outside_quotes() {
-        assert_eq!(
-            numbered_placeholders("a = ? AND b LIKE '?' AND c = ?"),
-            "a = $1 AND b LIKE '?' AND c = $2"
-        );
-    }
-
-    #[test]
-    fn like_escapes_wildcards() {
-        assert_eq!(like_contains("50%_off!"), "%50!%!_off!!%");
-    }
-
-    #[test]
-    fn engines_from_urls() {
-        assert_eq!(Engine::from_url("sqlite://./x.db").unwrap(), Engine::Sqlite);
-        assert_eq!(
-            Engine::from_url("mysql://root@h/db").unwrap(),
-            Engine::MySql
-        );
-        assert_eq!(
-            Engine::from_url("postgres://h/db").unwrap(),
-            Engine::Postgres
-        );
-        assert!(Engine::from_url("oracle://x").is_err());
-    }
-
-    #[test]
-    fn sqlite_url_creates_with_mode() {
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("sub/m.db");
-        let url = sqlite_url(&format!("sqlite://{}", p.display())).unwrap();
-        assert!(url.ends_with("?mode=rwc"));
-        assert!(p.parent().unwrap().is_dir());
-    }
-}
-
 /// Rows counted at most for `total_items` where a count could scan a large table.
 pub(crate) const COUNT_CAP: i64 = 10_000;
 
@@ -481,4 +440,45 @@ pub(crate) async fn count<'c, E: Executor<'c, Database = Any>>(
 ) -> Result<i64, Error> {
     let row = s.fetch_one(e).await.map_err(map_err)?;
     col::<i64>(&row, "n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_are_numbered_outside_quotes() {
+        assert_eq!(
+            numbered_placeholders("a = ? AND b LIKE '?' AND c = ?"),
+            "a = $1 AND b LIKE '?' AND c = $2"
+        );
+    }
+
+    #[test]
+    fn like_escapes_wildcards() {
+        assert_eq!(like_contains("50%_off!"), "%50!%!_off!!%");
+    }
+
+    #[test]
+    fn engines_from_urls() {
+        assert_eq!(Engine::from_url("sqlite://./x.db").unwrap(), Engine::Sqlite);
+        assert_eq!(
+            Engine::from_url("mysql://root@h/db").unwrap(),
+            Engine::MySql
+        );
+        assert_eq!(
+            Engine::from_url("postgres://h/db").unwrap(),
+            Engine::Postgres
+        );
+        assert!(Engine::from_url("oracle://x").is_err());
+    }
+
+    #[test]
+    fn sqlite_url_creates_with_mode() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("sub/m.db");
+        let url = sqlite_url(&format!("sqlite://{}", p.display())).unwrap();
+        assert!(url.ends_with("?mode=rwc"));
+        assert!(p.parent().unwrap().is_dir());
+    }
 }
