@@ -29,14 +29,25 @@ pub fn rfc3339(t: Timestamp) -> String {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct SignUpRequest {
     /// 2–30 letters (Hangul included), digits, `_`, `-`; unique ignoring case.
-    #[schema(required = true, min_length = 2, max_length = 30, example = "김철수")]
+    #[schema(
+        required = true,
+        nullable = false,
+        min_length = 2,
+        max_length = 30,
+        example = "김철수"
+    )]
     pub name: Option<String>,
-    #[schema(required = true, format = "email", example = "kim@example.com")]
+    #[schema(
+        required = true,
+        nullable = false,
+        format = "email",
+        example = "kim@example.com"
+    )]
     pub email: Option<String>,
-    #[schema(required = true, min_length = 8, max_length = 128)]
+    #[schema(required = true, nullable = false, min_length = 8, max_length = 128)]
     pub password1: Option<String>,
     /// Must equal `password1`.
-    #[schema(required = true, min_length = 8, max_length = 128)]
+    #[schema(required = true, nullable = false, min_length = 8, max_length = 128)]
     pub password2: Option<String>,
 }
 
@@ -44,9 +55,9 @@ pub struct SignUpRequest {
 /// password form (`grant_type` and `scope` are accepted and ignored).
 #[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct TokenRequest {
-    #[schema(required = true)]
+    #[schema(required = true, nullable = false)]
     pub username: Option<String>,
-    #[schema(required = true)]
+    #[schema(required = true, nullable = false)]
     pub password: Option<String>,
     #[serde(default)]
     pub grant_type: Option<String>,
@@ -56,7 +67,7 @@ pub struct TokenRequest {
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct RefreshRequest {
-    #[schema(required = true)]
+    #[schema(required = true, nullable = false)]
     pub refresh_token: Option<String>,
 }
 
@@ -70,17 +81,17 @@ pub struct ProfileRequest {
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct PasswordRequest {
-    #[schema(required = true)]
+    #[schema(required = true, nullable = false)]
     pub current_password: Option<String>,
-    #[schema(required = true, min_length = 8, max_length = 128)]
+    #[schema(required = true, nullable = false, min_length = 8, max_length = 128)]
     pub password1: Option<String>,
-    #[schema(required = true, min_length = 8, max_length = 128)]
+    #[schema(required = true, nullable = false, min_length = 8, max_length = 128)]
     pub password2: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct ResignRequest {
-    #[schema(required = true)]
+    #[schema(required = true, nullable = false)]
     pub password: Option<String>,
 }
 
@@ -96,22 +107,57 @@ pub struct CategoryRequest {
 
 /// Tells an absent field (`None`) from an explicit `null` (`Some(None)`).
 fn double_option<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<i64>>, D::Error> {
-    Option::<i64>::deserialize(d).map(Some)
+    integral(d).map(Some)
 }
 
+/// An optional integer id. JSON has one number type, and JSON Schema counts `3.0` as
+/// an integer, so a float with no fractional part within range is accepted too.
+fn integral<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    use serde::de::Error as _;
+    let Some(n) = Option::<serde_json::Number>::deserialize(d)? else {
+        return Ok(None);
+    };
+    if let Some(i) = n.as_i64() {
+        return Ok(Some(i));
+    }
+    match n.as_f64() {
+        Some(f) if f.fract() == 0.0 && f >= i64::MIN as f64 && f < i64::MAX as f64 => {
+            Ok(Some(f as i64))
+        }
+        _ => Err(D::Error::custom(
+            "invalid type: number, expected an integer id",
+        )),
+    }
+}
+
+/// A new post. (Deserialised as [`PostRequest`]; this type documents that
+/// `category_id` is required on create.)
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct NewPostRequest {
+    #[schema(minimum = 1)]
+    pub category_id: i64,
+    #[schema(min_length = 1, max_length = 200)]
+    pub title: String,
+    #[schema(min_length = 1, max_length = 50000)]
+    pub content: String,
+}
+
+/// A post edit; `category_id` moves the post.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct PostRequest {
+    #[serde(default, deserialize_with = "integral")]
     #[schema(minimum = 1)]
     pub category_id: Option<i64>,
-    #[schema(required = true, min_length = 1, max_length = 200)]
+    #[schema(required = true, nullable = false, min_length = 1, max_length = 200)]
     pub title: Option<String>,
-    #[schema(required = true, min_length = 1, max_length = 50000)]
+    #[schema(required = true, nullable = false, min_length = 1, max_length = 50000)]
     pub content: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct CommentRequest {
-    #[schema(required = true, min_length = 1, max_length = 10000)]
+    #[schema(required = true, nullable = false, min_length = 1, max_length = 10000)]
     pub content: Option<String>,
 }
 
@@ -119,12 +165,13 @@ pub struct CommentRequest {
 #[into_params(parameter_in = Query)]
 pub struct PageParams {
     /// Page number, from 1.
-    #[param(minimum = 1)]
+    #[param(minimum = 1, maximum = 100000)]
     pub page: Option<i64>,
     /// Items per page, 1..=100 (default 20).
     #[param(minimum = 1, maximum = 100)]
     pub size: Option<i64>,
     /// `next_cursor` of the previous page.
+    #[param(pattern = "^[A-Za-z0-9_-]*$")]
     pub cursor: Option<String>,
 }
 
@@ -134,15 +181,29 @@ pub struct PostListParams {
     /// Posts in this category or any category below it.
     pub category_id: Option<i64>,
     /// Matches title, content and author name; any substring, Hangul included.
+    #[param(max_length = 100)]
     pub keyword: Option<String>,
     pub author_id: Option<i64>,
     /// `new` (default), `top` or `hot`.
+    #[param(value_type = Option<PostSortParam>)]
     pub sort: Option<String>,
-    #[param(minimum = 1)]
+    #[param(minimum = 1, maximum = 100000)]
     pub page: Option<i64>,
     #[param(minimum = 1, maximum = 100)]
     pub size: Option<i64>,
+    /// `next_cursor` of the previous page.
+    #[param(pattern = "^[A-Za-z0-9_-]*$")]
     pub cursor: Option<String>,
+}
+
+/// Post list orders (documentation only: the domain parses the value).
+#[derive(ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)]
+pub enum PostSortParam {
+    New,
+    Top,
+    Hot,
 }
 
 // ---------------------------------------------------------------- responses

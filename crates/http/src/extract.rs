@@ -51,6 +51,18 @@ fn body_error(r: BytesRejection) -> ApiError {
 /// Parses JSON, naming the field of a wrong-typed value. Broken JSON is 400; JSON of
 /// the wrong shape is 422 with the field in `details`.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    // Serde would read a struct from a JSON array too (`[null, null]`); request
+    // bodies are objects.
+    let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+    if matches!(first, Some(b) if *b != b'{')
+        && serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok()
+    {
+        return Err(ApiError::validation(vec![Violation::new(
+            "",
+            "type",
+            "the body must be a JSON object",
+        )]));
+    }
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     match serde_path_to_error::deserialize::<_, T>(de) {
         Ok(v) => Ok(v),

@@ -22,7 +22,8 @@ use crate::routes::{categories, comments, ops, posts, users};
         comments::vote, comments::unvote,
         ops::live, ops::ready,
     ),
-    modifiers(&BearerAuth),
+    components(schemas(crate::dto::PostSortParam)),
+    modifiers(&BearerAuth, &CommonErrors),
     tags(
         (name = "users"), (name = "auth"), (name = "categories"), (name = "posts"), (name = "comments"),
         (name = "operations"),
@@ -44,6 +45,83 @@ impl Modify for BearerAuth {
                     .build(),
             ),
         );
+    }
+}
+
+/// Documents the error answers any operation can give, so each handler's annotation
+/// lists only what is particular to it.
+struct CommonErrors;
+
+impl Modify for CommonErrors {
+    fn modify(&self, api: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{RefOr, ResponseBuilder, content::ContentBuilder, path::HttpMethod};
+        let error = |description: &str| -> RefOr<utoipa::openapi::Response> {
+            RefOr::T(
+                ResponseBuilder::new()
+                    .description(description)
+                    .content(
+                        "application/json",
+                        ContentBuilder::new()
+                            .schema(Some(utoipa::openapi::Ref::from_schema_name("ErrorBody")))
+                            .build(),
+                    )
+                    .build(),
+            )
+        };
+        for item in api.paths.paths.values_mut() {
+            for method in [
+                HttpMethod::Get,
+                HttpMethod::Post,
+                HttpMethod::Put,
+                HttpMethod::Patch,
+                HttpMethod::Delete,
+            ] {
+                let op = match method {
+                    HttpMethod::Get => item.get.as_mut(),
+                    HttpMethod::Post => item.post.as_mut(),
+                    HttpMethod::Put => item.put.as_mut(),
+                    HttpMethod::Patch => item.patch.as_mut(),
+                    HttpMethod::Delete => item.delete.as_mut(),
+                    _ => None,
+                };
+                let Some(op) = op else { continue };
+                let has_body = op.request_body.is_some();
+                let mut common = vec![
+                    (
+                        "400",
+                        "malformed request: bad JSON, path or query syntax, or cursor",
+                    ),
+                    (
+                        "500",
+                        "unexpected failure; the cause is logged, never shown",
+                    ),
+                    (
+                        "503",
+                        "the database is unreachable; retry after `Retry-After` seconds",
+                    ),
+                ];
+                if op.security.is_some()
+                    || has_body
+                    || op.parameters.as_ref().is_some_and(|p| !p.is_empty())
+                {
+                    common.push(("401", "missing, invalid or expired token (also when a token is sent where one is optional)"));
+                    common.push((
+                        "422",
+                        "a value breaks a rule; every violation is listed in `details`",
+                    ));
+                }
+                if has_body {
+                    common.push(("413", "the body is over the configured limit"));
+                    common.push(("415", "the body is not of a supported content type"));
+                }
+                for (code, description) in common {
+                    op.responses
+                        .responses
+                        .entry(code.to_owned())
+                        .or_insert_with(|| error(description));
+                }
+            }
+        }
     }
 }
 

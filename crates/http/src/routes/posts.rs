@@ -8,7 +8,8 @@ use madang_domain::posts::{PostInput, PostQuery};
 
 use crate::AppState;
 use crate::dto::{
-    Paged, PostItemView, PostListParams, PostRequest, PostView, VersionView, VoteView, rfc3339,
+    NewPostRequest, Paged, PostItemView, PostListParams, PostRequest, PostView, VersionView,
+    VoteView, rfc3339,
 };
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{Auth, Id, JsonBody, MaybeAuth, QueryParams};
@@ -39,7 +40,7 @@ fn input(b: PostRequest) -> PostInput {
     }
 }
 
-#[utoipa::path(post, path = "/api/v1/posts", tag = "posts", security(("bearer" = [])), request_body = PostRequest,
+#[utoipa::path(post, path = "/api/v1/posts", tag = "posts", security(("bearer" = [])), request_body = NewPostRequest,
     responses((status = 201, body = PostView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 422, body = ErrorBody)))]
 pub async fn create(

@@ -202,3 +202,43 @@ async fn health_openapi_and_docs_are_served_locally() {
     assert_eq!(res.status(), StatusCode::OK);
     let _: Value = Value::Null;
 }
+
+#[tokio::test]
+async fn bodies_must_be_objects_and_integral_floats_are_integers() {
+    let app = spawn().await;
+    let (admin, cat) = app.board().await;
+    let child = app.category(&admin, "child", Some(cat)).await;
+    // Serde could read a struct from an array; Madang refuses it.
+    let (s, b) = app
+        .req(
+            reqwest::Method::PATCH,
+            &format!("/api/v1/categories/{child}"),
+            Some(&admin.token),
+            Some(json!([null, null])),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_error(&b, "validation_failed");
+    let (_, tree) = app.get("/api/v1/categories", None).await;
+    assert_eq!(
+        tree[0]["children"][0]["id"], child,
+        "the category did not move"
+    );
+    // JSON Schema counts 1.0 as an integer.
+    let (s, p) = app
+        .post(
+            "/api/v1/posts",
+            Some(&admin.token),
+            json!({"category_id": cat as f64, "title": "t", "content": "c"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{p}");
+    let (s, _) = app
+        .post(
+            "/api/v1/posts",
+            Some(&admin.token),
+            json!({"category_id": 1.5, "title": "t", "content": "c"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+}
