@@ -13,6 +13,7 @@ pub mod listing;
 pub mod ports;
 pub mod posts;
 pub mod search;
+pub mod seminars;
 pub mod time;
 pub mod users;
 pub mod validate;

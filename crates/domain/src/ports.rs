@@ -226,3 +226,58 @@ pub trait Probe: Send + Sync {
     fn name(&self) -> &'static str;
     async fn check(&self) -> Result<()>;
 }
+
+/// Seminars and role profiles. Joins, drops and capacity changes are settled under
+/// a lock on the seminar row, so the capacity holds under any concurrency.
+#[async_trait]
+pub trait SeminarStore: Send + Sync {
+    /// `false` if the user holds the profile already.
+    async fn add_participant_profile(
+        &self,
+        user_id: i64,
+        university: &str,
+        now: Timestamp,
+    ) -> Result<bool>;
+    async fn add_instructor_profile(
+        &self,
+        user_id: i64,
+        company: &str,
+        year: Option<i64>,
+        now: Timestamp,
+    ) -> Result<bool>;
+    async fn profiles(&self, user_id: i64) -> Result<crate::seminars::Profiles>;
+    /// Inserts the seminar with `instructor_id` as its instructor.
+    async fn insert_seminar(
+        &self,
+        instructor_id: i64,
+        s: &crate::seminars::SeminarChange,
+        now: Timestamp,
+    ) -> Result<i64>;
+    async fn seminar_exists(&self, id: i64) -> Result<bool>;
+    async fn seminar(&self, id: i64) -> Result<Option<crate::seminars::SeminarDetail>>;
+    async fn update_seminar(
+        &self,
+        id: i64,
+        by: i64,
+        s: &crate::seminars::SeminarChange,
+        now: Timestamp,
+    ) -> Result<crate::seminars::UpdateOutcome>;
+    async fn join_seminar(
+        &self,
+        id: i64,
+        user_id: i64,
+        role: crate::seminars::MemberRole,
+        now: Timestamp,
+    ) -> Result<crate::seminars::JoinOutcome>;
+    async fn drop_seminar(
+        &self,
+        id: i64,
+        user_id: i64,
+        now: Timestamp,
+    ) -> Result<crate::seminars::DropOutcome>;
+    async fn list_seminars(
+        &self,
+        filter: &crate::seminars::SeminarFilter,
+        page: &PageRequest,
+    ) -> Result<Page<crate::seminars::Seminar>>;
+}

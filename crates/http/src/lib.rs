@@ -19,6 +19,7 @@ use madang_domain::categories::Categories;
 use madang_domain::comments::Comments;
 use madang_domain::ports::Probe;
 use madang_domain::posts::Posts;
+use madang_domain::seminars::Seminars;
 use tower_http::catch_panic::CatchPanicLayer;
 
 use crate::error::ApiError;
@@ -31,6 +32,7 @@ pub struct AppState {
     pub categories: Arc<Categories>,
     pub posts: Arc<Posts>,
     pub comments: Arc<Comments>,
+    pub seminars: Arc<Seminars>,
     /// Backends checked by `/health/ready`.
     pub probes: Arc<Vec<Arc<dyn Probe>>>,
 }
@@ -47,7 +49,7 @@ async fn no_route() -> ApiError {
 
 /// The `/api/v1` routes.
 fn api() -> Router<AppState> {
-    use routes::{categories, comments, posts, users};
+    use routes::{categories, comments, posts, seminars, users};
     Router::new()
         .route("/users", post(users::sign_up))
         .route("/auth/token", post(users::token))
@@ -90,6 +92,14 @@ fn api() -> Router<AppState> {
         .route(
             "/comments/{id}/vote",
             put(comments::vote).delete(comments::unvote),
+        )
+        .route("/users/me/roles", post(seminars::add_role))
+        .route("/seminars", get(seminars::list).post(seminars::create))
+        .route("/seminars/{id}", get(seminars::get).patch(seminars::update))
+        .route("/seminars/{id}/participants", post(seminars::join))
+        .route(
+            "/seminars/{id}/participants/me",
+            axum::routing::delete(seminars::drop_out),
         )
 }
 

@@ -6,7 +6,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::routes::{categories, comments, ops, posts, users};
+use crate::routes::{categories, comments, ops, posts, seminars, users};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -20,12 +20,14 @@ use crate::routes::{categories, comments, ops, posts, users};
         posts::vote, posts::unvote,
         comments::of_post, comments::create, comments::edit, comments::versions, comments::delete,
         comments::vote, comments::unvote,
+        seminars::add_role, seminars::create, seminars::list, seminars::get, seminars::update, seminars::join,
+        seminars::drop_out,
         ops::live, ops::ready,
     ),
     components(schemas(crate::dto::PostSortParam)),
     modifiers(&BearerAuth, &CommonErrors),
     tags(
-        (name = "users"), (name = "auth"), (name = "categories"), (name = "posts"), (name = "comments"),
+        (name = "users"), (name = "auth"), (name = "categories"), (name = "posts"), (name = "comments"), (name = "seminars"),
         (name = "operations"),
     )
 )]

@@ -10,6 +10,7 @@ use madang_domain::categories::Categories;
 use madang_domain::comments::Comments;
 use madang_domain::ports::Probe;
 use madang_domain::posts::Posts;
+use madang_domain::seminars::Seminars;
 use madang_domain::time::Clock;
 use madang_http::{AppState, HttpSettings};
 use madang_store::{Db, DbConfig, MigrationError};
@@ -68,7 +69,8 @@ impl App {
             )),
             categories: Arc::new(Categories::new(store.clone(), clock.clone())),
             posts: Arc::new(Posts::new(store.clone(), store.clone(), clock.clone())),
-            comments: Arc::new(Comments::new(store.clone(), store.clone(), clock)),
+            comments: Arc::new(Comments::new(store.clone(), store.clone(), clock.clone())),
+            seminars: Arc::new(Seminars::new(store.clone(), clock)),
             probes: Arc::new(vec![Arc::new(DbProbe(db.clone())) as Arc<dyn Probe>]),
         };
         Ok(Self {

@@ -11,6 +11,7 @@ mod comments;
 mod db;
 mod migrate;
 mod posts;
+mod seminars;
 mod sessions;
 mod users;
 

@@ -2,4 +2,5 @@ pub mod categories;
 pub mod comments;
 pub mod ops;
 pub mod posts;
+pub mod seminars;
 pub mod users;

@@ -7,4 +7,5 @@ mod comments;
 mod helpers;
 mod posts;
 mod robustness;
+mod seminars;
 mod users;
