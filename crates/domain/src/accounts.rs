@@ -3,10 +3,11 @@
 
 use std::sync::Arc;
 
+use crate::cache::{Entry, invalidate, read_through, scope};
 use crate::error::{Error, Result};
 use crate::listing::{Page, PageRequest};
 use crate::ports::{
-    AccessClaims, LoginAttempt, NewUser, PasswordHasher, Rotation, SessionStore, TokenCodec,
+    AccessClaims, Cache, LoginAttempt, NewUser, PasswordHasher, Rotation, SessionStore, TokenCodec,
     UserStore,
 };
 use crate::time::{Clock, Timestamp};
@@ -96,6 +97,7 @@ pub struct Accounts {
     sessions: Arc<dyn SessionStore>,
     hasher: Arc<dyn PasswordHasher>,
     tokens: Arc<dyn TokenCodec>,
+    cache: Arc<dyn Cache>,
     clock: Arc<dyn Clock>,
 }
 
@@ -129,6 +131,7 @@ impl Accounts {
         sessions: Arc<dyn SessionStore>,
         hasher: Arc<dyn PasswordHasher>,
         tokens: Arc<dyn TokenCodec>,
+        cache: Arc<dyn Cache>,
         clock: Arc<dyn Clock>,
     ) -> Self {
         Self {
@@ -136,8 +139,19 @@ impl Accounts {
             sessions,
             hasher,
             tokens,
+            cache,
             clock,
         }
+    }
+
+    /// The user's name or existence changed: their profile, and every read model
+    /// that shows author names.
+    async fn identity_changed(&self, id: i64) {
+        invalidate(
+            self.cache.as_ref(),
+            &[scope::user(id), scope::NAMES.to_owned()],
+        )
+        .await;
     }
 
     pub fn now(&self) -> Timestamp {
@@ -328,9 +342,12 @@ impl Accounts {
             .as_deref()
             .and_then(|s| v.check(Email::parse("email", s)));
         v.into_result()?;
-        self.users
+        let user = self
+            .users
             .update_profile(actor.id, name.as_ref(), email.as_ref(), self.clock.now())
-            .await
+            .await?;
+        self.identity_changed(actor.id).await;
+        Ok(user)
     }
 
     async fn check_password(&self, user_id: i64, password: &str) -> Result<()> {
@@ -370,7 +387,9 @@ impl Accounts {
             ));
         };
         self.check_password(actor.id, password).await?;
-        self.users.erase_user(actor.id, self.clock.now()).await
+        self.users.erase_user(actor.id, self.clock.now()).await?;
+        self.identity_changed(actor.id).await;
+        Ok(())
     }
 
     pub async fn logins(&self, actor: &Actor, page: &PageRequest) -> Result<Page<LoginRecord>> {
@@ -378,10 +397,13 @@ impl Accounts {
     }
 
     pub async fn profile(&self, id: i64) -> Result<PublicProfile> {
-        self.users
-            .public_profile(id)
-            .await?
-            .ok_or(Error::NotFound("user"))
+        read_through(self.cache.as_ref(), Entry::profile(id), || async {
+            self.users
+                .public_profile(id)
+                .await?
+                .ok_or(Error::NotFound("user"))
+        })
+        .await
     }
 
     /// Looks up an account by name or email (for operators' commands).

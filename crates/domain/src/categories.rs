@@ -4,8 +4,9 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use crate::cache::{Entry, invalidate, read_through, scope};
 use crate::error::{Error, Result, Violation};
-use crate::ports::CategoryStore;
+use crate::ports::{Cache, CategoryStore};
 use crate::time::Clock;
 use crate::users::fold_case;
 use crate::validate::{Violations, char_len, not_blank, positive_id};
@@ -34,7 +35,7 @@ impl CategoryName {
 }
 
 /// A stored category row.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Category {
     pub id: i64,
     pub name: String,
@@ -163,16 +164,35 @@ pub struct CategoryInput {
 /// Category use cases.
 pub struct Categories {
     store: Arc<dyn CategoryStore>,
+    cache: Arc<dyn Cache>,
     clock: Arc<dyn Clock>,
 }
 
+/// The whole tree, read through the cache.
+pub async fn load_tree(store: &dyn CategoryStore, cache: &dyn Cache) -> Result<CategoryTree> {
+    let rows = read_through(cache, Entry::categories(), || store.all_categories()).await?;
+    Ok(CategoryTree::new(rows))
+}
+
+fn changed() -> Vec<String> {
+    vec![scope::CATEGORIES.to_owned(), scope::NAMES.to_owned()]
+}
+
 impl Categories {
-    pub fn new(store: Arc<dyn CategoryStore>, clock: Arc<dyn Clock>) -> Self {
-        Self { store, clock }
+    pub fn new(
+        store: Arc<dyn CategoryStore>,
+        cache: Arc<dyn Cache>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            store,
+            cache,
+            clock,
+        }
     }
 
     pub async fn tree(&self) -> Result<CategoryTree> {
-        Ok(CategoryTree::new(self.store.all_categories().await?))
+        load_tree(self.store.as_ref(), self.cache.as_ref()).await
     }
 
     pub async fn create(&self, input: CategoryInput) -> Result<CategoryNode> {
@@ -201,6 +221,7 @@ impl Categories {
             .store
             .create_category(&name, parent, self.clock.now())
             .await?;
+        invalidate(self.cache.as_ref(), &changed()).await;
         let tree = self.tree().await?;
         tree.node(id).ok_or(Error::NotFound("category"))
     }
@@ -232,6 +253,7 @@ impl Categories {
         v.into_result()?;
         let name = name.unwrap_or_else(|| CategoryName(current.name.clone()));
         self.store.update_category(id, &name, parent).await?;
+        invalidate(self.cache.as_ref(), &changed()).await;
         self.tree()
             .await?
             .node(id)
@@ -239,7 +261,9 @@ impl Categories {
     }
 
     pub async fn delete(&self, id: i64) -> Result<()> {
-        self.store.delete_category(id).await
+        self.store.delete_category(id).await?;
+        invalidate(self.cache.as_ref(), &changed()).await;
+        Ok(())
     }
 }
 

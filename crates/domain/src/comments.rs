@@ -3,9 +3,10 @@
 use std::sync::Arc;
 
 use crate::accounts::Actor;
+use crate::cache::{invalidate, scope};
 use crate::error::{Error, Result};
 use crate::listing::{KeyValue, Page, PageRequest};
-use crate::ports::{CommentStore, PostStore};
+use crate::ports::{Cache, CommentStore, PostStore};
 use crate::posts::{Body, Sentiment, VoteState};
 use crate::time::{Clock, Timestamp};
 use crate::users::AuthorRef;
@@ -57,6 +58,7 @@ pub type CommentView = (Comment, Option<bool>);
 pub struct Comments {
     comments: Arc<dyn CommentStore>,
     posts: Arc<dyn PostStore>,
+    cache: Arc<dyn Cache>,
     clock: Arc<dyn Clock>,
 }
 
@@ -71,13 +73,22 @@ impl Comments {
     pub fn new(
         comments: Arc<dyn CommentStore>,
         posts: Arc<dyn PostStore>,
+        cache: Arc<dyn Cache>,
         clock: Arc<dyn Clock>,
     ) -> Self {
         Self {
             comments,
             posts,
+            cache,
             clock,
         }
+    }
+
+    /// A comment was added or removed: the post's count and the author's profile moved.
+    async fn counts_changed(&self, post_id: i64, author: Option<i64>) {
+        let mut scopes = vec![scope::post(post_id)];
+        scopes.extend(author.map(scope::user));
+        invalidate(self.cache.as_ref(), &scopes).await;
     }
 
     async fn with_votes(
@@ -137,6 +148,7 @@ impl Comments {
             .insert_comment(&new)
             .await?
             .ok_or(Error::NotFound("post"))?;
+        self.counts_changed(post_id, Some(actor.id)).await;
         self.one(id, Some(actor)).await
     }
 
@@ -227,11 +239,13 @@ impl Comments {
                 "only the author or staff may delete a comment".into(),
             ));
         }
-        if self.comments.delete_comment(id, self.clock.now()).await? {
-            Ok(())
-        } else {
-            Err(Error::NotFound("comment"))
-        }
+        let post_id = self
+            .comments
+            .delete_comment(id, self.clock.now())
+            .await?
+            .ok_or(Error::NotFound("comment"))?;
+        self.counts_changed(post_id, r.author_id).await;
+        Ok(())
     }
 
     pub async fn vote(&self, actor: &Actor, id: i64, on: bool) -> Result<VoteState> {

@@ -173,7 +173,8 @@ pub trait CommentStore: Send + Sync {
         now: Timestamp,
     ) -> Result<Option<Comment>>;
     async fn comment_versions(&self, id: i64) -> Result<Vec<CommentVersion>>;
-    async fn delete_comment(&self, id: i64, now: Timestamp) -> Result<bool>;
+    /// Soft delete; the comment's post id, or `None` if it was missing or deleted already.
+    async fn delete_comment(&self, id: i64, now: Timestamp) -> Result<Option<i64>>;
     async fn set_comment_vote(
         &self,
         comment_id: i64,
@@ -280,4 +281,19 @@ pub trait SeminarStore: Send + Sync {
         filter: &crate::seminars::SeminarFilter,
         page: &PageRequest,
     ) -> Result<Page<crate::seminars::Seminar>>;
+}
+
+/// A cache of serialised read models, shared by every node when it is remote.
+/// Failures are the adapter's to absorb: a cache that cannot answer is a miss.
+#[async_trait]
+pub trait Cache: Send + Sync {
+    /// The value stored for `entry`, or what `load` produces (stored for next time).
+    /// Concurrent misses of one entry on one node run `load` once.
+    async fn get_or_load<'a>(
+        &self,
+        entry: &crate::cache::Entry,
+        load: crate::cache::Loader<'a>,
+    ) -> Result<Vec<u8>>;
+    /// Makes every value stored under these scopes stale, on every node.
+    async fn invalidate(&self, scopes: &[String]);
 }

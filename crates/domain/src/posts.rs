@@ -4,10 +4,12 @@
 use std::sync::Arc;
 
 use crate::accounts::Actor;
+use crate::cache::{Entry, invalidate, read_through, scope};
 use crate::categories::CategoryTree;
+use crate::categories::load_tree;
 use crate::error::{Error, Result, Violation};
 use crate::listing::{KeyValue, Page, PageRequest};
-use crate::ports::{CategoryStore, PostStore};
+use crate::ports::{Cache, CategoryStore, PostStore};
 use crate::search::{Keyword, hot_rank, post_search_text};
 use crate::time::{Clock, Timestamp};
 use crate::users::AuthorRef;
@@ -50,19 +52,19 @@ impl Body {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CategoryRef {
     pub id: i64,
     pub name: String,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Sentiment {
     pub label: String,
     pub score: f64,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PostDetail {
     pub id: i64,
     pub category: CategoryRef,
@@ -208,6 +210,7 @@ pub struct VoteState {
 pub struct Posts {
     posts: Arc<dyn PostStore>,
     categories: Arc<dyn CategoryStore>,
+    cache: Arc<dyn Cache>,
     clock: Arc<dyn Clock>,
 }
 
@@ -215,17 +218,26 @@ impl Posts {
     pub fn new(
         posts: Arc<dyn PostStore>,
         categories: Arc<dyn CategoryStore>,
+        cache: Arc<dyn Cache>,
         clock: Arc<dyn Clock>,
     ) -> Self {
         Self {
             posts,
             categories,
+            cache,
             clock,
         }
     }
 
     async fn tree(&self) -> Result<CategoryTree> {
-        Ok(CategoryTree::new(self.categories.all_categories().await?))
+        load_tree(self.categories.as_ref(), self.cache.as_ref()).await
+    }
+
+    /// After a write that changed the post (and maybe its author's counts).
+    async fn changed(&self, id: i64, author: Option<i64>) {
+        let mut scopes = vec![scope::post(id)];
+        scopes.extend(author.map(scope::user));
+        invalidate(self.cache.as_ref(), &scopes).await;
     }
 
     /// Checks the fields of a create (`category_required`) or an edit.
@@ -292,6 +304,7 @@ impl Posts {
             now,
         };
         let id = self.posts.insert_post(&new).await?;
+        self.changed(id, Some(actor.id)).await;
         self.posts
             .post(id, false)
             .await?
@@ -300,12 +313,22 @@ impl Posts {
 
     /// A post as `viewer` may see it, and whether the viewer voted for it.
     pub async fn get(&self, id: i64, viewer: Option<&Actor>) -> Result<(PostDetail, Option<bool>)> {
-        let staff = viewer.is_some_and(Actor::is_staff);
-        let post = self
-            .posts
-            .post(id, staff)
+        // Staff also see deleted posts: they read the store. Everyone else shares
+        // the cached view of the active post; `voted` is theirs alone.
+        let post = if viewer.is_some_and(Actor::is_staff) {
+            self.posts
+                .post(id, true)
+                .await?
+                .ok_or(Error::NotFound("post"))?
+        } else {
+            read_through(self.cache.as_ref(), Entry::post(id), || async {
+                self.posts
+                    .post(id, false)
+                    .await?
+                    .ok_or(Error::NotFound("post"))
+            })
             .await?
-            .ok_or(Error::NotFound("post"))?;
+        };
         let voted = match viewer {
             Some(a) => Some(self.posts.post_voted(id, a.id).await?),
             None => None,
@@ -346,6 +369,7 @@ impl Posts {
             .update_post(id, actor.id, &edit)
             .await?
             .ok_or(Error::NotFound("post"))?;
+        self.changed(id, None).await;
         Ok((post, self.posts.post_voted(id, actor.id).await?))
     }
 
@@ -363,6 +387,7 @@ impl Posts {
             ));
         }
         if self.posts.delete_post(id, self.clock.now()).await? {
+            self.changed(id, r.author_id).await;
             Ok(())
         } else {
             Err(Error::NotFound("post"))
@@ -376,6 +401,7 @@ impl Posts {
             .set_post_vote(id, actor.id, on, self.clock.now())
             .await?
             .ok_or(Error::NotFound("post"))?;
+        self.changed(id, None).await;
         Ok(VoteState {
             vote_count,
             voted: on,

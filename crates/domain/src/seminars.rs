@@ -6,9 +6,10 @@
 use std::sync::Arc;
 
 use crate::accounts::Actor;
+use crate::cache::{Entry, invalidate, read_through, scope};
 use crate::error::{Error, Result, Violation};
-use crate::listing::{KeyValue, Page, PageRequest};
-use crate::ports::SeminarStore;
+use crate::listing::{Cursor, KeyValue, Page, PageRequest};
+use crate::ports::{Cache, SeminarStore};
 use crate::search::Keyword;
 use crate::time::{Clock, Timestamp};
 use crate::validate::{Violations, char_len, not_blank};
@@ -125,7 +126,7 @@ pub struct SeminarChange {
     pub online: Option<bool>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Seminar {
     pub id: i64,
     pub name: String,
@@ -221,7 +222,16 @@ pub struct SeminarFilter {
 
 pub struct Seminars {
     store: Arc<dyn SeminarStore>,
+    cache: Arc<dyn Cache>,
     clock: Arc<dyn Clock>,
+}
+
+/// A list page as cached: the cursor is kept in its encoded form.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct CachedPage {
+    items: Vec<Seminar>,
+    total_items: i64,
+    next_cursor: Option<String>,
 }
 
 fn check_name(v: &mut Violations, name: &str) -> Option<String> {
@@ -244,8 +254,17 @@ fn check_positive(v: &mut Violations, field: &str, n: i64) -> Option<i64> {
 }
 
 impl Seminars {
-    pub fn new(store: Arc<dyn SeminarStore>, clock: Arc<dyn Clock>) -> Self {
-        Self { store, clock }
+    pub fn new(store: Arc<dyn SeminarStore>, cache: Arc<dyn Cache>, clock: Arc<dyn Clock>) -> Self {
+        Self {
+            store,
+            cache,
+            clock,
+        }
+    }
+
+    /// Any enrolment or seminar change moves the list (counts, names, order).
+    async fn list_changed(&self) {
+        invalidate(self.cache.as_ref(), &[scope::SEMINARS.to_owned()]).await;
     }
 
     /// Adds a role profile; holding it already is a `400`.
@@ -344,6 +363,7 @@ impl Seminars {
             .store
             .insert_seminar(actor.id, &change, self.clock.now())
             .await?;
+        self.list_changed().await;
         self.get(id).await
     }
 
@@ -369,7 +389,10 @@ impl Seminars {
             .update_seminar(id, actor.id, &change, self.clock.now())
             .await?
         {
-            UpdateOutcome::Updated => self.get(id).await,
+            UpdateOutcome::Updated => {
+                self.list_changed().await;
+                self.get(id).await
+            }
             UpdateOutcome::NoSeminar => Err(Error::NotFound("seminar")),
             UpdateOutcome::NotInstructor => Err(Error::Forbidden(
                 "only its instructors may change a seminar".into(),
@@ -412,7 +435,10 @@ impl Seminars {
             .join_seminar(id, actor.id, role, self.clock.now())
             .await?
         {
-            JoinOutcome::Joined => self.get(id).await,
+            JoinOutcome::Joined => {
+                self.list_changed().await;
+                self.get(id).await
+            }
             JoinOutcome::NoSeminar => Err(Error::NotFound("seminar")),
             JoinOutcome::Full => Err(Error::BadRequest("the seminar is full".into())),
             JoinOutcome::AlreadyMember => {
@@ -434,7 +460,10 @@ impl Seminars {
             .drop_seminar(id, actor.id, self.clock.now())
             .await?
         {
-            DropOutcome::Dropped => self.get(id).await,
+            DropOutcome::Dropped => {
+                self.list_changed().await;
+                self.get(id).await
+            }
             DropOutcome::NoSeminar => Err(Error::NotFound("seminar")),
             DropOutcome::NotMember => Err(Error::BadRequest("you are not in this seminar".into())),
             DropOutcome::AlreadyDropped => {
@@ -468,15 +497,43 @@ impl Seminars {
             ORDER_NEWEST
         };
         let page = PageRequest::parse(q.page, q.size, q.cursor.as_deref(), order)?;
-        self.store
-            .list_seminars(
-                &SeminarFilter {
-                    name,
-                    earliest_first,
-                },
-                &page,
-            )
-            .await
+        let filter = SeminarFilter {
+            name,
+            earliest_first,
+        };
+        // The seed system's cached endpoint: every distinct query is its own entry.
+        let key = format!(
+            "{order}|{}|{}|{}|{}",
+            filter
+                .name
+                .as_ref()
+                .map(Keyword::folded)
+                .unwrap_or_default(),
+            page.page,
+            page.size,
+            page.after.map(|c| c.encode()).unwrap_or_default()
+        );
+        let cached = read_through(self.cache.as_ref(), Entry::seminar_list(&key), || async {
+            let p = self.store.list_seminars(&filter, &page).await?;
+            Ok(CachedPage {
+                total_items: p.total_items,
+                next_cursor: p.next_cursor.map(|c| c.encode()),
+                items: p.items,
+            })
+        })
+        .await?;
+        let next_cursor = match cached.next_cursor {
+            Some(c) => Some(Cursor::decode(&c, order)?),
+            None => None,
+        };
+        Ok(Page {
+            items: cached.items,
+            total_items: cached.total_items,
+            total_capped: false,
+            current_page: page.page,
+            size: page.size,
+            next_cursor,
+        })
     }
 }
 

@@ -164,7 +164,7 @@ pub struct User {
 }
 
 /// The public face of a user.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PublicProfile {
     pub id: i64,
     pub name: String,
@@ -174,7 +174,7 @@ pub struct PublicProfile {
 }
 
 /// A name and id, as shown beside content. `None` where the author resigned.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct AuthorRef {
     pub id: i64,
     pub name: String,

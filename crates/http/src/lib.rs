@@ -35,6 +35,8 @@ pub struct AppState {
     pub seminars: Arc<Seminars>,
     /// Backends checked by `/health/ready`.
     pub probes: Arc<Vec<Arc<dyn Probe>>>,
+    /// Renders the Prometheus text exposition for `/metrics`.
+    pub metrics: Arc<dyn Fn() -> String + Send + Sync>,
 }
 
 #[derive(Debug, Clone)]
@@ -109,6 +111,7 @@ pub fn router(state: AppState, settings: &HttpSettings) -> Router {
         .nest("/api/v1", api())
         .route("/health/live", get(routes::ops::live))
         .route("/health/ready", get(routes::ops::ready))
+        .route("/metrics", get(routes::ops::metrics))
         .merge(openapi::docs())
         .with_state(state);
     with_layers(routes, settings)

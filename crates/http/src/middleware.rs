@@ -80,6 +80,14 @@ pub async fn request_context(mut req: Request, next: Next) -> Response {
     let status = res.status().as_u16();
     let route = facts.route().unwrap_or("unmatched");
     let user_id = facts.user_id();
+    // Labelled by route template, never by raw path: the label set stays bounded.
+    let labels = [
+        ("method", method.as_str().to_owned()),
+        ("route", route.to_owned()),
+        ("status", status.to_string()),
+    ];
+    metrics::counter!("http_requests_total", &labels).increment(1);
+    metrics::histogram!("http_request_duration_seconds", &labels[..2]).record(duration_ms / 1000.0);
     tracing::info!(
         target: "madang::access",
         method = %method,

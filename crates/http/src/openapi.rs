@@ -22,7 +22,7 @@ use crate::routes::{categories, comments, ops, posts, seminars, users};
         comments::vote, comments::unvote,
         seminars::add_role, seminars::create, seminars::list, seminars::get, seminars::update, seminars::join,
         seminars::drop_out,
-        ops::live, ops::ready,
+        ops::live, ops::ready, ops::metrics,
     ),
     components(schemas(crate::dto::PostSortParam)),
     modifiers(&BearerAuth, &CommonErrors),

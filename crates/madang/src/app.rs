@@ -5,10 +5,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use madang_cache::{CacheService, LocalStore, Passthrough, RedisSettings, RedisStore};
 use madang_domain::accounts::Accounts;
 use madang_domain::categories::Categories;
 use madang_domain::comments::Comments;
-use madang_domain::ports::Probe;
+use madang_domain::ports::{Cache, Probe};
 use madang_domain::posts::Posts;
 use madang_domain::seminars::Seminars;
 use madang_domain::time::Clock;
@@ -39,6 +40,22 @@ impl Probe for DbProbe {
     }
 }
 
+struct RedisProbe(RedisStore);
+
+#[async_trait]
+impl Probe for RedisProbe {
+    fn name(&self) -> &'static str {
+        "redis"
+    }
+
+    async fn check(&self) -> madang_domain::Result<()> {
+        self.0
+            .ping()
+            .await
+            .map_err(madang_domain::Error::Unavailable)
+    }
+}
+
 impl App {
     pub fn build(settings: Settings) -> anyhow::Result<Self> {
         let db = Db::connect_lazy(&DbConfig {
@@ -59,19 +76,49 @@ impl App {
             settings.access_token_ttl_secs,
             settings.refresh_token_ttl_secs,
         ));
+        let mut probes: Vec<Arc<dyn Probe>> = vec![Arc::new(DbProbe(db.clone()))];
+        let cache: Arc<dyn Cache> = if settings.cache == "off" {
+            Arc::new(Passthrough)
+        } else if settings.redis_url.is_empty() {
+            Arc::new(CacheService::local(LocalStore::new(
+                settings.cache_max_bytes,
+            )))
+        } else {
+            let redis = RedisStore::new(RedisSettings {
+                url: settings.redis_url.clone(),
+                op_timeout: Duration::from_millis(settings.redis_timeout_ms),
+                prefix: settings.redis_prefix.clone(),
+            })
+            .map_err(anyhow::Error::msg)?;
+            probes.push(Arc::new(RedisProbe(redis.clone())));
+            Arc::new(CacheService::redis(redis))
+        };
+        let metrics = crate::telemetry::metrics();
         let state = AppState {
             accounts: Arc::new(Accounts::new(
                 store.clone(),
                 store.clone(),
                 hasher,
                 tokens,
+                cache.clone(),
                 clock.clone(),
             )),
-            categories: Arc::new(Categories::new(store.clone(), clock.clone())),
-            posts: Arc::new(Posts::new(store.clone(), store.clone(), clock.clone())),
-            comments: Arc::new(Comments::new(store.clone(), store.clone(), clock.clone())),
-            seminars: Arc::new(Seminars::new(store.clone(), clock)),
-            probes: Arc::new(vec![Arc::new(DbProbe(db.clone())) as Arc<dyn Probe>]),
+            categories: Arc::new(Categories::new(store.clone(), cache.clone(), clock.clone())),
+            posts: Arc::new(Posts::new(
+                store.clone(),
+                store.clone(),
+                cache.clone(),
+                clock.clone(),
+            )),
+            comments: Arc::new(Comments::new(
+                store.clone(),
+                store.clone(),
+                cache.clone(),
+                clock.clone(),
+            )),
+            seminars: Arc::new(Seminars::new(store.clone(), cache, clock)),
+            probes: Arc::new(probes),
+            metrics: Arc::new(move || metrics.render()),
         };
         Ok(Self {
             state,

@@ -42,6 +42,16 @@ pub struct Settings {
     pub log_format: String,
     /// Seconds in-flight requests get to finish after SIGTERM/SIGINT.
     pub shutdown_grace_secs: u64,
+    /// `on` (default) or `off`.
+    pub cache: String,
+    /// Redis for a cache shared by several nodes; empty keeps the cache in process.
+    pub redis_url: String,
+    /// Prefix of Madang's Redis keys.
+    pub redis_prefix: String,
+    /// Longest wait for one Redis operation, in milliseconds.
+    pub redis_timeout_ms: u64,
+    /// Bound of the in-process cache, in bytes.
+    pub cache_max_bytes: u64,
 }
 
 impl Settings {
@@ -65,6 +75,11 @@ impl Settings {
             .set_default("log", "info")?
             .set_default("log_format", "")?
             .set_default("shutdown_grace_secs", 20)?
+            .set_default("cache", "on")?
+            .set_default("redis_url", "")?
+            .set_default("redis_prefix", "madang")?
+            .set_default("redis_timeout_ms", 200)?
+            .set_default("cache_max_bytes", 64 * 1024 * 1024)?
             .add_source(config::File::new(&file, config::FileFormat::Toml).required(false))
             .add_source(
                 config::Environment::with_prefix("MADANG")
@@ -96,6 +111,11 @@ impl Settings {
             log: "warn".to_owned(),
             log_format: "pretty".to_owned(),
             shutdown_grace_secs: 5,
+            cache: "on".to_owned(),
+            redis_url: String::new(),
+            redis_prefix: "madang".to_owned(),
+            redis_timeout_ms: 200,
+            cache_max_bytes: 16 * 1024 * 1024,
         }
     }
 
@@ -109,6 +129,9 @@ impl Settings {
         }
         if self.access_token_ttl_secs <= 0 || self.refresh_token_ttl_secs <= 0 {
             anyhow::bail!("token lifetimes must be positive");
+        }
+        if !matches!(self.cache.as_str(), "on" | "off") {
+            anyhow::bail!("cache must be on or off");
         }
         if self.body_limit_bytes < 1024 {
             anyhow::bail!("body_limit_bytes must be at least 1024");

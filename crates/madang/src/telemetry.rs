@@ -31,3 +31,30 @@ where
         builder.try_init()
     };
 }
+
+/// The process-wide Prometheus recorder, installed on first use.
+pub fn metrics() -> metrics_exporter_prometheus::PrometheusHandle {
+    use std::sync::OnceLock;
+
+    use metrics_exporter_prometheus::{Matcher, PrometheusBuilder};
+    static HANDLE: OnceLock<metrics_exporter_prometheus::PrometheusHandle> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            const SECONDS: &[f64] = &[
+                0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+            ];
+            let recorder = PrometheusBuilder::new()
+                .set_buckets_for_metric(Matcher::Suffix("_seconds".to_owned()), SECONDS)
+                .map(PrometheusBuilder::build_recorder);
+            match recorder {
+                Ok(r) => {
+                    let handle = r.handle();
+                    // A recorder installed already (another app in a test process) keeps counting.
+                    let _ = metrics::set_global_recorder(r);
+                    handle
+                }
+                Err(_) => PrometheusBuilder::new().build_recorder().handle(),
+            }
+        })
+        .clone()
+}

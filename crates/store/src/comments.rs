@@ -203,7 +203,7 @@ impl CommentStore for Db {
             .collect()
     }
 
-    async fn delete_comment(&self, id: i64, now: Timestamp) -> Result<bool> {
+    async fn delete_comment(&self, id: i64, now: Timestamp) -> Result<Option<i64>> {
         let Some(row) = self
             .stmt("SELECT post_id FROM comments WHERE id = ?")
             .bind(id)
@@ -211,7 +211,7 @@ impl CommentStore for Db {
             .await
             .map_err(map_err)?
         else {
-            return Ok(false);
+            return Ok(None);
         };
         let post_id: i64 = col(&row, "post_id")?;
         let mut tx = self.write.begin().await.map_err(map_err)?;
@@ -237,7 +237,7 @@ impl CommentStore for Db {
                 .map_err(map_err)?;
         }
         tx.commit().await.map_err(map_err)?;
-        Ok(n > 0)
+        Ok((n > 0).then_some(post_id))
     }
 
     async fn set_comment_vote(

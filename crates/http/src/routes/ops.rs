@@ -62,3 +62,16 @@ pub async fn ready(State(s): State<AppState>) -> Response {
     err.details = failing;
     err.into_response()
 }
+
+#[utoipa::path(get, path = "/metrics", tag = "operations",
+    responses((status = 200, content_type = "text/plain", body = String, description = "Prometheus text format")))]
+pub async fn metrics(State(s): State<AppState>) -> Response {
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        (s.metrics)(),
+    )
+        .into_response()
+}

@@ -65,7 +65,13 @@ async fn fresh_database() -> (String, Option<tempfile::TempDir>, &'static str) {
 
 pub async fn spawn() -> TestApp {
     let (url, dir, engine) = fresh_database().await;
-    let app = App::build(Settings::for_tests(&url)).expect("build app");
+    let mut settings = Settings::for_tests(&url);
+    // With a Redis to use (`.ci/run`), the suite runs with the shared cache.
+    if let Ok(redis) = std::env::var("MADANG_TEST_REDIS_URL") {
+        settings.redis_url = redis;
+        settings.redis_prefix = format!("madang-test-{}", ulid::Ulid::new());
+    }
+    let app = App::build(settings).expect("build app");
     app.db.migrate().await.expect("migrate");
     let accounts = app.state.accounts.clone();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")

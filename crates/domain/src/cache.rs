@@ -1,0 +1,107 @@
+//! Cache-aside for read models, over the `Cache` port.
+//!
+//! Values are stored under *scopes* (`post:42`, `user:7`, `categories`, …). A write
+//! invalidates the scopes it changed; the adapter then never serves a value read
+//! before that invalidation (see `madang-cache` for how). Loading a missing value runs
+//! once per node however many requests ask for it at the same moment.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::error::{Error, Result};
+use crate::ports::Cache;
+
+/// Bumped when a cached type changes shape, so old entries are never read.
+const FORMAT: &str = "v1";
+
+pub type Loader<'a> = Pin<Box<dyn Future<Output = Result<Vec<u8>>> + Send + 'a>>;
+
+/// What a cached read model is, how long it lives, and the scopes that make it stale.
+pub struct Entry {
+    pub kind: &'static str,
+    pub key: String,
+    pub scopes: Vec<String>,
+    pub ttl: Duration,
+}
+
+pub mod scope {
+    /// Names of authors and categories shown inside other read models.
+    pub const NAMES: &str = "names";
+    pub const CATEGORIES: &str = "categories";
+    pub const SEMINARS: &str = "seminars";
+
+    pub fn post(id: i64) -> String {
+        format!("post:{id}")
+    }
+
+    pub fn user(id: i64) -> String {
+        format!("user:{id}")
+    }
+}
+
+impl Entry {
+    pub fn post(id: i64) -> Self {
+        Self {
+            kind: "post",
+            key: format!("{FORMAT}:post:{id}"),
+            scopes: vec![scope::post(id), scope::NAMES.to_owned()],
+            ttl: Duration::from_secs(120),
+        }
+    }
+
+    pub fn profile(id: i64) -> Self {
+        Self {
+            kind: "profile",
+            key: format!("{FORMAT}:profile:{id}"),
+            scopes: vec![scope::user(id)],
+            ttl: Duration::from_secs(120),
+        }
+    }
+
+    pub fn categories() -> Self {
+        Self {
+            kind: "categories",
+            key: format!("{FORMAT}:categories"),
+            scopes: vec![scope::CATEGORIES.to_owned()],
+            ttl: Duration::from_secs(600),
+        }
+    }
+
+    pub fn seminar_list(query_key: &str) -> Self {
+        Self {
+            kind: "seminar_list",
+            key: format!("{FORMAT}:seminars:{query_key}"),
+            scopes: vec![scope::SEMINARS.to_owned()],
+            ttl: Duration::from_secs(60),
+        }
+    }
+}
+
+/// Reads `entry` through the cache, loading it with `load` on a miss.
+pub async fn read_through<T, F, Fut>(cache: &dyn Cache, entry: Entry, load: F) -> Result<T>
+where
+    T: Serialize + DeserializeOwned + Send,
+    F: Fn() -> Fut + Send + Sync,
+    Fut: Future<Output = Result<T>> + Send,
+{
+    let loader: Loader<'_> = Box::pin(async {
+        let value = load().await?;
+        serde_json::to_vec(&value).map_err(Error::internal)
+    });
+    let bytes = cache.get_or_load(&entry, loader).await?;
+    match serde_json::from_slice(&bytes) {
+        Ok(v) => Ok(v),
+        // An entry this build cannot read: answer from the source instead.
+        Err(_) => load().await,
+    }
+}
+
+/// Invalidates scopes, logging rather than failing: the write has committed, and the
+/// adapter keeps retrying an invalidation it could not deliver.
+pub async fn invalidate(cache: &dyn Cache, scopes: &[String]) {
+    cache.invalidate(scopes).await;
+}

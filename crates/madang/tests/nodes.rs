@@ -1,0 +1,492 @@
+//! Two `madang serve` processes sharing one database and one Redis: a write through
+//! one is never followed by a stale read through the other, a stampede costs one load
+//! per node, and a Redis outage costs nothing but the cache.
+//!
+//! Needs `MADANG_TEST_REDIS_URL` (set by `.ci/run`, which also sets
+//! `MADANG_TEST_REQUIRE_SERVICES=1` so a missing Redis fails instead of skipping).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use futures::future::join_all;
+use reqwest::{Client, StatusCode};
+use serde_json::{Value, json};
+
+const PASSWORD: &str = "node-test-password";
+
+fn spare_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn redis_url() -> Option<String> {
+    match std::env::var("MADANG_TEST_REDIS_URL") {
+        Ok(u) => Some(u),
+        Err(_) if std::env::var("MADANG_TEST_REQUIRE_SERVICES").is_ok_and(|v| v == "1") => {
+            panic!("MADANG_TEST_REDIS_URL is required by MADANG_TEST_REQUIRE_SERVICES=1")
+        }
+        Err(_) => {
+            eprintln!("not run: set MADANG_TEST_REDIS_URL (.ci/run does)");
+            None
+        }
+    }
+}
+
+/// The environment every node of one test shares.
+struct Cluster {
+    dir: tempfile::TempDir,
+    redis: String,
+    prefix: String,
+}
+
+impl Cluster {
+    fn new(redis: String) -> Self {
+        Self {
+            dir: tempfile::tempdir().unwrap(),
+            redis,
+            prefix: format!("madang-nodes-{}", ulid::Ulid::new()),
+        }
+    }
+
+    fn command(&self) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_madang"));
+        c.current_dir(self.dir.path())
+            .env(
+                "MADANG_DATABASE_URL",
+                format!("sqlite://{}/shared.db", self.dir.path().display()),
+            )
+            .env("MADANG_REDIS_URL", &self.redis)
+            .env("MADANG_REDIS_PREFIX", &self.prefix)
+            .env("MADANG_PASSWORD_HASH_MEMORY_KIB", "1024")
+            .env("MADANG_PASSWORD_HASH_ITERATIONS", "1")
+            .env("MADANG_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        c
+    }
+
+    fn admin(&self) {
+        let status = self
+            .command()
+            .args([
+                "admin",
+                "create",
+                "--name",
+                "boss",
+                "--email",
+                "boss@example.com",
+            ])
+            .env("MADANG_ADMIN_PASSWORD", PASSWORD)
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+
+    async fn node(&self) -> Node {
+        let port = spare_port();
+        let child = self
+            .command()
+            .env("MADANG_LISTEN", format!("127.0.0.1:{port}"))
+            .spawn()
+            .unwrap();
+        let node = Node {
+            base: format!("http://127.0.0.1:{port}"),
+            child,
+            http: Client::new(),
+        };
+        node.wait_live().await;
+        node
+    }
+}
+
+struct Node {
+    base: String,
+    child: Child,
+    http: Client,
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Node {
+    async fn wait_live(&self) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while self
+            .http
+            .get(format!("{}/health/live", self.base))
+            .send()
+            .await
+            .is_err()
+        {
+            assert!(Instant::now() < deadline, "node did not start");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut rb = self
+            .http
+            .request(method, format!("{}/api/v1{path}", self.base));
+        if let Some(t) = token {
+            rb = rb.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            rb = rb.json(&b);
+        }
+        let res = rb.send().await.unwrap();
+        let status = res.status();
+        let text = res.text().await.unwrap();
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    async fn get(&self, path: &str) -> Value {
+        let (s, v) = self.call(reqwest::Method::GET, path, None, None).await;
+        assert_eq!(s, StatusCode::OK, "GET {path}: {v}");
+        v
+    }
+
+    async fn token(&self, name: &str) -> String {
+        let (s, t) = self
+            .call(
+                reqwest::Method::POST,
+                "/auth/token",
+                None,
+                Some(json!({"username": name, "password": PASSWORD})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{t}");
+        t["access_token"].as_str().unwrap().to_owned()
+    }
+
+    /// A category and a post in it; the post's path.
+    async fn new_post(&self, token: &str, title: &str) -> String {
+        use reqwest::Method as M;
+        let (_, cat) = self
+            .call(
+                M::POST,
+                "/categories",
+                Some(token),
+                Some(json!({"name": "c"})),
+            )
+            .await;
+        let body = json!({"category_id": cat["id"], "title": title, "content": "x"});
+        let (s, p) = self.call(M::POST, "/posts", Some(token), Some(body)).await;
+        assert_eq!(s, StatusCode::CREATED, "{p}");
+        format!("/posts/{}", p["id"])
+    }
+
+    /// The value of a counter in this node's `/metrics`, summed over series matching all of `labels`.
+    async fn counter(&self, name: &str, labels: &[&str]) -> f64 {
+        let text = self
+            .http
+            .get(format!("{}/metrics", self.base))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        text.lines()
+            .filter(|l| l.starts_with(name) && labels.iter().all(|lab| l.contains(lab)))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn writes_through_one_node_are_seen_at_once_through_the_other() {
+    let Some(redis) = redis_url() else { return };
+    let cluster = Cluster::new(redis);
+    cluster.admin();
+    let a = cluster.node().await;
+    let b = cluster.node().await;
+    let admin = a.token("boss").await;
+    use reqwest::Method as M;
+
+    let (_, cat) = a
+        .call(
+            M::POST,
+            "/categories",
+            Some(&admin),
+            Some(json!({"name": "공지"})),
+        )
+        .await;
+    let cat = cat["id"].as_i64().unwrap();
+    assert_eq!(b.get("/categories").await[0]["name"], "공지");
+    let (s, p) = a
+        .call(
+            M::POST,
+            "/posts",
+            Some(&admin),
+            Some(json!({"category_id": cat, "title": "v1", "content": "first"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
+    let id = p["id"].as_i64().unwrap();
+    let path = format!("/posts/{id}");
+    assert_eq!(b.get(&path).await["title"], "v1");
+    assert_eq!(a.get(&path).await["title"], "v1");
+
+    // Edit through A, read through B: always the new version.
+    for v in 2..=5 {
+        let (s, _) = a
+            .call(
+                M::PUT,
+                &path,
+                Some(&admin),
+                Some(json!({"title": format!("v{v}"), "content": "edited"})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK);
+        assert_eq!(b.get(&path).await["title"], format!("v{v}"));
+    }
+    // Counters: a vote through B and a comment through A show on the other node.
+    let (s, _) = b
+        .call(M::PUT, &format!("{path}/vote"), Some(&admin), None)
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(a.get(&path).await["vote_count"], 1);
+    let (s, _) = a
+        .call(
+            M::POST,
+            &format!("{path}/comments"),
+            Some(&admin),
+            Some(json!({"content": "hi"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
+    assert_eq!(b.get(&path).await["comment_count"], 1);
+    // Renames of the author and the category reach the cached post.
+    let (s, _) = a
+        .call(
+            M::PATCH,
+            "/users/me",
+            Some(&admin),
+            Some(json!({"name": "chief"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(b.get(&path).await["author"]["name"], "chief");
+    let (s, _) = b
+        .call(
+            M::PATCH,
+            &format!("/categories/{cat}"),
+            Some(&admin),
+            Some(json!({"name": "알림"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(a.get(&path).await["category"]["name"], "알림");
+    assert_eq!(a.get("/categories").await[0]["name"], "알림");
+    // The public profile's counts follow new posts.
+    let user = format!("/users/{}", p["author"]["id"]);
+    assert_eq!(b.get(&user).await["post_count"], 1);
+    a.call(
+        M::POST,
+        "/posts",
+        Some(&admin),
+        Some(json!({"category_id": cat, "title": "t", "content": "c"})),
+    )
+    .await;
+    assert_eq!(b.get(&user).await["post_count"], 2);
+    // A deleted post is gone from the other node at once.
+    let (s, _) = a.call(M::DELETE, &path, Some(&admin), None).await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (s, _) = b.call(M::GET, &path, None, None).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+
+    // The seminar list (the seed's cached endpoint) follows joins made elsewhere.
+    let (s, _) = a
+        .call(
+            M::POST,
+            "/users/me/roles",
+            Some(&admin),
+            Some(json!({"role": "instructor"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
+    let (s, sem) = a
+        .call(
+            M::POST,
+            "/seminars",
+            Some(&admin),
+            Some(json!({"name": "Rust", "capacity": 3, "count": 1, "time": "10:00"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
+    assert_eq!(b.get("/seminars").await["data"][0]["participant_count"], 0);
+    let (_, _) = b
+        .call(M::POST, "/users", None, Some(json!({"name": "student", "email": "s@example.com", "password1": PASSWORD, "password2": PASSWORD})))
+        .await;
+    let student = b.token("student").await;
+    b.call(
+        M::POST,
+        "/users/me/roles",
+        Some(&student),
+        Some(json!({"role": "participant"})),
+    )
+    .await;
+    let (s, _) = b
+        .call(
+            M::POST,
+            &format!("/seminars/{}/participants", sem["id"]),
+            Some(&student),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
+    assert_eq!(a.get("/seminars").await["data"][0]["participant_count"], 1);
+    let list_hits = ["kind=\"seminar_list\"", "result=\"hit\""];
+    let before = a.counter("madang_cache_requests_total", &list_hits).await;
+    a.get("/seminars").await;
+    assert_eq!(
+        a.counter("madang_cache_requests_total", &list_hits).await,
+        before + 1.0,
+        "the list is served from the cache"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn five_hundred_concurrent_reads_of_an_uncached_post_load_it_once_per_node() {
+    let Some(redis) = redis_url() else { return };
+    let cluster = Cluster::new(redis);
+    cluster.admin();
+    let a = cluster.node().await;
+    let b = cluster.node().await;
+    let admin = a.token("boss").await;
+    let path = a.new_post(&admin, "hot").await;
+    let loads = ["kind=\"post\""];
+    let before = b.counter("madang_cache_loads_total", &loads).await;
+    let client = Client::builder()
+        .pool_max_idle_per_host(600)
+        .build()
+        .unwrap();
+    let url = format!("{}/api/v1{path}", b.base);
+    let results = join_all((0..500).map(|_| client.get(&url).send())).await;
+    assert!(
+        results
+            .iter()
+            .all(|r| r.as_ref().is_ok_and(|r| r.status() == StatusCode::OK))
+    );
+    let after = b.counter("madang_cache_loads_total", &loads).await;
+    assert_eq!(
+        after - before,
+        1.0,
+        "one database read for 500 concurrent requests"
+    );
+    let hits = b
+        .counter(
+            "madang_cache_requests_total",
+            &["kind=\"post\"", "result=\"hit\""],
+        )
+        .await;
+    assert!(hits > 0.0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn reads_survive_a_redis_outage_and_caching_resumes() {
+    if redis_url().is_none() {
+        return;
+    }
+    // A private Redis this test can stop: never the shared one.
+    let port = spare_port();
+    let start = || {
+        Command::new("redis-server")
+            .args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("redis-server")
+    };
+    let mut redis = start();
+    let cluster = Cluster::new(format!("redis://127.0.0.1:{port}"));
+    cluster.admin();
+    let a = cluster.node().await;
+    let admin = a.token("boss").await;
+    use reqwest::Method as M;
+    let path = a.new_post(&admin, "t").await;
+    a.get(&path).await;
+    let hit = ["kind=\"post\"", "result=\"hit\""];
+    let hits = a.counter("madang_cache_requests_total", &hit).await;
+    a.get(&path).await;
+    assert!(
+        a.counter("madang_cache_requests_total", &hit).await > hits,
+        "cached while Redis is up"
+    );
+
+    let _ = redis.kill();
+    let _ = redis.wait();
+    for _ in 0..5 {
+        let started = Instant::now();
+        assert_eq!(a.get(&path).await["title"], "t");
+        assert!(started.elapsed() < Duration::from_secs(3));
+    }
+    let (s, _) = a
+        .call(
+            M::PUT,
+            &path,
+            Some(&admin),
+            Some(json!({"title": "during", "content": "x"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "writes go on without Redis");
+    assert!(
+        a.counter("madang_cache_errors_total", &["backend=\"redis\""])
+            .await
+            > 0.0,
+        "failures are counted"
+    );
+    let ready = a
+        .http
+        .get(format!("{}/health/ready", a.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        ready.status(),
+        StatusCode::SERVICE_UNAVAILABLE,
+        "readiness names the missing Redis"
+    );
+    assert!(ready.text().await.unwrap().contains("redis"));
+
+    let mut redis = start();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        assert_eq!(
+            a.get(&path).await["title"],
+            "during",
+            "never the value from before the edit"
+        );
+        let before = a.counter("madang_cache_requests_total", &hit).await;
+        a.get(&path).await;
+        if a.counter("madang_cache_requests_total", &hit).await > before {
+            break;
+        }
+        assert!(Instant::now() < deadline, "caching did not resume");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let _ = redis.kill();
+    let _ = redis.wait();
+}
