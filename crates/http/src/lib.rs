@@ -21,6 +21,7 @@ use madang_domain::ports::Probe;
 use madang_domain::posts::Posts;
 use madang_domain::seminars::Seminars;
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::timeout::TimeoutLayer;
 
 use crate::error::ApiError;
 pub use crate::openapi::ApiDoc;
@@ -43,6 +44,20 @@ pub struct AppState {
 pub struct HttpSettings {
     /// Largest request body accepted, in bytes.
     pub body_limit: usize,
+    /// Longest a request may take before it is answered 503.
+    pub request_timeout: std::time::Duration,
+    /// API requests served at once; more are answered 503 at once rather than queued.
+    pub max_concurrent_requests: usize,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        Self {
+            body_limit: 1024 * 1024,
+            request_timeout: std::time::Duration::from_secs(30),
+            max_concurrent_requests: 1024,
+        }
+    }
 }
 
 async fn no_route() -> ApiError {
@@ -107,8 +122,15 @@ fn api() -> Router<AppState> {
 
 /// The whole HTTP application.
 pub fn router(state: AppState, settings: &HttpSettings) -> Router {
+    let bound = middleware::ConcurrencyBound::new(settings.max_concurrent_requests);
     let routes = Router::new()
-        .nest("/api/v1", api())
+        .nest(
+            "/api/v1",
+            api().layer(axum::middleware::from_fn_with_state(
+                bound,
+                middleware::shed_load,
+            )),
+        )
         .route("/health/live", get(routes::ops::live))
         .route("/health/ready", get(routes::ops::ready))
         .route("/metrics", get(routes::ops::metrics))
@@ -126,6 +148,10 @@ pub fn with_layers(routes: Router, settings: &HttpSettings) -> Router {
         .route_layer(axum::middleware::from_fn(middleware::record_route))
         .layer(DefaultBodyLimit::max(settings.body_limit))
         .layer(CatchPanicLayer::custom(error::panic_response))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            settings.request_timeout,
+        ))
         .layer(axum::middleware::from_fn(error::render_errors))
         .layer(axum::middleware::from_fn(middleware::request_context))
 }
@@ -146,7 +172,7 @@ mod tests {
     async fn a_panic_is_a_generic_500_in_the_error_shape() {
         let app = with_layers(
             Router::new().route("/boom", get(boom)),
-            &HttpSettings { body_limit: 1024 },
+            &HttpSettings::default(),
         );
         let res = app
             .oneshot(Request::get("/boom").body(Body::empty()).unwrap())

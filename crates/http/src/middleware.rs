@@ -6,7 +6,7 @@ use std::time::Instant;
 use axum::extract::{MatchedPath, Request};
 use axum::http::HeaderValue;
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 
@@ -73,8 +73,11 @@ pub async fn request_context(mut req: Request, next: Next) -> Response {
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
     let started = Instant::now();
+    let in_flight = metrics::gauge!("http_requests_in_flight");
+    in_flight.increment(1.0);
 
     let mut res = next.run(req).await;
+    in_flight.decrement(1.0);
 
     let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
     let status = res.status().as_u16();
@@ -103,4 +106,40 @@ pub async fn request_context(mut req: Request, next: Next) -> Response {
         res.headers_mut().insert(REQUEST_ID_HEADER, v);
     }
     res
+}
+
+/// The bound on API requests served at once.
+#[derive(Clone)]
+pub struct ConcurrencyBound(Arc<tokio::sync::Semaphore>);
+
+impl ConcurrencyBound {
+    pub fn new(max: usize) -> Self {
+        Self(Arc::new(tokio::sync::Semaphore::new(max.max(1))))
+    }
+}
+
+/// Sheds load: past the bound a request is answered 503 with `Retry-After` at once,
+/// instead of waiting in an unbounded queue and timing out for everyone. (Written
+/// here rather than with tower's `ConcurrencyLimit` + `LoadShed` because the answer
+/// must be the API's error shape, which this does in a few lines.)
+pub async fn shed_load(
+    axum::extract::State(bound): axum::extract::State<ConcurrencyBound>,
+    req: Request,
+    next: Next,
+) -> Response {
+    match bound.0.clone().try_acquire_owned() {
+        Ok(permit) => {
+            let res = next.run(req).await;
+            drop(permit);
+            res
+        }
+        Err(_) => {
+            metrics::counter!("http_requests_shed_total").increment(1);
+            crate::error::ApiError::new(
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                "the server is busy; retry shortly",
+            )
+            .into_response()
+        }
+    }
 }

@@ -36,7 +36,14 @@ impl Probe for DbProbe {
     }
 
     async fn check(&self) -> madang_domain::Result<()> {
-        self.0.ping().await
+        self.0.ping().await?;
+        if self.0.schema_ready() {
+            Ok(())
+        } else {
+            Err(madang_domain::Error::Unavailable(
+                "migrations are pending".into(),
+            ))
+        }
     }
 }
 
@@ -93,7 +100,16 @@ impl App {
             probes.push(Arc::new(RedisProbe(redis.clone())));
             Arc::new(CacheService::redis(redis))
         };
-        let metrics = crate::telemetry::metrics();
+        let prometheus = crate::telemetry::metrics();
+        let process = metrics_process::Collector::default();
+        process.describe();
+        let pools = db.clone();
+        // Gauges that are read, not counted, are refreshed when scraped.
+        let render = move || {
+            process.collect();
+            pools.record_pool_metrics();
+            prometheus.render()
+        };
         let state = AppState {
             accounts: Arc::new(Accounts::new(
                 store.clone(),
@@ -118,7 +134,7 @@ impl App {
             )),
             seminars: Arc::new(Seminars::new(store.clone(), cache, clock)),
             probes: Arc::new(probes),
-            metrics: Arc::new(move || metrics.render()),
+            metrics: Arc::new(render),
         };
         Ok(Self {
             state,
@@ -132,6 +148,8 @@ impl App {
             self.state.clone(),
             &HttpSettings {
                 body_limit: self.settings.body_limit_bytes,
+                request_timeout: Duration::from_secs(self.settings.request_timeout_secs),
+                max_concurrent_requests: self.settings.max_concurrent_requests,
             },
         )
     }
@@ -147,12 +165,14 @@ impl App {
             Ok(()) => Ok(()),
             Err(MigrationError::Unavailable(e)) => {
                 tracing::error!(error = %e, "database unreachable at start; migrations will be retried");
+                self.db.set_schema_ready(false);
                 let db = self.db.clone();
                 tokio::spawn(async move {
                     loop {
-                        tokio::time::sleep(Duration::from_secs(5)).await;
+                        tokio::time::sleep(Duration::from_secs(1)).await;
                         match db.migrate().await {
                             Ok(()) => {
+                                db.set_schema_ready(true);
                                 tracing::info!("database reachable; migrations applied");
                                 break;
                             }

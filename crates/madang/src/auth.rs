@@ -49,10 +49,21 @@ impl Argon2Hasher {
     }
 
     async fn run<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> Result<T> {
-        let _permit = self.permits.acquire().await.map_err(Error::internal)?;
-        tokio::task::spawn_blocking(f)
+        let permit = self
+            .permits
+            .clone()
+            .acquire_owned()
             .await
-            .map_err(Error::internal)
+            .map_err(Error::internal)?;
+        // The permit travels with the hash: a request that is dropped mid-hash (client
+        // gone, time limit) does not free its slot until the hash really ends.
+        tokio::task::spawn_blocking(move || {
+            let out = f();
+            drop(permit);
+            out
+        })
+        .await
+        .map_err(Error::internal)
     }
 }
 

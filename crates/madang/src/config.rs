@@ -52,6 +52,10 @@ pub struct Settings {
     pub redis_timeout_ms: u64,
     /// Bound of the in-process cache, in bytes.
     pub cache_max_bytes: u64,
+    /// Longest a request may take before it is answered 503.
+    pub request_timeout_secs: u64,
+    /// API requests served at once; past it, 503 with `Retry-After` at once.
+    pub max_concurrent_requests: usize,
 }
 
 impl Settings {
@@ -80,6 +84,8 @@ impl Settings {
             .set_default("redis_prefix", "madang")?
             .set_default("redis_timeout_ms", 200)?
             .set_default("cache_max_bytes", 64 * 1024 * 1024)?
+            .set_default("request_timeout_secs", 30)?
+            .set_default("max_concurrent_requests", 1024)?
             .add_source(config::File::new(&file, config::FileFormat::Toml).required(false))
             .add_source(
                 config::Environment::with_prefix("MADANG")
@@ -116,6 +122,8 @@ impl Settings {
             redis_prefix: "madang".to_owned(),
             redis_timeout_ms: 200,
             cache_max_bytes: 16 * 1024 * 1024,
+            request_timeout_secs: 30,
+            max_concurrent_requests: 1024,
         }
     }
 

@@ -25,7 +25,7 @@ impl CategoryStore for Db {
     async fn all_categories(&self) -> Result<Vec<Category>> {
         let rows = self
             .stmt("SELECT id, name, parent_id FROM categories")
-            .fetch_all(&self.read)
+            .fetch_all(&mut *self.rd().await?)
             .await
             .map_err(map_err)?;
         rows.iter()
@@ -51,7 +51,7 @@ impl CategoryStore for Db {
             .bind(parent)
             .bind(parent.unwrap_or(0))
             .bind(now.millis())
-            .insert_id(&self.write)
+            .insert_id(&mut *self.wr().await?)
             .await
             .map_err(category_error)
     }
@@ -69,7 +69,7 @@ impl CategoryStore for Db {
             .bind(parent)
             .bind(parent.unwrap_or(0))
             .bind(id)
-            .execute(&self.write)
+            .execute(&mut *self.wr().await?)
             .await
             .map_err(category_error)?;
         if n == 0 {
@@ -80,7 +80,7 @@ impl CategoryStore for Db {
     }
 
     async fn delete_category(&self, id: i64) -> Result<()> {
-        let mut tx = self.write.begin().await.map_err(map_err)?;
+        let mut tx = self.begin().await?;
         let children = count(
             self.stmt("SELECT COUNT(*) AS n FROM categories WHERE parent_id = ?")
                 .bind(id),

@@ -43,7 +43,7 @@ impl Db {
         let mut s = self.stmt(COMMENT_SELECT);
         s.push_bind(filter, value);
         push_page(&mut s, "c.created_at", "c.id", descending, page);
-        let rows = s.fetch_all(&self.read).await.map_err(map_err)?;
+        let rows = s.fetch_all(&mut *self.rd().await?).await.map_err(map_err)?;
         let items = rows
             .iter()
             .map(comment_from_row)
@@ -52,7 +52,7 @@ impl Db {
             "SELECT COUNT(*) AS n FROM comments c JOIN posts p ON p.id = c.post_id \
              WHERE c.deleted_at IS NULL AND p.deleted_at IS NULL{filter}"
         );
-        let total = count(self.stmt(&count_sql).bind(value), &self.read).await?;
+        let total = count(self.stmt(&count_sql).bind(value), &mut *self.rd().await?).await?;
         Ok(Page::from_rows(
             items,
             page,
@@ -68,7 +68,7 @@ impl Db {
 impl CommentStore for Db {
     async fn insert_comment(&self, new: &NewComment) -> Result<Option<i64>> {
         let now = new.now.millis();
-        let mut tx = self.write.begin().await.map_err(map_err)?;
+        let mut tx = self.begin().await?;
         let lock = format!(
             "SELECT id FROM posts WHERE id = ? AND deleted_at IS NULL{}",
             self.for_update()
@@ -115,7 +115,10 @@ impl CommentStore for Db {
     async fn comment(&self, id: i64) -> Result<Option<Comment>> {
         let mut s = self.stmt(COMMENT_SELECT);
         s.push_bind(" AND c.id = ?", id);
-        let row = s.fetch_optional(&self.read).await.map_err(map_err)?;
+        let row = s
+            .fetch_optional(&mut *self.rd().await?)
+            .await
+            .map_err(map_err)?;
         row.as_ref().map(comment_from_row).transpose()
     }
 
@@ -126,7 +129,7 @@ impl CommentStore for Db {
                  FROM comments c JOIN posts p ON p.id = c.post_id WHERE c.id = ?",
             )
             .bind(id)
-            .fetch_optional(&self.read)
+            .fetch_optional(&mut *self.rd().await?)
             .await
             .map_err(map_err)?;
         row.map(|r| {
@@ -147,7 +150,7 @@ impl CommentStore for Db {
         content: &str,
         now: Timestamp,
     ) -> Result<Option<Comment>> {
-        let mut tx = self.write.begin().await.map_err(map_err)?;
+        let mut tx = self.begin().await?;
         let n = self
             .stmt(
                 "UPDATE comments SET content = ?, version = version + 1, updated_at = ? \
@@ -189,7 +192,7 @@ impl CommentStore for Db {
         let rows = self
             .stmt("SELECT version, content, created_at FROM comment_versions WHERE comment_id = ? ORDER BY version DESC")
             .bind(id)
-            .fetch_all(&self.read)
+            .fetch_all(&mut *self.rd().await?)
             .await
             .map_err(map_err)?;
         rows.iter()
@@ -207,14 +210,14 @@ impl CommentStore for Db {
         let Some(row) = self
             .stmt("SELECT post_id FROM comments WHERE id = ?")
             .bind(id)
-            .fetch_optional(&self.read)
+            .fetch_optional(&mut *self.rd().await?)
             .await
             .map_err(map_err)?
         else {
             return Ok(None);
         };
         let post_id: i64 = col(&row, "post_id")?;
-        let mut tx = self.write.begin().await.map_err(map_err)?;
+        let mut tx = self.begin().await?;
         // Same lock order as a new comment: the post first, then the comment.
         let lock = format!("SELECT id FROM posts WHERE id = ?{}", self.for_update());
         self.stmt(&lock)
@@ -247,7 +250,7 @@ impl CommentStore for Db {
         on: bool,
         now: Timestamp,
     ) -> Result<Option<i64>> {
-        let mut tx = self.write.begin().await.map_err(map_err)?;
+        let mut tx = self.begin().await?;
         let lock = format!(
             "SELECT c.vote_count FROM comments c JOIN posts p ON p.id = c.post_id \
              WHERE c.id = ? AND c.deleted_at IS NULL AND p.deleted_at IS NULL{}",
@@ -298,7 +301,7 @@ impl CommentStore for Db {
             self.stmt("SELECT comment_id FROM comment_votes WHERE user_id = ? AND comment_id IN ");
         s.args_add(user_id);
         s.push_in_list(ids);
-        let rows = s.fetch_all(&self.read).await.map_err(map_err)?;
+        let rows = s.fetch_all(&mut *self.rd().await?).await.map_err(map_err)?;
         rows.iter().map(|r| col(r, "comment_id")).collect()
     }
 

@@ -1,10 +1,13 @@
 //! Pools, dialect differences, statements and error mapping.
 
 use std::str::FromStr;
-use std::time::Duration;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 use madang_domain::Error;
 use sqlx::any::{AnyArguments, AnyConnectOptions, AnyPoolOptions, AnyRow};
+use sqlx::pool::PoolConnection;
 use sqlx::{Any, AnyPool, Arguments, AssertSqlSafe, ConnectOptions, Encode, Executor, Type};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,6 +55,9 @@ pub struct Db {
     pub(crate) engine: Engine,
     pub(crate) write: AnyPool,
     pub(crate) read: AnyPool,
+    /// False while migrations known to be pending could not be applied yet: requests
+    /// are then answered 503 instead of failing on missing tables.
+    schema_ready: Arc<AtomicBool>,
 }
 
 impl Db {
@@ -95,6 +101,7 @@ impl Db {
             engine,
             write,
             read,
+            schema_ready: Arc::new(AtomicBool::new(true)),
         })
     }
 
@@ -114,6 +121,60 @@ impl Db {
     pub async fn close(&self) {
         self.write.close().await;
         self.read.close().await;
+    }
+
+    pub fn set_schema_ready(&self, ready: bool) {
+        self.schema_ready.store(ready, Ordering::SeqCst);
+    }
+
+    pub fn schema_ready(&self) -> bool {
+        self.schema_ready.load(Ordering::SeqCst)
+    }
+
+    fn check_schema(&self) -> Result<(), Error> {
+        if self.schema_ready() {
+            Ok(())
+        } else {
+            Err(Error::Unavailable(
+                "the database schema is being migrated".into(),
+            ))
+        }
+    }
+
+    /// A connection for reads, timed and counted while waited for.
+    pub(crate) async fn rd(&self) -> Result<PoolConnection<Any>, Error> {
+        self.check_schema()?;
+        acquire(&self.read, "read").await
+    }
+
+    /// A connection for writes outside a transaction.
+    pub(crate) async fn wr(&self) -> Result<PoolConnection<Any>, Error> {
+        self.check_schema()?;
+        acquire(&self.write, "write").await
+    }
+
+    /// A write transaction on a timed connection.
+    pub(crate) async fn begin(&self) -> Result<sqlx::Transaction<'static, Any>, Error> {
+        self.check_schema()?;
+        let conn = acquire(&self.write, "write").await?;
+        sqlx::Transaction::begin(conn, None).await.map_err(map_err)
+    }
+
+    /// Sets the pool gauges; called when metrics are scraped.
+    pub fn record_pool_metrics(&self) {
+        let pools: &[(&'static str, &AnyPool)] = if self.engine == Engine::Sqlite {
+            &[("read", &self.read), ("write", &self.write)]
+        } else {
+            &[("primary", &self.write)]
+        };
+        for (name, pool) in pools {
+            metrics::gauge!("madang_db_pool_connections", "pool" => *name)
+                .set(f64::from(pool.size()));
+            metrics::gauge!("madang_db_pool_idle_connections", "pool" => *name)
+                .set(pool.num_idle() as f64);
+            metrics::gauge!("madang_db_pool_max_connections", "pool" => *name)
+                .set(f64::from(pool.options().get_max_connections()));
+        }
     }
 
     pub(crate) fn stmt(&self, sql: &str) -> Stmt {
@@ -136,6 +197,17 @@ impl Db {
             _ => format!("INSERT INTO {table_and_values} ON CONFLICT DO NOTHING"),
         }
     }
+}
+
+async fn acquire(pool: &AnyPool, name: &'static str) -> Result<PoolConnection<Any>, Error> {
+    let waiters = metrics::gauge!("madang_db_pool_waiters", "pool" => name);
+    waiters.increment(1.0);
+    let started = Instant::now();
+    let conn = pool.acquire().await;
+    waiters.decrement(1.0);
+    metrics::histogram!("madang_db_acquire_duration_seconds", "pool" => name)
+        .record(started.elapsed().as_secs_f64());
+    conn.map_err(map_err)
 }
 
 /// Statements each new connection runs first.
@@ -232,6 +304,15 @@ impl Stmt {
         }
     }
 
+    /// Records how long a statement took, by operation: its verb and main table (a
+    /// bounded set of labels, never values).
+    fn timer(&self) -> QueryTimer {
+        QueryTimer {
+            op: operation(&self.sql),
+            started: Instant::now(),
+        }
+    }
+
     fn build(self) -> sqlx::query::Query<'static, Any, AnyArguments> {
         let sql = self.sql_for(&self.sql);
         sqlx::query_with(AssertSqlSafe(sql), self.args)
@@ -241,6 +322,7 @@ impl Stmt {
         self,
         e: E,
     ) -> Result<u64, sqlx::Error> {
+        let _t = self.timer();
         Ok(e.execute(self.build()).await?.rows_affected())
     }
 
@@ -248,6 +330,7 @@ impl Stmt {
         self,
         e: E,
     ) -> Result<Vec<AnyRow>, sqlx::Error> {
+        let _t = self.timer();
         e.fetch_all(self.build()).await
     }
 
@@ -255,6 +338,7 @@ impl Stmt {
         self,
         e: E,
     ) -> Result<Option<AnyRow>, sqlx::Error> {
+        let _t = self.timer();
         e.fetch_optional(self.build()).await
     }
 
@@ -262,6 +346,7 @@ impl Stmt {
         self,
         e: E,
     ) -> Result<AnyRow, sqlx::Error> {
+        let _t = self.timer();
         e.fetch_one(self.build()).await
     }
 
@@ -284,6 +369,44 @@ impl Stmt {
             }
         }
     }
+}
+
+struct QueryTimer {
+    op: String,
+    started: Instant,
+}
+
+impl Drop for QueryTimer {
+    fn drop(&mut self) {
+        let op = std::mem::take(&mut self.op);
+        metrics::histogram!("madang_db_query_duration_seconds", "operation" => op)
+            .record(self.started.elapsed().as_secs_f64());
+    }
+}
+
+/// `select posts`, `insert post_votes`, `update users`…: the statement's verb and the
+/// first table it names.
+fn operation(sql: &str) -> String {
+    let words: Vec<&str> = sql.split_whitespace().take(64).collect();
+    let verb = words
+        .first()
+        .map(|w| w.to_ascii_lowercase())
+        .unwrap_or_default();
+    let after = match verb.as_str() {
+        "select" => "from",
+        "insert" => "into",
+        "update" => "update",
+        "delete" => "from",
+        _ => return verb,
+    };
+    // The first `FROM x` / `INTO x` whose `x` is a table, not a subquery.
+    let table = words
+        .windows(2)
+        .find(|w| w[0].eq_ignore_ascii_case(after) && !w[1].starts_with('('))
+        .map(|w| w[1])
+        .map(|t| t.trim_matches(|c: char| !c.is_ascii_alphanumeric() && c != '_'))
+        .unwrap_or_default();
+    format!("{verb} {table}")
 }
 
 /// Rewrites `?` placeholders to PostgreSQL's `$1, $2, …`, leaving quoted text alone.
@@ -451,6 +574,27 @@ mod tests {
         assert_eq!(
             numbered_placeholders("a = ? AND b LIKE '?' AND c = ?"),
             "a = $1 AND b LIKE '?' AND c = $2"
+        );
+    }
+
+    #[test]
+    fn operations_name_verb_and_table() {
+        assert_eq!(
+            operation("SELECT p.id FROM posts p JOIN users u"),
+            "select posts"
+        );
+        assert_eq!(
+            operation("INSERT IGNORE INTO post_votes (a) VALUES (?)"),
+            "insert post_votes"
+        );
+        assert_eq!(operation("UPDATE users SET x = ?"), "update users");
+        assert_eq!(
+            operation("DELETE FROM comment_votes WHERE"),
+            "delete comment_votes"
+        );
+        assert_eq!(
+            operation("SELECT COUNT(*) AS n FROM (SELECT p.id FROM posts p"),
+            "select posts"
         );
     }
 

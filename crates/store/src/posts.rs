@@ -138,7 +138,7 @@ impl Db {
 impl PostStore for Db {
     async fn insert_post(&self, new: &NewPost) -> Result<i64> {
         let now = new.now.millis();
-        let mut tx = self.write.begin().await.map_err(map_err)?;
+        let mut tx = self.begin().await?;
         let id = self
             .stmt(
                 "INSERT INTO posts (category_id, author_id, title, content, search_text, version, comment_count, \
@@ -170,7 +170,7 @@ impl PostStore for Db {
     async fn post(&self, id: i64, include_deleted: bool) -> Result<Option<PostDetail>> {
         let row = self
             .post_detail_stmt(id, include_deleted)
-            .fetch_optional(&self.read)
+            .fetch_optional(&mut *self.rd().await?)
             .await
             .map_err(map_err)?;
         row.as_ref().map(detail_from_row).transpose()
@@ -180,7 +180,7 @@ impl PostStore for Db {
         let row = self
             .stmt("SELECT author_id, deleted_at FROM posts WHERE id = ?")
             .bind(id)
-            .fetch_optional(&self.read)
+            .fetch_optional(&mut *self.rd().await?)
             .await
             .map_err(map_err)?;
         row.map(|r| {
@@ -197,7 +197,7 @@ impl PostStore for Db {
             self.stmt("SELECT COUNT(*) AS n FROM post_votes WHERE post_id = ? AND user_id = ?")
                 .bind(post_id)
                 .bind(user_id),
-            &self.read,
+            &mut *self.rd().await?,
         )
         .await?;
         Ok(n > 0)
@@ -210,7 +210,7 @@ impl PostStore for Db {
         edit: &PostEdit,
     ) -> Result<Option<PostDetail>> {
         let now = edit.now.millis();
-        let mut tx = self.write.begin().await.map_err(map_err)?;
+        let mut tx = self.begin().await?;
         // The UPDATE takes the row lock first, so concurrent edits are numbered one
         // after the other.
         let mut s = self.stmt("UPDATE posts SET title = ?, content = ?, search_text = ?, version = version + 1, updated_at = ?");
@@ -256,7 +256,7 @@ impl PostStore for Db {
         let rows = self
             .stmt("SELECT version, title, content, created_at FROM post_versions WHERE post_id = ? ORDER BY version DESC")
             .bind(id)
-            .fetch_all(&self.read)
+            .fetch_all(&mut *self.rd().await?)
             .await
             .map_err(map_err)?;
         rows.iter()
@@ -276,7 +276,7 @@ impl PostStore for Db {
             .stmt("UPDATE posts SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL")
             .bind(now.millis())
             .bind(id)
-            .execute(&self.write)
+            .execute(&mut *self.wr().await?)
             .await
             .map_err(map_err)?;
         Ok(n > 0)
@@ -289,7 +289,7 @@ impl PostStore for Db {
         on: bool,
         now: Timestamp,
     ) -> Result<Option<i64>> {
-        let mut tx = self.write.begin().await.map_err(map_err)?;
+        let mut tx = self.begin().await?;
         // Lock the post before touching its votes: on InnoDB, a vote insert takes a
         // shared lock on the post through the foreign key, and two such locks
         // upgrading to the counter update would deadlock.
@@ -338,7 +338,7 @@ impl PostStore for Db {
         let mut s = self.stmt(&cols);
         self.push_post_filter(&mut s, f);
         push_page(&mut s, sort_column(f.sort), "p.id", true, page);
-        let rows = s.fetch_all(&self.read).await.map_err(map_err)?;
+        let rows = s.fetch_all(&mut *self.rd().await?).await.map_err(map_err)?;
         let items = rows
             .iter()
             .map(|r| {
@@ -363,12 +363,12 @@ impl PostStore for Db {
             let mut c = self.stmt("SELECT COUNT(*) AS n FROM (SELECT p.id FROM posts p");
             self.push_post_filter(&mut c, f);
             c.push_bind(" LIMIT ?) t", COUNT_CAP + 1);
-            let n = count(c, &self.read).await?;
+            let n = count(c, &mut *self.rd().await?).await?;
             (n.min(COUNT_CAP), n > COUNT_CAP)
         } else {
             let mut c = self.stmt("SELECT COUNT(*) AS n FROM posts p");
             self.push_post_filter(&mut c, f);
-            (count(c, &self.read).await?, false)
+            (count(c, &mut *self.rd().await?).await?, false)
         };
         let sort = f.sort;
         Ok(Page::from_rows(

@@ -99,7 +99,7 @@ impl SeminarStore for Db {
                 .bind(user_id)
                 .bind(university.to_owned())
                 .bind(now.millis())
-                .execute(&self.write)
+                .execute(&mut *self.wr().await?)
                 .await,
         )
     }
@@ -111,6 +111,7 @@ impl SeminarStore for Db {
         year: Option<i64>,
         now: Timestamp,
     ) -> Result<bool> {
+        let mut conn = self.wr().await?;
         let sql = self.insert_ignore(
             "instructor_profiles (user_id, company, years, created_at) VALUES (?, ?, ?, ?)",
         );
@@ -120,7 +121,7 @@ impl SeminarStore for Db {
             .bind(company.to_owned())
             .bind(year)
             .bind(now.millis())
-            .execute(&self.write);
+            .execute(&mut *conn);
         inserted(r.await)
     }
 
@@ -128,13 +129,13 @@ impl SeminarStore for Db {
         let p = self
             .stmt("SELECT university, accepted, created_at FROM participant_profiles WHERE user_id = ?")
             .bind(user_id)
-            .fetch_optional(&self.read)
+            .fetch_optional(&mut *self.rd().await?)
             .await
             .map_err(map_err)?;
         let i = self
             .stmt("SELECT company, years, created_at FROM instructor_profiles WHERE user_id = ?")
             .bind(user_id)
-            .fetch_optional(&self.read)
+            .fetch_optional(&mut *self.rd().await?)
             .await
             .map_err(map_err)?;
         Ok(Profiles {
@@ -166,7 +167,7 @@ impl SeminarStore for Db {
         now: Timestamp,
     ) -> Result<i64> {
         let name = s.name.clone().unwrap_or_default();
-        let mut tx = self.write.begin().await.map_err(map_err)?;
+        let mut tx = self.begin().await?;
         let id = self
             .stmt(
                 "INSERT INTO seminars (name, name_key, capacity, session_count, start_time, online, participant_count, \
@@ -200,7 +201,7 @@ impl SeminarStore for Db {
         Ok(count(
             self.stmt("SELECT COUNT(*) AS n FROM seminars WHERE id = ?")
                 .bind(id),
-            &self.read,
+            &mut *self.rd().await?,
         )
         .await?
             > 0)
@@ -211,7 +212,7 @@ impl SeminarStore for Db {
         let Some(row) = self
             .stmt(&sql)
             .bind(id)
-            .fetch_optional(&self.read)
+            .fetch_optional(&mut *self.rd().await?)
             .await
             .map_err(map_err)?
         else {
@@ -227,7 +228,7 @@ impl SeminarStore for Db {
                  WHERE m.seminar_id = ? ORDER BY m.joined_at, m.user_id",
             )
             .bind(id)
-            .fetch_all(&self.read)
+            .fetch_all(&mut *self.rd().await?)
             .await
             .map_err(map_err)?;
         let members = rows
@@ -261,7 +262,7 @@ impl SeminarStore for Db {
         s: &SeminarChange,
         now: Timestamp,
     ) -> Result<UpdateOutcome> {
-        let mut tx = self.write.begin().await.map_err(map_err)?;
+        let mut tx = self.begin().await?;
         let Some((_, participants)) = self.lock_seminar(&mut tx, id).await? else {
             return Ok(UpdateOutcome::NoSeminar);
         };
@@ -305,7 +306,7 @@ impl SeminarStore for Db {
         role: MemberRole,
         now: Timestamp,
     ) -> Result<JoinOutcome> {
-        let mut tx = self.write.begin().await.map_err(map_err)?;
+        let mut tx = self.begin().await?;
         let Some((capacity, participants)) = self.lock_seminar(&mut tx, id).await? else {
             return Ok(JoinOutcome::NoSeminar);
         };
@@ -362,7 +363,7 @@ impl SeminarStore for Db {
     }
 
     async fn drop_seminar(&self, id: i64, user_id: i64, now: Timestamp) -> Result<DropOutcome> {
-        let mut tx = self.write.begin().await.map_err(map_err)?;
+        let mut tx = self.begin().await?;
         if self.lock_seminar(&mut tx, id).await?.is_none() {
             return Ok(DropOutcome::NoSeminar);
         }
@@ -401,14 +402,14 @@ impl SeminarStore for Db {
         let mut q = self.stmt(&format!("SELECT {SEMINAR_COLS} FROM seminars s"));
         filter(&mut q);
         push_page(&mut q, "s.created_at", "s.id", !f.earliest_first, page);
-        let rows = q.fetch_all(&self.read).await.map_err(map_err)?;
+        let rows = q.fetch_all(&mut *self.rd().await?).await.map_err(map_err)?;
         let items = rows
             .iter()
             .map(seminar_from_row)
             .collect::<Result<Vec<_>>>()?;
         let mut c = self.stmt("SELECT COUNT(*) AS n FROM seminars s");
         filter(&mut c);
-        let total = count(c, &self.read).await?;
+        let total = count(c, &mut *self.rd().await?).await?;
         let order = if f.earliest_first {
             ORDER_EARLIEST
         } else {

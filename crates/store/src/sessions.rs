@@ -17,7 +17,7 @@ impl SessionStore for Db {
         expires_at: Timestamp,
         now: Timestamp,
     ) -> Result<i64> {
-        let mut tx = self.write.begin().await.map_err(map_err)?;
+        let mut tx = self.begin().await?;
         let session_id = self
             .stmt("INSERT INTO sessions (user_id, created_at) VALUES (?, ?)")
             .bind(user_id)
@@ -44,7 +44,7 @@ impl SessionStore for Db {
         expires_at: Timestamp,
         now: Timestamp,
     ) -> Result<Rotation> {
-        let mut tx = self.write.begin().await.map_err(map_err)?;
+        let mut tx = self.begin().await?;
         // The token row is locked, so two clients presenting the same token are
         // served one after the other: the second sees it spent.
         let sql = format!(
@@ -105,7 +105,7 @@ impl SessionStore for Db {
         self.stmt("UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL")
             .bind(now.millis())
             .bind(user_id)
-            .execute(&self.write)
+            .execute(&mut *self.wr().await?)
             .await
             .map(|_| ())
             .map_err(map_err)
@@ -120,7 +120,7 @@ impl SessionStore for Db {
             .stmt(&sql)
             .bind(session_id)
             .bind(user_id)
-            .fetch_optional(&self.read)
+            .fetch_optional(&mut *self.rd().await?)
             .await
             .map_err(map_err)?;
         row.as_ref().map(user_from_row).transpose()

@@ -62,7 +62,7 @@ impl Db {
                 .stmt("SELECT COUNT(*) AS n FROM users WHERE name_key = ? AND id <> ?")
                 .bind(n.key())
                 .bind(id);
-            if count(s, &self.read).await? > 0 {
+            if count(s, &mut *self.rd().await?).await? > 0 {
                 return Err(Error::conflict("name", "this name is taken"));
             }
         }
@@ -71,7 +71,7 @@ impl Db {
                 .stmt("SELECT COUNT(*) AS n FROM users WHERE email_key = ? AND id <> ?")
                 .bind(e.key())
                 .bind(id);
-            if count(s, &self.read).await? > 0 {
+            if count(s, &mut *self.rd().await?).await? > 0 {
                 return Err(Error::conflict("email", "this email is registered already"));
             }
         }
@@ -98,7 +98,7 @@ impl UserStore for Db {
             .bind(new.role.as_str().to_owned())
             .bind(now)
             .bind(now)
-            .insert_id(&self.write)
+            .insert_id(&mut *self.wr().await?)
             .await
             .map_err(unique_conflict)?;
         self.user_on_primary(id)
@@ -112,7 +112,7 @@ impl UserStore for Db {
         let row = self
             .stmt(&sql)
             .bind(id)
-            .fetch_optional(&self.read)
+            .fetch_optional(&mut *self.rd().await?)
             .await
             .map_err(map_err)?;
         row.as_ref().map(user_from_row).transpose()
@@ -126,7 +126,7 @@ impl UserStore for Db {
             .stmt(&sql)
             .bind(key.to_owned())
             .bind(key.to_owned())
-            .fetch_optional(&self.read)
+            .fetch_optional(&mut *self.rd().await?)
             .await;
         row.map_err(map_err)?
             .as_ref()
@@ -143,7 +143,7 @@ impl UserStore for Db {
             .stmt(&sql)
             .bind(key.to_owned())
             .bind(key.to_owned())
-            .fetch_optional(&self.read)
+            .fetch_optional(&mut *self.rd().await?)
             .await;
         match row.map_err(map_err)? {
             Some(r) => {
@@ -160,7 +160,7 @@ impl UserStore for Db {
         let row = self
             .stmt("SELECT password_hash FROM users WHERE id = ? AND deleted_at IS NULL")
             .bind(id)
-            .fetch_optional(&self.read)
+            .fetch_optional(&mut *self.rd().await?)
             .await
             .map_err(map_err)?;
         Ok(match row {
@@ -188,7 +188,9 @@ impl UserStore for Db {
             s.push_bind(", email_key = ?", e.key());
         }
         s.push_bind(" WHERE id = ? AND deleted_at IS NULL", id);
-        s.execute(&self.write).await.map_err(unique_conflict)?;
+        s.execute(&mut *self.wr().await?)
+            .await
+            .map_err(unique_conflict)?;
         self.user_on_primary(id)
             .await?
             .ok_or(Error::NotFound("user"))
@@ -201,7 +203,7 @@ impl UserStore for Db {
         keep_session: Option<i64>,
         now: Timestamp,
     ) -> Result<()> {
-        let mut tx = self.write.begin().await.map_err(map_err)?;
+        let mut tx = self.begin().await?;
         self.stmt("UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?")
             .bind(hash.to_owned())
             .bind(now.millis())
@@ -220,7 +222,7 @@ impl UserStore for Db {
     }
 
     async fn erase_user(&self, id: i64, now: Timestamp) -> Result<()> {
-        let mut tx = self.write.begin().await.map_err(map_err)?;
+        let mut tx = self.begin().await?;
         self.stmt(
             "UPDATE users SET name = NULL, name_key = NULL, email = NULL, email_key = NULL, password_hash = NULL, \
              state_reason = NULL, deleted_at = ?, updated_at = ? WHERE id = ? AND deleted_at IS NULL",
@@ -257,7 +259,7 @@ impl UserStore for Db {
             .bind(a.ip.clone())
             .bind(a.user_agent.clone())
             .bind(a.now.millis())
-            .execute(&self.write)
+            .execute(&mut *self.wr().await?)
             .await
             .map(|_| ())
             .map_err(map_err)
@@ -269,7 +271,7 @@ impl UserStore for Db {
         );
         s.args_add(user_id);
         push_page(&mut s, "created_at", "id", true, page);
-        let rows = s.fetch_all(&self.read).await.map_err(map_err)?;
+        let rows = s.fetch_all(&mut *self.rd().await?).await.map_err(map_err)?;
         let items = rows
             .iter()
             .map(|r| {
@@ -285,7 +287,7 @@ impl UserStore for Db {
         let total = count(
             self.stmt("SELECT COUNT(*) AS n FROM login_history WHERE user_id = ?")
                 .bind(user_id),
-            &self.read,
+            &mut *self.rd().await?,
         )
         .await?;
         Ok(Page::from_rows(items, page, "logins", total, false, |l| {
@@ -303,7 +305,7 @@ impl UserStore for Db {
                  FROM users u WHERE u.id = ? AND u.deleted_at IS NULL",
             )
             .bind(id)
-            .fetch_optional(&self.read)
+            .fetch_optional(&mut *self.rd().await?)
             .await
             .map_err(map_err)?;
         row.map(|r| {
@@ -324,7 +326,7 @@ impl UserStore for Db {
             .bind(role.as_str().to_owned())
             .bind(now.millis())
             .bind(id)
-            .execute(&self.write)
+            .execute(&mut *self.wr().await?)
             .await
             .map_err(map_err)?;
         if n == 0 {
@@ -340,7 +342,7 @@ impl UserStore for Db {
             UserState::Suspended { until, reason } => (Some(until.millis()), Some(reason.clone())),
             UserState::Banned { reason } => (None, Some(reason.clone())),
         };
-        let mut tx = self.write.begin().await.map_err(map_err)?;
+        let mut tx = self.begin().await?;
         let n = self
             .stmt(
                 "UPDATE users SET state = ?, state_until = ?, state_reason = ?, updated_at = ? \
@@ -378,7 +380,7 @@ impl Db {
         let row = self
             .stmt(&sql)
             .bind(id)
-            .fetch_optional(&self.write)
+            .fetch_optional(&mut *self.wr().await?)
             .await
             .map_err(map_err)?;
         row.as_ref().map(user_from_row).transpose()

@@ -26,7 +26,7 @@ pub struct TestApp {
 }
 
 /// Creates a fresh database for one test and answers its URL.
-async fn fresh_database() -> (String, Option<tempfile::TempDir>, &'static str) {
+pub async fn fresh_database() -> (String, Option<tempfile::TempDir>, &'static str) {
     sqlx::any::install_default_drivers();
     let name = format!("madang_t_{}", ulid::Ulid::new().to_string().to_lowercase());
     match std::env::var("MADANG_TEST_DATABASE_URL")

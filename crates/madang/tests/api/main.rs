@@ -5,6 +5,7 @@
 mod categories;
 mod comments;
 mod helpers;
+mod outage;
 mod posts;
 mod robustness;
 mod seminars;
