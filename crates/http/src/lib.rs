@@ -122,15 +122,8 @@ fn api() -> Router<AppState> {
 
 /// The whole HTTP application.
 pub fn router(state: AppState, settings: &HttpSettings) -> Router {
-    let bound = middleware::ConcurrencyBound::new(settings.max_concurrent_requests);
     let routes = Router::new()
-        .nest(
-            "/api/v1",
-            api().layer(axum::middleware::from_fn_with_state(
-                bound,
-                middleware::shed_load,
-            )),
-        )
+        .nest("/api/v1", api())
         .route("/health/live", get(routes::ops::live))
         .route("/health/ready", get(routes::ops::ready))
         .route("/metrics", get(routes::ops::metrics))
@@ -139,9 +132,9 @@ pub fn router(state: AppState, settings: &HttpSettings) -> Router {
     with_layers(routes, settings)
 }
 
-/// The layers every route sits behind. Outermost first: request id and access log,
-/// error rendering, panic catching, body limit; then routing, with unknown routes
-/// answered in the error shape.
+/// The layers every route sits behind. Outermost first: load shedding, request id
+/// and access log, error rendering, the time limit, panic catching, body limit; then
+/// routing, with unknown routes answered in the error shape.
 pub fn with_layers(routes: Router, settings: &HttpSettings) -> Router {
     routes
         .fallback(no_route)
@@ -154,6 +147,10 @@ pub fn with_layers(routes: Router, settings: &HttpSettings) -> Router {
         ))
         .layer(axum::middleware::from_fn(error::render_errors))
         .layer(axum::middleware::from_fn(middleware::request_context))
+        .layer(axum::middleware::from_fn_with_state(
+            middleware::ConcurrencyBound::new(settings.max_concurrent_requests),
+            middleware::shed_load,
+        ))
 }
 
 #[cfg(test)]

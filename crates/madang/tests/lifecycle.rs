@@ -159,7 +159,7 @@ async fn past_the_concurrency_bound_requests_are_shed_with_503_at_once() {
         "requests past the bound are refused: {results:?}"
     );
     for (_, retry, body) in shed {
-        assert_eq!(retry.as_deref(), Some("5"));
+        assert_eq!(retry.as_deref(), Some("1"));
         assert_eq!(body["error"]["code"], "unavailable");
     }
     // Health stays outside the bound.
