@@ -48,6 +48,8 @@ pub struct HttpSettings {
     pub request_timeout: std::time::Duration,
     /// API requests served at once; more are answered 503 at once rather than queued.
     pub max_concurrent_requests: usize,
+    /// Serve `/metrics` on the API's listener (false when it has a listener of its own).
+    pub metrics_on_main: bool,
 }
 
 impl Default for HttpSettings {
@@ -56,6 +58,7 @@ impl Default for HttpSettings {
             body_limit: 1024 * 1024,
             request_timeout: std::time::Duration::from_secs(30),
             max_concurrent_requests: 1024,
+            metrics_on_main: true,
         }
     }
 }
@@ -122,14 +125,23 @@ fn api() -> Router<AppState> {
 
 /// The whole HTTP application.
 pub fn router(state: AppState, settings: &HttpSettings) -> Router {
-    let routes = Router::new()
+    let mut routes = Router::new()
         .nest("/api/v1", api())
         .route("/health/live", get(routes::ops::live))
         .route("/health/ready", get(routes::ops::ready))
+        .merge(openapi::docs());
+    if settings.metrics_on_main {
+        routes = routes.route("/metrics", get(routes::ops::metrics));
+    }
+    with_layers(routes.with_state(state), settings)
+}
+
+/// `/metrics` alone, for a listener of its own (`MADANG_METRICS_LISTEN`), so the
+/// scrape endpoint can stay off the public address.
+pub fn metrics_router(state: AppState) -> Router {
+    Router::new()
         .route("/metrics", get(routes::ops::metrics))
-        .merge(openapi::docs())
-        .with_state(state);
-    with_layers(routes, settings)
+        .with_state(state)
 }
 
 /// The layers every route sits behind. Outermost first: load shedding, request id

@@ -150,6 +150,7 @@ impl App {
                 body_limit: self.settings.body_limit_bytes,
                 request_timeout: Duration::from_secs(self.settings.request_timeout_secs),
                 max_concurrent_requests: self.settings.max_concurrent_requests,
+                metrics_on_main: self.settings.metrics_listen.is_empty(),
             },
         )
     }
@@ -208,6 +209,18 @@ impl App {
             shutdown.await;
             let _ = stop_tx.send(true);
         });
+        if !self.settings.metrics_listen.is_empty() {
+            let listener = TcpListener::bind(&self.settings.metrics_listen).await?;
+            let mut stop = stop_rx.clone();
+            let metrics = madang_http::metrics_router(self.state.clone());
+            tokio::spawn(async move {
+                let _ = axum::serve(listener, metrics)
+                    .with_graceful_shutdown(async move {
+                        let _ = stop.wait_for(|s| *s).await;
+                    })
+                    .await;
+            });
+        }
         let mut stopped = stop_rx.clone();
         tokio::select! {
             r = server => r?,

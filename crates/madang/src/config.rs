@@ -56,6 +56,8 @@ pub struct Settings {
     pub request_timeout_secs: u64,
     /// API requests served at once; past it, 503 with `Retry-After` at once.
     pub max_concurrent_requests: usize,
+    /// A separate address for `/metrics` (then not served on `listen`); empty: none.
+    pub metrics_listen: String,
 }
 
 impl Settings {
@@ -86,6 +88,7 @@ impl Settings {
             .set_default("cache_max_bytes", 64 * 1024 * 1024)?
             .set_default("request_timeout_secs", 30)?
             .set_default("max_concurrent_requests", 1024)?
+            .set_default("metrics_listen", "")?
             .add_source(config::File::new(&file, config::FileFormat::Toml).required(false))
             .add_source(
                 config::Environment::with_prefix("MADANG")
@@ -124,6 +127,7 @@ impl Settings {
             cache_max_bytes: 16 * 1024 * 1024,
             request_timeout_secs: 30,
             max_concurrent_requests: 1024,
+            metrics_listen: String::new(),
         }
     }
 

@@ -206,3 +206,38 @@ async fn a_request_over_the_time_limit_is_answered_503() {
         assert_eq!(body["error"]["code"], "unavailable", "{body}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn metrics_can_have_a_listener_of_their_own() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let address = format!("127.0.0.1:{port}");
+    let server = start(&[("MADANG_METRICS_LISTEN", address.as_str())]).await;
+    let http = Client::new();
+    let main = http
+        .get(format!("{}/metrics", server.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        main.status(),
+        StatusCode::NOT_FOUND,
+        "not on the public address"
+    );
+    let own = http
+        .get(format!("http://{address}/metrics"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(own.status(), StatusCode::OK);
+    let text = own.text().await.unwrap();
+    assert!(
+        text.contains(
+            "http_requests_total{method=\"POST\",route=\"/api/v1/users\",status=\"201\"} 1"
+        ),
+        "{text}"
+    );
+}

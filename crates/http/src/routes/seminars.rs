@@ -210,7 +210,7 @@ pub struct SeminarListParams {
     #[param(max_length = 100)]
     pub name: Option<String>,
     /// `earliest` for oldest first; newest first by default.
-    #[param(pattern = "^(earliest|newest)$")]
+    #[param(pattern = "^(earliest|newest)?$")]
     pub order: Option<String>,
     #[param(minimum = 1, maximum = 100000)]
     pub page: Option<i64>,
