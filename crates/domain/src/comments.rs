@@ -8,6 +8,7 @@ use crate::error::{Error, Result};
 use crate::listing::{KeyValue, Page, PageRequest};
 use crate::ports::{Cache, CommentStore, PostStore};
 use crate::posts::{Body, Sentiment, VoteState};
+use crate::sentiment::LabelRequests;
 use crate::time::{Clock, Timestamp};
 use crate::users::AuthorRef;
 
@@ -59,6 +60,7 @@ pub struct Comments {
     comments: Arc<dyn CommentStore>,
     posts: Arc<dyn PostStore>,
     cache: Arc<dyn Cache>,
+    labels: Arc<dyn LabelRequests>,
     clock: Arc<dyn Clock>,
 }
 
@@ -74,12 +76,14 @@ impl Comments {
         comments: Arc<dyn CommentStore>,
         posts: Arc<dyn PostStore>,
         cache: Arc<dyn Cache>,
+        labels: Arc<dyn LabelRequests>,
         clock: Arc<dyn Clock>,
     ) -> Self {
         Self {
             comments,
             posts,
             cache,
+            labels,
             clock,
         }
     }
@@ -149,7 +153,10 @@ impl Comments {
             .await?
             .ok_or(Error::NotFound("post"))?;
         self.counts_changed(post_id, Some(actor.id)).await;
-        self.one(id, Some(actor)).await
+        let view = self.one(id, Some(actor)).await?;
+        self.labels
+            .comment_written(view.0.id, view.0.version, view.0.content.clone());
+        Ok(view)
     }
 
     pub async fn of_post(
@@ -213,6 +220,8 @@ impl Comments {
             .update_comment(id, actor.id, content.as_str(), self.clock.now())
             .await?
             .ok_or(Error::NotFound("comment"))?;
+        self.labels
+            .comment_written(comment.id, comment.version, comment.content.clone());
         let mut v = self.with_votes(vec![comment], Some(actor)).await?;
         v.pop().ok_or(Error::NotFound("comment"))
     }

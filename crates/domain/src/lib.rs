@@ -15,6 +15,7 @@ pub mod ports;
 pub mod posts;
 pub mod search;
 pub mod seminars;
+pub mod sentiment;
 pub mod time;
 pub mod users;
 pub mod validate;

@@ -297,3 +297,27 @@ pub trait Cache: Send + Sync {
     /// Makes every value stored under these scopes stale, on every node.
     async fn invalidate(&self, scopes: &[String]);
 }
+
+/// Classifies the sentiment of a text.
+#[async_trait]
+pub trait Classifier: Send + Sync {
+    async fn classify(&self, text: &str) -> Result<crate::sentiment::Labelled>;
+}
+
+/// Where labels are kept.
+#[async_trait]
+pub trait SentimentStore: Send + Sync {
+    /// Sets the label if the post is still at `version`; `false` otherwise.
+    async fn set_post_sentiment(
+        &self,
+        id: i64,
+        version: i64,
+        s: &crate::posts::Sentiment,
+    ) -> Result<bool>;
+    async fn set_comment_sentiment(
+        &self,
+        id: i64,
+        version: i64,
+        s: &crate::posts::Sentiment,
+    ) -> Result<bool>;
+}

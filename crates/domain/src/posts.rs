@@ -11,6 +11,7 @@ use crate::error::{Error, Result, Violation};
 use crate::listing::{KeyValue, Page, PageRequest};
 use crate::ports::{Cache, CategoryStore, PostStore};
 use crate::search::{Keyword, hot_rank, post_search_text};
+use crate::sentiment::{LabelRequests, parse_label};
 use crate::time::{Clock, Timestamp};
 use crate::users::AuthorRef;
 use crate::validate::{Violations, char_len, not_blank, positive_id};
@@ -174,6 +175,8 @@ impl PostSort {
 /// A checked post list request.
 #[derive(Debug, Clone, Default)]
 pub struct PostFilter {
+    /// Only posts with this sentiment label (staff only).
+    pub sentiment: Option<String>,
     /// The chosen category and all below it.
     pub category_ids: Option<Vec<i64>>,
     pub keyword: Option<Keyword>,
@@ -188,6 +191,8 @@ pub struct PostQuery {
     pub keyword: Option<String>,
     pub author_id: Option<i64>,
     pub sort: Option<String>,
+    /// `positive` or `negative`; moderators and admins only.
+    pub sentiment: Option<String>,
     pub page: Option<i64>,
     pub size: Option<i64>,
     pub cursor: Option<String>,
@@ -211,6 +216,7 @@ pub struct Posts {
     posts: Arc<dyn PostStore>,
     categories: Arc<dyn CategoryStore>,
     cache: Arc<dyn Cache>,
+    labels: Arc<dyn LabelRequests>,
     clock: Arc<dyn Clock>,
 }
 
@@ -219,14 +225,21 @@ impl Posts {
         posts: Arc<dyn PostStore>,
         categories: Arc<dyn CategoryStore>,
         cache: Arc<dyn Cache>,
+        labels: Arc<dyn LabelRequests>,
         clock: Arc<dyn Clock>,
     ) -> Self {
         Self {
             posts,
             categories,
             cache,
+            labels,
             clock,
         }
+    }
+
+    fn request_label(&self, p: &PostDetail) {
+        self.labels
+            .post_written(p.id, p.version, format!("{}\n{}", p.title, p.content));
     }
 
     async fn tree(&self) -> Result<CategoryTree> {
@@ -305,10 +318,13 @@ impl Posts {
         };
         let id = self.posts.insert_post(&new).await?;
         self.changed(id, Some(actor.id)).await;
-        self.posts
+        let post = self
+            .posts
             .post(id, false)
             .await?
-            .ok_or(Error::NotFound("post"))
+            .ok_or(Error::NotFound("post"))?;
+        self.request_label(&post);
+        Ok(post)
     }
 
     /// A post as `viewer` may see it, and whether the viewer voted for it.
@@ -370,6 +386,7 @@ impl Posts {
             .await?
             .ok_or(Error::NotFound("post"))?;
         self.changed(id, None).await;
+        self.request_label(&post);
         Ok((post, self.posts.post_voted(id, actor.id).await?))
     }
 
@@ -408,8 +425,17 @@ impl Posts {
         })
     }
 
-    pub async fn list(&self, q: PostQuery) -> Result<Page<PostSummary>> {
+    pub async fn list(&self, q: PostQuery, viewer: Option<&Actor>) -> Result<Page<PostSummary>> {
+        if q.sentiment.is_some() && !viewer.is_some_and(Actor::is_staff) {
+            return Err(Error::Forbidden(
+                "filtering by sentiment is for moderators".into(),
+            ));
+        }
         let mut v = Violations::new();
+        let sentiment = q
+            .sentiment
+            .as_deref()
+            .and_then(|s| v.check(parse_label("sentiment", s)));
         let sort = match q.sort.as_deref() {
             None | Some("") => PostSort::New,
             Some(s) => v.check(PostSort::parse(s)).unwrap_or_default(),
@@ -430,6 +456,7 @@ impl Posts {
             keyword,
             author_id: q.author_id,
             sort,
+            sentiment,
         };
         self.posts.list_posts(&filter, &page).await
     }

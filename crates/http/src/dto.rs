@@ -187,6 +187,9 @@ pub struct PostListParams {
     /// `new` (default), `top` or `hot`.
     #[param(value_type = Option<PostSortParam>)]
     pub sort: Option<String>,
+    /// `positive` or `negative`: posts the classifier labelled so (moderators and admins).
+    #[param(pattern = "^(positive|negative)$")]
+    pub sentiment: Option<String>,
     #[param(minimum = 1, maximum = 100000)]
     pub page: Option<i64>,
     #[param(minimum = 1, maximum = 100)]

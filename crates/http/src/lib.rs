@@ -20,6 +20,7 @@ use madang_domain::comments::Comments;
 use madang_domain::ports::Probe;
 use madang_domain::posts::Posts;
 use madang_domain::seminars::Seminars;
+use madang_domain::sentiment::Sentiments;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::timeout::TimeoutLayer;
 
@@ -34,6 +35,7 @@ pub struct AppState {
     pub posts: Arc<Posts>,
     pub comments: Arc<Comments>,
     pub seminars: Arc<Seminars>,
+    pub sentiments: Arc<Sentiments>,
     /// Backends checked by `/health/ready`.
     pub probes: Arc<Vec<Arc<dyn Probe>>>,
     /// Renders the Prometheus text exposition for `/metrics`.
@@ -114,6 +116,7 @@ fn api() -> Router<AppState> {
             put(comments::vote).delete(comments::unvote),
         )
         .route("/users/me/roles", post(seminars::add_role))
+        .route("/sentiment", post(routes::sentiment::analyse))
         .route("/seminars", get(seminars::list).post(seminars::create))
         .route("/seminars/{id}", get(seminars::get).patch(seminars::update))
         .route("/seminars/{id}/participants", post(seminars::join))

@@ -6,25 +6,75 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use madang_cache::{CacheService, LocalStore, Passthrough, RedisSettings, RedisStore};
+use madang_classify::Model;
+use madang_classify::adapters::{BuiltIn, HttpClassifier, HttpSettings as ClassifierHttp};
 use madang_domain::accounts::Accounts;
 use madang_domain::categories::Categories;
 use madang_domain::comments::Comments;
-use madang_domain::ports::{Cache, Probe};
+use madang_domain::ports::{Cache, Classifier, Probe};
 use madang_domain::posts::Posts;
 use madang_domain::seminars::Seminars;
+use madang_domain::sentiment::{LabelRequests, Sentiments};
 use madang_domain::time::Clock;
 use madang_http::{AppState, HttpSettings};
 use madang_store::{Db, DbConfig, MigrationError};
 use tokio::net::TcpListener;
+use tokio_util::task::TaskTracker;
 
 use crate::auth::{Argon2Hasher, JwtCodec, SystemClock};
 use crate::config::Settings;
+
+/// The sentiment model built into the binary (`models/sentiment-ko-v1.bin`; see the
+/// README for the command that reproduces it).
+static DEFAULT_MODEL: &[u8] = include_bytes!("../../../models/sentiment-ko-v1.bin");
+
+/// The built-in model, or the file `path` names.
+pub fn load_model(path: &str) -> anyhow::Result<Model> {
+    let bytes = if path.is_empty() {
+        DEFAULT_MODEL.to_vec()
+    } else {
+        std::fs::read(path)
+            .map_err(|e| anyhow::anyhow!("cannot read the sentiment model {path}: {e}"))?
+    };
+    Model::from_bytes(&bytes).map_err(|e| {
+        let source = if path.is_empty() { "built-in" } else { path };
+        anyhow::anyhow!("the sentiment model ({source}) cannot be used: {e}")
+    })
+}
+
+/// Labels posts and comments in tasks of their own, off the request path; shutdown
+/// waits for them.
+struct SpawnedLabels {
+    sentiments: Arc<Sentiments>,
+    tracker: TaskTracker,
+}
+
+impl LabelRequests for SpawnedLabels {
+    fn post_written(&self, id: i64, version: i64, text: String) {
+        let s = self.sentiments.clone();
+        self.tracker.spawn(async move {
+            if let Err(e) = s.label_post(id, version, &text).await {
+                tracing::warn!(post = id, error = %e, "labelling failed");
+            }
+        });
+    }
+
+    fn comment_written(&self, id: i64, version: i64, text: String) {
+        let s = self.sentiments.clone();
+        self.tracker.spawn(async move {
+            if let Err(e) = s.label_comment(id, version, &text).await {
+                tracing::warn!(comment = id, error = %e, "labelling failed");
+            }
+        });
+    }
+}
 
 /// The assembled application: its state and the database behind it.
 pub struct App {
     pub state: AppState,
     pub db: Db,
     pub settings: Settings,
+    background: TaskTracker,
 }
 
 struct DbProbe(Db);
@@ -100,6 +150,26 @@ impl App {
             probes.push(Arc::new(RedisProbe(redis.clone())));
             Arc::new(CacheService::redis(redis))
         };
+        let builtin: Arc<dyn Classifier> =
+            Arc::new(BuiltIn::new(load_model(&settings.classifier_model)?));
+        let classifier: Arc<dyn Classifier> = if settings.classifier_url.is_empty() {
+            builtin
+        } else {
+            let http = ClassifierHttp {
+                url: settings.classifier_url.clone(),
+                timeout: Duration::from_millis(settings.classifier_timeout_ms),
+                retries: 2,
+                failure_threshold: 5,
+                open_for: Duration::from_secs(30),
+            };
+            Arc::new(HttpClassifier::new(http, builtin).map_err(anyhow::Error::msg)?)
+        };
+        let sentiments = Arc::new(Sentiments::new(classifier, store.clone(), cache.clone()));
+        let background = TaskTracker::new();
+        let labels: Arc<dyn LabelRequests> = Arc::new(SpawnedLabels {
+            sentiments: sentiments.clone(),
+            tracker: background.clone(),
+        });
         let prometheus = crate::telemetry::metrics();
         let process = metrics_process::Collector::default();
         process.describe();
@@ -124,15 +194,18 @@ impl App {
                 store.clone(),
                 store.clone(),
                 cache.clone(),
+                labels.clone(),
                 clock.clone(),
             )),
             comments: Arc::new(Comments::new(
                 store.clone(),
                 store.clone(),
                 cache.clone(),
+                labels,
                 clock.clone(),
             )),
             seminars: Arc::new(Seminars::new(store.clone(), cache, clock)),
+            sentiments,
             probes: Arc::new(probes),
             metrics: Arc::new(render),
         };
@@ -140,6 +213,7 @@ impl App {
             state,
             db,
             settings,
+            background,
         })
     }
 
@@ -228,6 +302,14 @@ impl App {
                 let _ = stopped.wait_for(|s| *s).await;
                 tokio::time::sleep(grace).await;
             } => tracing::warn!("shutdown grace period over; dropping unfinished requests"),
+        }
+        // Drain background work (labelling) before the pools close.
+        self.background.close();
+        if tokio::time::timeout(grace, self.background.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!("background work still running at shutdown was dropped");
         }
         self.db.close().await;
         Ok(())

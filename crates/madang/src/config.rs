@@ -58,6 +58,11 @@ pub struct Settings {
     pub max_concurrent_requests: usize,
     /// A separate address for `/metrics` (then not served on `listen`); empty: none.
     pub metrics_listen: String,
+    /// A sentiment model file; empty: the model built into the binary.
+    pub classifier_model: String,
+    /// An external model server (`{"text"}` in, `{"sentiment"}` out); empty: none.
+    pub classifier_url: String,
+    pub classifier_timeout_ms: u64,
 }
 
 impl Settings {
@@ -89,6 +94,9 @@ impl Settings {
             .set_default("request_timeout_secs", 30)?
             .set_default("max_concurrent_requests", 1024)?
             .set_default("metrics_listen", "")?
+            .set_default("classifier_model", "")?
+            .set_default("classifier_url", "")?
+            .set_default("classifier_timeout_ms", 500)?
             .add_source(config::File::new(&file, config::FileFormat::Toml).required(false))
             .add_source(
                 config::Environment::with_prefix("MADANG")
@@ -128,6 +136,9 @@ impl Settings {
             request_timeout_secs: 30,
             max_concurrent_requests: 1024,
             metrics_listen: String::new(),
+            classifier_model: String::new(),
+            classifier_url: String::new(),
+            classifier_timeout_ms: 500,
         }
     }
 

@@ -31,6 +31,42 @@ enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// The built-in sentiment model: train, evaluate, try.
+    Classify {
+        #[command(subcommand)]
+        command: ClassifyCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ClassifyCommand {
+    /// Train a model on a labelled TSV file (id, document, label with a header line).
+    Train {
+        #[arg(long)]
+        data: std::path::PathBuf,
+        #[arg(long)]
+        out: std::path::PathBuf,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        #[arg(long, default_value_t = 4)]
+        epochs: usize,
+        #[arg(long, default_value = "madang-sentiment-ko-v1")]
+        name: String,
+    },
+    /// Accuracy, precision, recall, F1, the confusion matrix and the speed on a TSV file.
+    Eval {
+        #[arg(long)]
+        data: std::path::PathBuf,
+        /// A model file; the built-in model by default.
+        #[arg(long, default_value = "")]
+        model: String,
+    },
+    /// Classify one text.
+    Predict {
+        text: String,
+        #[arg(long, default_value = "")]
+        model: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -88,6 +124,9 @@ fn domain(e: Error) -> anyhow::Error {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    if let Some(Command::Classify { command }) = cli.command {
+        return classify(command);
+    }
     let settings = Settings::load().context("cannot load the configuration")?;
     madang::telemetry::init(&settings);
     let app = App::build(settings)?;
@@ -119,6 +158,7 @@ async fn main() -> anyhow::Result<()> {
             app.db.migrate().await?;
             admin(&app, command).await?;
         }
+        Command::Classify { .. } => unreachable!("handled before the application is built"),
     }
     Ok(())
 }
@@ -170,6 +210,100 @@ async fn admin(app: &App, command: AdminCommand) -> anyhow::Result<()> {
                 .await
                 .map_err(domain)?;
             println!("{} is reinstated", u.name);
+        }
+    }
+    Ok(())
+}
+
+fn read_examples(path: &std::path::Path) -> anyhow::Result<Vec<madang_classify::Example>> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let examples = madang_classify::read_tsv(&text);
+    anyhow::ensure!(
+        !examples.is_empty(),
+        "{} holds no labelled rows",
+        path.display()
+    );
+    Ok(examples)
+}
+
+fn classify(command: ClassifyCommand) -> anyhow::Result<()> {
+    use indicatif::{ProgressBar, ProgressStyle};
+    use madang_classify::{Evaluation, Model, TrainOptions};
+    match command {
+        ClassifyCommand::Train {
+            data,
+            out,
+            seed,
+            epochs,
+            name,
+        } => {
+            let examples = read_examples(&data)?;
+            let opts = TrainOptions {
+                seed,
+                epochs,
+                ..TrainOptions::default()
+            };
+            let bar = ProgressBar::new(epochs as u64)
+                .with_message(format!("training on {} examples", examples.len()));
+            bar.set_style(ProgressStyle::with_template(
+                "{msg} [{bar:30}] epoch {pos}/{len} {elapsed}",
+            )?);
+            let model = Model::train(&name, &examples, &opts, |done, _| {
+                bar.set_position(done as u64)
+            });
+            bar.finish();
+            // Written to a temporary file first: an interrupted run leaves no half model.
+            let tmp = out.with_extension("partial");
+            std::fs::write(&tmp, model.to_bytes())
+                .with_context(|| format!("cannot write {}", tmp.display()))?;
+            std::fs::rename(&tmp, &out)?;
+            println!(
+                "wrote {} ({} bytes)",
+                out.display(),
+                std::fs::metadata(&out)?.len()
+            );
+        }
+        ClassifyCommand::Eval { data, model } => {
+            let model = madang::app::load_model(&model)?;
+            let examples = read_examples(&data)?;
+            let started = std::time::Instant::now();
+            let e = Evaluation::of(&model, &examples);
+            let batch = started.elapsed();
+            let mut each: Vec<std::time::Duration> = examples
+                .iter()
+                .take(5000)
+                .map(|ex| {
+                    let t = std::time::Instant::now();
+                    std::hint::black_box(model.positive_probability(&ex.text));
+                    t.elapsed()
+                })
+                .collect();
+            each.sort();
+            println!("model      {}", model.name);
+            println!("examples   {}", e.total());
+            println!("accuracy   {:.4}", e.accuracy());
+            println!("precision  {:.4}", e.precision());
+            println!("recall     {:.4}", e.recall());
+            println!("f1         {:.4}", e.f1());
+            println!("confusion  predicted positive / negative");
+            println!("  positive {:>8} {:>8}", e.true_positive, e.false_negative);
+            println!("  negative {:>8} {:>8}", e.false_positive, e.true_negative);
+            println!(
+                "speed      median {:.1} µs per review (one core), {:.0} reviews/s over the whole file",
+                each[each.len() / 2].as_secs_f64() * 1e6,
+                e.total() as f64 / batch.as_secs_f64()
+            );
+        }
+        ClassifyCommand::Predict { text, model } => {
+            let model = madang::app::load_model(&model)?;
+            let p = f64::from(model.positive_probability(&text));
+            let (label, score) = if p >= 0.5 {
+                ("positive", p)
+            } else {
+                ("negative", 1.0 - p)
+            };
+            println!("{label} {score:.4} ({})", model.name);
         }
     }
     Ok(())

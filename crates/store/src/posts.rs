@@ -107,6 +107,9 @@ impl Db {
         if let Some(a) = f.author_id {
             s.push_bind(" AND p.author_id = ?", a);
         }
+        if let Some(label) = &f.sentiment {
+            s.push_bind(" AND p.sentiment_label = ?", label.clone());
+        }
         if let Some(k) = &f.keyword {
             let pattern = like_contains(k.folded());
             s.push_bind(" AND (p.search_text LIKE ? ESCAPE '!'", pattern.clone());
@@ -379,5 +382,34 @@ impl PostStore for Db {
             capped,
             |p| sort.key_of(p),
         ))
+    }
+}
+
+#[async_trait]
+impl madang_domain::ports::SentimentStore for Db {
+    async fn set_post_sentiment(&self, id: i64, version: i64, s: &Sentiment) -> Result<bool> {
+        let n = self
+            .stmt("UPDATE posts SET sentiment_label = ?, sentiment_score = ? WHERE id = ? AND version = ?")
+            .bind(s.label.clone())
+            .bind(s.score)
+            .bind(id)
+            .bind(version)
+            .execute(&mut *self.wr().await?)
+            .await
+            .map_err(map_err)?;
+        Ok(n > 0)
+    }
+
+    async fn set_comment_sentiment(&self, id: i64, version: i64, s: &Sentiment) -> Result<bool> {
+        let n = self
+            .stmt("UPDATE comments SET sentiment_label = ?, sentiment_score = ? WHERE id = ? AND version = ?")
+            .bind(s.label.clone())
+            .bind(s.score)
+            .bind(id)
+            .bind(version)
+            .execute(&mut *self.wr().await?)
+            .await
+            .map_err(map_err)?;
+        Ok(n > 0)
     }
 }

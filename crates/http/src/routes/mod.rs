@@ -3,4 +3,5 @@ pub mod comments;
 pub mod ops;
 pub mod posts;
 pub mod seminars;
+pub mod sentiment;
 pub mod users;

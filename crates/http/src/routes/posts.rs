@@ -15,9 +15,11 @@ use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{Auth, Id, JsonBody, MaybeAuth, QueryParams};
 
 #[utoipa::path(get, path = "/api/v1/posts", tag = "posts", params(PostListParams),
-    responses((status = 200, body = Paged<PostItemView>), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = Paged<PostItemView>), (status = 400, body = ErrorBody),
+        (status = 403, body = ErrorBody, description = "sentiment filter without the moderator role"), (status = 422, body = ErrorBody)))]
 pub async fn list(
     State(s): State<AppState>,
+    MaybeAuth(viewer): MaybeAuth,
     QueryParams(q): QueryParams<PostListParams>,
 ) -> ApiResult<Json<Paged<PostItemView>>> {
     let query = PostQuery {
@@ -25,11 +27,15 @@ pub async fn list(
         keyword: q.keyword,
         author_id: q.author_id,
         sort: q.sort,
+        sentiment: q.sentiment,
         page: q.page,
         size: q.size,
         cursor: q.cursor,
     };
-    Ok(Json(Paged::new(s.posts.list(query).await?, Into::into)))
+    Ok(Json(Paged::new(
+        s.posts.list(query, viewer.as_ref()).await?,
+        Into::into,
+    )))
 }
 
 fn input(b: PostRequest) -> PostInput {

@@ -184,7 +184,10 @@ pub async fn user_posts(
         cursor: q.cursor,
         ..PostQuery::default()
     };
-    Ok(Json(Paged::new(s.posts.list(query).await?, Into::into)))
+    Ok(Json(Paged::new(
+        s.posts.list(query, None).await?,
+        Into::into,
+    )))
 }
 
 #[utoipa::path(get, path = "/api/v1/users/{id}/comments", tag = "users", params(("id" = i64, Path), PageParams),

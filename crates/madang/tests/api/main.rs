@@ -9,4 +9,5 @@ mod outage;
 mod posts;
 mod robustness;
 mod seminars;
+mod sentiment;
 mod users;
