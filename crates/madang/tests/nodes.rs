@@ -172,6 +172,16 @@ impl Node {
         t["access_token"].as_str().unwrap().to_owned()
     }
 
+    /// Waits until background labelling has set the post's sentiment: that write
+    /// invalidates the cached post, so cache figures are measured after it.
+    async fn labelled(&self, path: &str) {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while self.get(path).await["sentiment"].is_null() {
+            assert!(Instant::now() < deadline, "{path} was never labelled");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// A category and a post in it; the post's path.
     async fn new_post(&self, token: &str, title: &str) -> String {
         use reqwest::Method as M;
@@ -369,6 +379,17 @@ async fn five_hundred_concurrent_reads_of_an_uncached_post_load_it_once_per_node
     let b = cluster.node().await;
     let admin = a.token("boss").await;
     let path = a.new_post(&admin, "hot").await;
+    a.labelled(&path).await;
+    // A fresh generation for the post, so that node B has nothing cached for it.
+    let (s, _) = a
+        .call(
+            reqwest::Method::PUT,
+            &format!("{path}/vote"),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
     let loads = ["kind=\"post\""];
     let before = b.counter("madang_cache_loads_total", &loads).await;
     let client = Client::builder()
@@ -405,28 +426,32 @@ async fn reads_survive_a_redis_outage_and_caching_resumes() {
     // A private Redis this test can stop: never the shared one.
     let port = spare_port();
     let start = || {
-        Command::new("redis-server")
-            .args([
-                "--port",
-                &port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ])
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("redis-server")
+        KillOnDrop(
+            Command::new("redis-server")
+                .args([
+                    "--port",
+                    &port.to_string(),
+                    "--bind",
+                    "127.0.0.1",
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no",
+                ])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("redis-server"),
+        )
     };
-    let mut redis = start();
+    let redis = start();
     let cluster = Cluster::new(format!("redis://127.0.0.1:{port}"));
     cluster.admin();
     let a = cluster.node().await;
     let admin = a.token("boss").await;
     use reqwest::Method as M;
     let path = a.new_post(&admin, "t").await;
+    a.labelled(&path).await;
     a.get(&path).await;
     let hit = ["kind=\"post\"", "result=\"hit\""];
     let hits = a.counter("madang_cache_requests_total", &hit).await;
@@ -436,8 +461,7 @@ async fn reads_survive_a_redis_outage_and_caching_resumes() {
         "cached while Redis is up"
     );
 
-    let _ = redis.kill();
-    let _ = redis.wait();
+    drop(redis);
     for _ in 0..5 {
         let started = Instant::now();
         assert_eq!(a.get(&path).await["title"], "t");
@@ -471,7 +495,7 @@ async fn reads_survive_a_redis_outage_and_caching_resumes() {
     );
     assert!(ready.text().await.unwrap().contains("redis"));
 
-    let mut redis = start();
+    let redis = start();
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         assert_eq!(
@@ -487,6 +511,15 @@ async fn reads_survive_a_redis_outage_and_caching_resumes() {
         assert!(Instant::now() < deadline, "caching did not resume");
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
-    let _ = redis.kill();
-    let _ = redis.wait();
+    drop(redis);
+}
+
+/// A child process that is killed when the test ends, however it ends.
+struct KillOnDrop(Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
