@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use crate::cache::{Entry, invalidate, read_through, scope};
+use crate::cache::{Entry, read_through, scope};
 use crate::error::{Error, Result};
 use crate::listing::{Page, PageRequest};
 use crate::ports::{
@@ -147,11 +147,9 @@ impl Accounts {
     /// The user's name or existence changed: their profile, and every read model
     /// that shows author names.
     async fn identity_changed(&self, id: i64) {
-        invalidate(
-            self.cache.as_ref(),
-            &[scope::user(id), scope::NAMES.to_owned()],
-        )
-        .await;
+        self.cache
+            .invalidate(&[scope::user(id), scope::NAMES.to_owned()])
+            .await;
     }
 
     pub fn now(&self) -> Timestamp {

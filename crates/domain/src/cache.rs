@@ -99,9 +99,3 @@ where
         Err(_) => load().await,
     }
 }
-
-/// Invalidates scopes, logging rather than failing: the write has committed, and the
-/// adapter keeps retrying an invalidation it could not deliver.
-pub async fn invalidate(cache: &dyn Cache, scopes: &[String]) {
-    cache.invalidate(scopes).await;
-}

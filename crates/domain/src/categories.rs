@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::cache::{Entry, invalidate, read_through, scope};
+use crate::cache::{Entry, read_through, scope};
 use crate::error::{Error, Result, Violation};
 use crate::ports::{Cache, CategoryStore};
 use crate::time::Clock;
@@ -221,7 +221,7 @@ impl Categories {
             .store
             .create_category(&name, parent, self.clock.now())
             .await?;
-        invalidate(self.cache.as_ref(), &changed()).await;
+        self.cache.invalidate(&changed()).await;
         let tree = self.tree().await?;
         tree.node(id).ok_or(Error::NotFound("category"))
     }
@@ -253,7 +253,7 @@ impl Categories {
         v.into_result()?;
         let name = name.unwrap_or_else(|| CategoryName(current.name.clone()));
         self.store.update_category(id, &name, parent).await?;
-        invalidate(self.cache.as_ref(), &changed()).await;
+        self.cache.invalidate(&changed()).await;
         self.tree()
             .await?
             .node(id)
@@ -262,7 +262,7 @@ impl Categories {
 
     pub async fn delete(&self, id: i64) -> Result<()> {
         self.store.delete_category(id).await?;
-        invalidate(self.cache.as_ref(), &changed()).await;
+        self.cache.invalidate(&changed()).await;
         Ok(())
     }
 }

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use crate::accounts::Actor;
-use crate::cache::{invalidate, scope};
+use crate::cache::scope;
 use crate::error::{Error, Result};
 use crate::listing::{KeyValue, Page, PageRequest};
 use crate::ports::{Cache, CommentStore, PostStore};
@@ -92,7 +92,7 @@ impl Comments {
     async fn counts_changed(&self, post_id: i64, author: Option<i64>) {
         let mut scopes = vec![scope::post(post_id)];
         scopes.extend(author.map(scope::user));
-        invalidate(self.cache.as_ref(), &scopes).await;
+        self.cache.invalidate(&scopes).await;
     }
 
     async fn with_votes(

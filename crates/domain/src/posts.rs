@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use crate::accounts::Actor;
-use crate::cache::{Entry, invalidate, read_through, scope};
+use crate::cache::{Entry, read_through, scope};
 use crate::categories::CategoryTree;
 use crate::categories::load_tree;
 use crate::error::{Error, Result, Violation};
@@ -250,7 +250,7 @@ impl Posts {
     async fn changed(&self, id: i64, author: Option<i64>) {
         let mut scopes = vec![scope::post(id)];
         scopes.extend(author.map(scope::user));
-        invalidate(self.cache.as_ref(), &scopes).await;
+        self.cache.invalidate(&scopes).await;
     }
 
     /// Checks the fields of a create (`category_required`) or an edit.

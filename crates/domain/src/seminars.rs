@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use crate::accounts::Actor;
-use crate::cache::{Entry, invalidate, read_through, scope};
+use crate::cache::{Entry, read_through, scope};
 use crate::error::{Error, Result, Violation};
 use crate::listing::{Cursor, KeyValue, Page, PageRequest};
 use crate::ports::{Cache, SeminarStore};
@@ -264,7 +264,7 @@ impl Seminars {
 
     /// Any enrolment or seminar change moves the list (counts, names, order).
     async fn list_changed(&self) {
-        invalidate(self.cache.as_ref(), &[scope::SEMINARS.to_owned()]).await;
+        self.cache.invalidate(&[scope::SEMINARS.to_owned()]).await;
     }
 
     /// Adds a role profile; holding it already is a `400`.

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use crate::cache::{invalidate, scope};
+use crate::cache::scope;
 use crate::error::{Error, Result, Violation};
 use crate::ports::{Cache, Classifier, SentimentStore};
 use crate::posts::Sentiment;
@@ -81,7 +81,7 @@ impl Sentiments {
             .set_post_sentiment(id, version, &l.sentiment)
             .await?
         {
-            invalidate(self.cache.as_ref(), &[scope::post(id)]).await;
+            self.cache.invalidate(&[scope::post(id)]).await;
         }
         Ok(())
     }
