@@ -16,10 +16,12 @@
 //! re-established in the background. An invalidation that could not be delivered is
 //! retried until it is, and until then this node bypasses the cache.
 
+mod connect;
 mod local;
 mod redis_store;
 mod service;
 
+pub use connect::LazyRedis;
 pub use local::LocalStore;
 pub use redis_store::{RedisSettings, RedisStore};
 pub use service::{CacheService, Passthrough};

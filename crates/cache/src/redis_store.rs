@@ -6,7 +6,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::aio::ConnectionManager;
+
+use crate::connect::LazyRedis;
 
 use crate::service::Store;
 
@@ -22,8 +24,6 @@ return {stamped, redis.call('GET', stamped)}
 
 /// How often a failing Redis is reported in the log.
 const REPORT_EVERY: Duration = Duration::from_secs(10);
-/// How often a connection is attempted while Redis is unreachable.
-const RECONNECT_EVERY: Duration = Duration::from_secs(1);
 
 #[derive(Debug, Clone)]
 pub struct RedisSettings {
@@ -36,9 +36,7 @@ pub struct RedisSettings {
 
 struct Inner {
     settings: RedisSettings,
-    client: redis::Client,
-    conn: tokio::sync::Mutex<Option<ConnectionManager>>,
-    last_attempt: Mutex<Option<Instant>>,
+    redis: LazyRedis,
     last_report: Mutex<Option<Instant>>,
     script: redis::Script,
     /// Scopes whose invalidation has not reached Redis yet.
@@ -53,13 +51,10 @@ impl RedisStore {
     /// Prepares the store; Redis is contacted on first use, so Madang starts (and
     /// serves from the database) while Redis is down.
     pub fn new(settings: RedisSettings) -> Result<Self, String> {
-        let client = redis::Client::open(settings.url.as_str())
-            .map_err(|e| format!("invalid Redis URL: {e}"))?;
+        let redis = LazyRedis::new(&settings.url, settings.op_timeout)?;
         let store = Self(Arc::new(Inner {
             settings,
-            client,
-            conn: tokio::sync::Mutex::new(None),
-            last_attempt: Mutex::new(None),
+            redis,
             last_report: Mutex::new(None),
             script: redis::Script::new(READ_SCRIPT),
             pending: Mutex::new(Vec::new()),
@@ -117,38 +112,8 @@ impl RedisStore {
         }
     }
 
-    /// The shared connection, establishing it if there is none (at most once a second).
     async fn conn(&self) -> Result<ConnectionManager, String> {
-        let mut slot = self.0.conn.lock().await;
-        if let Some(c) = slot.as_ref() {
-            return Ok(c.clone());
-        }
-        {
-            let mut last = self
-                .0
-                .last_attempt
-                .lock()
-                .unwrap_or_else(|p| p.into_inner());
-            if last.is_some_and(|t| t.elapsed() < RECONNECT_EVERY) {
-                return Err("not connected".into());
-            }
-            *last = Some(Instant::now());
-        }
-        let timeout = self.0.settings.op_timeout;
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(timeout))
-            .set_response_timeout(Some(timeout))
-            .set_number_of_retries(1)
-            .set_max_delay(Duration::from_secs(1));
-        let c = tokio::time::timeout(
-            timeout * 2,
-            ConnectionManager::new_with_config(self.0.client.clone(), config),
-        )
-        .await
-        .map_err(|_| "connect timed out".to_owned())?
-        .map_err(|e| e.to_string())?;
-        *slot = Some(c.clone());
-        Ok(c)
+        self.0.redis.get().await
     }
 
     async fn run<T, F>(

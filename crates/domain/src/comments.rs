@@ -5,10 +5,10 @@ use std::sync::Arc;
 use crate::accounts::Actor;
 use crate::cache::scope;
 use crate::error::{Error, Result};
+use crate::jobs::FollowUps;
 use crate::listing::{KeyValue, Page, PageRequest};
 use crate::ports::{Cache, CommentStore, PostStore};
 use crate::posts::{Body, Sentiment, VoteState};
-use crate::sentiment::LabelRequests;
 use crate::time::{Clock, Timestamp};
 use crate::users::AuthorRef;
 
@@ -51,6 +51,8 @@ pub struct NewComment {
     pub author_id: i64,
     pub content: Body,
     pub now: Timestamp,
+    /// Jobs enqueued in the same transaction, about the new comment.
+    pub follow_up: Vec<&'static str>,
 }
 
 /// A comment and whether the caller voted for it (`None` without a caller).
@@ -60,7 +62,7 @@ pub struct Comments {
     comments: Arc<dyn CommentStore>,
     posts: Arc<dyn PostStore>,
     cache: Arc<dyn Cache>,
-    labels: Arc<dyn LabelRequests>,
+    follow_ups: FollowUps,
     clock: Arc<dyn Clock>,
 }
 
@@ -76,14 +78,14 @@ impl Comments {
         comments: Arc<dyn CommentStore>,
         posts: Arc<dyn PostStore>,
         cache: Arc<dyn Cache>,
-        labels: Arc<dyn LabelRequests>,
+        follow_ups: FollowUps,
         clock: Arc<dyn Clock>,
     ) -> Self {
         Self {
             comments,
             posts,
             cache,
-            labels,
+            follow_ups,
             clock,
         }
     }
@@ -146,6 +148,7 @@ impl Comments {
             author_id: actor.id,
             content,
             now: self.clock.now(),
+            follow_up: self.follow_ups.comment_written.clone(),
         };
         let id = self
             .comments
@@ -154,8 +157,6 @@ impl Comments {
             .ok_or(Error::NotFound("post"))?;
         self.counts_changed(post_id, Some(actor.id)).await;
         let view = self.one(id, Some(actor)).await?;
-        self.labels
-            .comment_written(view.0.id, view.0.version, view.0.content.clone());
         Ok(view)
     }
 
@@ -217,11 +218,15 @@ impl Comments {
         let content = parse_content(content)?;
         let comment = self
             .comments
-            .update_comment(id, actor.id, content.as_str(), self.clock.now())
+            .update_comment(
+                id,
+                actor.id,
+                content.as_str(),
+                self.clock.now(),
+                &self.follow_ups.comment_written,
+            )
             .await?
             .ok_or(Error::NotFound("comment"))?;
-        self.labels
-            .comment_written(comment.id, comment.version, comment.content.clone());
         let mut v = self.with_votes(vec![comment], Some(actor)).await?;
         v.pop().ok_or(Error::NotFound("comment"))
     }

@@ -171,6 +171,7 @@ pub trait CommentStore: Send + Sync {
         author_id: i64,
         content: &str,
         now: Timestamp,
+        follow_up: &[&'static str],
     ) -> Result<Option<Comment>>;
     async fn comment_versions(&self, id: i64) -> Result<Vec<CommentVersion>>;
     /// Soft delete; the comment's post id, or `None` if it was missing or deleted already.
@@ -307,6 +308,9 @@ pub trait Classifier: Send + Sync {
 /// Where labels are kept.
 #[async_trait]
 pub trait SentimentStore: Send + Sync {
+    /// The latest version of a post that is not deleted, and its text to classify.
+    async fn post_text(&self, id: i64) -> Result<Option<(i64, String)>>;
+    async fn comment_text(&self, id: i64) -> Result<Option<(i64, String)>>;
     /// Sets the label if the post is still at `version`; `false` otherwise.
     async fn set_post_sentiment(
         &self,
@@ -320,4 +324,128 @@ pub trait SentimentStore: Send + Sync {
         version: i64,
         s: &crate::posts::Sentiment,
     ) -> Result<bool>;
+}
+
+/// A job queue: the embedded one in the database, or a broker shared by several nodes.
+/// Jobs always enter through the outbox (see [`crate::jobs`]); `relay` moves them in.
+#[async_trait]
+pub trait JobQueue: Send + Sync {
+    /// For logs, metrics and readiness: `embedded`, `redis`.
+    fn name(&self) -> &'static str;
+    /// Enqueues a job outside any other write (schedules, operators): one outbox row,
+    /// relayed at once. Answers the job's id.
+    async fn enqueue(&self, job: &crate::jobs::NewJob) -> Result<i64>;
+    /// Moves committed outbox entries into the queue; answers how many it moved.
+    async fn relay(&self) -> Result<usize>;
+    /// Reserves the next due job for `visibility`, or a job whose lease expired.
+    async fn reserve(
+        &self,
+        worker: &str,
+        visibility: std::time::Duration,
+    ) -> Result<Option<crate::jobs::Lease>>;
+    /// Extends a lease still held; `false` when it was lost (the job went to another worker).
+    async fn extend(
+        &self,
+        lease: &crate::jobs::Lease,
+        visibility: std::time::Duration,
+    ) -> Result<bool>;
+    async fn complete(&self, lease: &crate::jobs::Lease) -> Result<()>;
+    async fn fail(
+        &self,
+        lease: &crate::jobs::Lease,
+        error: &str,
+        outcome: crate::jobs::Outcome,
+    ) -> Result<()>;
+    async fn job(&self, id: i64) -> Result<Option<crate::jobs::Job>>;
+    /// Newest first; `state: None` lists every state still kept.
+    async fn list(
+        &self,
+        state: Option<crate::jobs::JobState>,
+        limit: u32,
+    ) -> Result<Vec<crate::jobs::Job>>;
+    /// Puts a dead job back in the queue with its attempts reset; `false` if it is not dead.
+    async fn retry(&self, id: i64) -> Result<bool>;
+    async fn retry_all_dead(&self) -> Result<u64>;
+    async fn stats(&self) -> Result<crate::jobs::JobStats>;
+    /// Forgets completed jobs finished before `before`; answers how many.
+    async fn purge_done(&self, before: Timestamp) -> Result<u64>;
+    /// Can the queue be reached (for readiness)?
+    async fn ping(&self) -> Result<()>;
+}
+
+/// The outbox table, for queues that live outside the database.
+#[async_trait]
+pub trait Outbox: Send + Sync {
+    async fn add(&self, job: &crate::jobs::NewJob) -> Result<i64>;
+    /// The oldest committed entries, as (id, job, created_at).
+    async fn pending(&self, limit: u32) -> Result<Vec<(i64, crate::jobs::NewJob, Timestamp)>>;
+    async fn remove(&self, ids: &[i64]) -> Result<()>;
+    async fn count(&self) -> Result<u64>;
+}
+
+/// What the scheduled maintenance jobs read and fix.
+#[async_trait]
+pub trait MaintenanceStore: Send + Sync {
+    /// Live posts after `after` in (created_at, id) order.
+    async fn hot_batch(
+        &self,
+        after: (Timestamp, i64),
+        limit: u32,
+    ) -> Result<Vec<crate::maintenance::HotRow>>;
+    /// Sets a rank computed from `vote_count`, unless a vote changed the count since.
+    async fn set_hot_rank(&self, id: i64, vote_count: i64, rank: f64) -> Result<bool>;
+    /// Deletes up to `limit` login history rows older than `before`.
+    async fn purge_login_history(&self, before: Timestamp, limit: u32) -> Result<u64>;
+    /// Stored and actual counters of posts with id above `after`, by id.
+    async fn post_counters(
+        &self,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<crate::maintenance::PostCounters>>;
+    /// Recounts one post's comments and votes under its row lock and stores them with
+    /// the rank `rank` gives for the vote count; answers the stored (comments, votes).
+    async fn fix_post_counters(
+        &self,
+        id: i64,
+        rank: &(dyn Fn(i64, Timestamp) -> f64 + Send + Sync),
+    ) -> Result<(i64, i64)>;
+    /// Stored and actual vote counts of comments with id above `after`, by id.
+    async fn comment_counters(
+        &self,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<crate::maintenance::CommentCounters>>;
+    async fn fix_comment_votes(&self, id: i64) -> Result<i64>;
+    /// Users, posts, comments and votes created in [from, to).
+    async fn count_created(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<crate::maintenance::DailyCounts>;
+    async fn save_daily(
+        &self,
+        day: crate::maintenance::Day,
+        counts: &crate::maintenance::DailyCounts,
+        now: Timestamp,
+    ) -> Result<()>;
+    /// Stored days in [from, to], oldest first, at most `limit`; the latest `limit`
+    /// days when no bound is given.
+    async fn daily(
+        &self,
+        from: Option<crate::maintenance::Day>,
+        to: Option<crate::maintenance::Day>,
+        limit: u32,
+    ) -> Result<Vec<crate::maintenance::DailyStats>>;
+}
+
+/// Claims of cron ticks, so that each tick of a schedule runs once across all nodes.
+#[async_trait]
+pub trait CronStore: Send + Sync {
+    /// Claims tick `slot` of schedule `name` and enqueues `job` in the same transaction.
+    async fn claim_tick(
+        &self,
+        name: &str,
+        slot: Timestamp,
+        job: &crate::jobs::NewJob,
+    ) -> Result<crate::jobs::Tick>;
 }

@@ -8,10 +8,11 @@ use crate::cache::{Entry, read_through, scope};
 use crate::categories::CategoryTree;
 use crate::categories::load_tree;
 use crate::error::{Error, Result, Violation};
+use crate::jobs::FollowUps;
 use crate::listing::{KeyValue, Page, PageRequest};
 use crate::ports::{Cache, CategoryStore, PostStore};
 use crate::search::{Keyword, hot_rank, post_search_text};
-use crate::sentiment::{LabelRequests, parse_label};
+use crate::sentiment::parse_label;
 use crate::time::{Clock, Timestamp};
 use crate::users::AuthorRef;
 use crate::validate::{Violations, char_len, not_blank, positive_id};
@@ -120,6 +121,8 @@ pub struct NewPost {
     pub search_text: String,
     pub hot_rank: f64,
     pub now: Timestamp,
+    /// Jobs enqueued in the same transaction, about the new post.
+    pub follow_up: Vec<&'static str>,
 }
 
 #[derive(Debug, Clone)]
@@ -129,6 +132,8 @@ pub struct PostEdit {
     pub category_id: Option<i64>,
     pub search_text: String,
     pub now: Timestamp,
+    /// Jobs enqueued in the same transaction, about the edited post.
+    pub follow_up: Vec<&'static str>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -216,7 +221,7 @@ pub struct Posts {
     posts: Arc<dyn PostStore>,
     categories: Arc<dyn CategoryStore>,
     cache: Arc<dyn Cache>,
-    labels: Arc<dyn LabelRequests>,
+    follow_ups: FollowUps,
     clock: Arc<dyn Clock>,
 }
 
@@ -225,21 +230,16 @@ impl Posts {
         posts: Arc<dyn PostStore>,
         categories: Arc<dyn CategoryStore>,
         cache: Arc<dyn Cache>,
-        labels: Arc<dyn LabelRequests>,
+        follow_ups: FollowUps,
         clock: Arc<dyn Clock>,
     ) -> Self {
         Self {
             posts,
             categories,
             cache,
-            labels,
+            follow_ups,
             clock,
         }
-    }
-
-    fn request_label(&self, p: &PostDetail) {
-        self.labels
-            .post_written(p.id, p.version, format!("{}\n{}", p.title, p.content));
     }
 
     async fn tree(&self) -> Result<CategoryTree> {
@@ -315,6 +315,7 @@ impl Posts {
             title,
             content,
             now,
+            follow_up: self.follow_ups.post_written.clone(),
         };
         let id = self.posts.insert_post(&new).await?;
         self.changed(id, Some(actor.id)).await;
@@ -323,7 +324,6 @@ impl Posts {
             .post(id, false)
             .await?
             .ok_or(Error::NotFound("post"))?;
-        self.request_label(&post);
         Ok(post)
     }
 
@@ -379,6 +379,7 @@ impl Posts {
             content,
             category_id,
             now: self.clock.now(),
+            follow_up: self.follow_ups.post_written.clone(),
         };
         let post = self
             .posts
@@ -386,7 +387,6 @@ impl Posts {
             .await?
             .ok_or(Error::NotFound("post"))?;
         self.changed(id, None).await;
-        self.request_label(&post);
         Ok((post, self.posts.post_voted(id, actor.id).await?))
     }
 

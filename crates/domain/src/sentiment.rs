@@ -1,5 +1,5 @@
-//! Sentiment: classifying a text on request, and labelling posts and comments in the
-//! background after each create and edit.
+//! Sentiment: classifying a text on request, and labelling posts and comments by a
+//! job enqueued with each create and edit.
 
 use std::sync::Arc;
 
@@ -30,21 +30,6 @@ pub fn parse_label(field: &str, s: &str) -> Result<String, Violation> {
     }
 }
 
-/// Asks for labels to be computed off the request path (a spawned task today, the job
-/// queue later). Fire and forget: a label that is never computed stays `null`.
-pub trait LabelRequests: Send + Sync {
-    fn post_written(&self, id: i64, version: i64, text: String);
-    fn comment_written(&self, id: i64, version: i64, text: String);
-}
-
-/// Requests nothing (tests of other parts, and `MADANG_CLASSIFIER=off`).
-pub struct NoLabels;
-
-impl LabelRequests for NoLabels {
-    fn post_written(&self, _: i64, _: i64, _: String) {}
-    fn comment_written(&self, _: i64, _: i64, _: String) {}
-}
-
 pub struct Sentiments {
     classifier: Arc<dyn Classifier>,
     store: Arc<dyn SentimentStore>,
@@ -73,9 +58,14 @@ impl Sentiments {
         self.classifier.classify(text).await
     }
 
-    /// Labels version `version` of a post; a label for an older version is dropped.
-    pub async fn label_post(&self, id: i64, version: i64, text: &str) -> Result<()> {
-        let l = self.classifier.classify(text).await?;
+    /// Labels the latest version of a post (title and content). A post deleted since is
+    /// left alone; a label computed for a version edited meanwhile is dropped, and that
+    /// edit's own job labels the newer version. Safe to run twice.
+    pub async fn label_post(&self, id: i64) -> Result<()> {
+        let Some((version, text)) = self.store.post_text(id).await? else {
+            return Ok(());
+        };
+        let l = self.classifier.classify(&text).await?;
         if self
             .store
             .set_post_sentiment(id, version, &l.sentiment)
@@ -86,8 +76,12 @@ impl Sentiments {
         Ok(())
     }
 
-    pub async fn label_comment(&self, id: i64, version: i64, text: &str) -> Result<()> {
-        let l = self.classifier.classify(text).await?;
+    /// Labels the latest version of a comment, as [`Sentiments::label_post`] does.
+    pub async fn label_comment(&self, id: i64) -> Result<()> {
+        let Some((version, text)) = self.store.comment_text(id).await? else {
+            return Ok(());
+        };
+        let l = self.classifier.classify(&text).await?;
         self.store
             .set_comment_sentiment(id, version, &l.sentiment)
             .await?;

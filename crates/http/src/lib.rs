@@ -36,6 +36,7 @@ pub struct AppState {
     pub comments: Arc<Comments>,
     pub seminars: Arc<Seminars>,
     pub sentiments: Arc<Sentiments>,
+    pub maintenance: Arc<madang_domain::maintenance::Maintenance>,
     /// Backends checked by `/health/ready`.
     pub probes: Arc<Vec<Arc<dyn Probe>>>,
     /// Renders the Prometheus text exposition for `/metrics`.
@@ -117,6 +118,7 @@ fn api() -> Router<AppState> {
         )
         .route("/users/me/roles", post(seminars::add_role))
         .route("/sentiment", post(routes::sentiment::analyse))
+        .route("/stats/daily", get(routes::stats::daily))
         .route("/seminars", get(seminars::list).post(seminars::create))
         .route("/seminars/{id}", get(seminars::get).patch(seminars::update))
         .route("/seminars/{id}/participants", post(seminars::join))

@@ -23,12 +23,13 @@ use crate::routes::{categories, comments, ops, posts, seminars, users};
         seminars::add_role, seminars::create, seminars::list, seminars::get, seminars::update, seminars::join,
         seminars::drop_out,
         crate::routes::sentiment::analyse,
+        crate::routes::stats::daily,
         ops::live, ops::ready, ops::metrics,
     ),
     components(schemas(crate::dto::PostSortParam)),
     modifiers(&BearerAuth, &CommonErrors),
     tags(
-        (name = "users"), (name = "auth"), (name = "categories"), (name = "posts"), (name = "comments"), (name = "seminars"), (name = "sentiment"),
+        (name = "users"), (name = "auth"), (name = "categories"), (name = "posts"), (name = "comments"), (name = "seminars"), (name = "sentiment"), (name = "stats"),
         (name = "operations"),
     )
 )]

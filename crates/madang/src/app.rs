@@ -11,14 +11,20 @@ use madang_classify::adapters::{BuiltIn, HttpClassifier, HttpSettings as Classif
 use madang_domain::accounts::Accounts;
 use madang_domain::categories::Categories;
 use madang_domain::comments::Comments;
+use madang_domain::jobs::FollowUps;
+use madang_domain::maintenance::{Maintenance, MaintenanceSettings};
+use madang_domain::ports::JobQueue;
 use madang_domain::ports::{Cache, Classifier, Probe};
 use madang_domain::posts::Posts;
 use madang_domain::seminars::Seminars;
-use madang_domain::sentiment::{LabelRequests, Sentiments};
+use madang_domain::sentiment::Sentiments;
 use madang_domain::time::Clock;
 use madang_http::{AppState, HttpSettings};
-use madang_store::{Db, DbConfig, MigrationError};
+use madang_jobs::handlers::madang_handlers;
+use madang_jobs::{RedisQueue, Scheduler, WorkerSettings, Workers};
+use madang_store::{Db, DbConfig, EmbeddedQueue, MigrationError};
 use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::auth::{Argon2Hasher, JwtCodec, SystemClock};
@@ -42,39 +48,17 @@ pub fn load_model(path: &str) -> anyhow::Result<Model> {
     })
 }
 
-/// Labels posts and comments in tasks of their own, off the request path; shutdown
-/// waits for them.
-struct SpawnedLabels {
-    sentiments: Arc<Sentiments>,
-    tracker: TaskTracker,
-}
-
-impl LabelRequests for SpawnedLabels {
-    fn post_written(&self, id: i64, version: i64, text: String) {
-        let s = self.sentiments.clone();
-        self.tracker.spawn(async move {
-            if let Err(e) = s.label_post(id, version, &text).await {
-                tracing::warn!(post = id, error = %e, "labelling failed");
-            }
-        });
-    }
-
-    fn comment_written(&self, id: i64, version: i64, text: String) {
-        let s = self.sentiments.clone();
-        self.tracker.spawn(async move {
-            if let Err(e) = s.label_comment(id, version, &text).await {
-                tracing::warn!(comment = id, error = %e, "labelling failed");
-            }
-        });
-    }
-}
-
 /// The assembled application: its state and the database behind it.
 pub struct App {
     pub state: AppState,
     pub db: Db,
     pub settings: Settings,
+    pub jobs: Arc<dyn JobQueue>,
+    pub workers: Arc<Workers>,
+    scheduler: Option<Scheduler>,
+    /// Workers, the relay and the scheduler; shutdown waits for them.
     background: TaskTracker,
+    stop: CancellationToken,
 }
 
 struct DbProbe(Db);
@@ -94,6 +78,19 @@ impl Probe for DbProbe {
                 "migrations are pending".into(),
             ))
         }
+    }
+}
+
+struct QueueProbe(Arc<dyn JobQueue>);
+
+#[async_trait]
+impl Probe for QueueProbe {
+    fn name(&self) -> &'static str {
+        "queue"
+    }
+
+    async fn check(&self) -> madang_domain::Result<()> {
+        self.0.ping().await
     }
 }
 
@@ -165,11 +162,62 @@ impl App {
             Arc::new(HttpClassifier::new(http, builtin).map_err(anyhow::Error::msg)?)
         };
         let sentiments = Arc::new(Sentiments::new(classifier, store.clone(), cache.clone()));
-        let background = TaskTracker::new();
-        let labels: Arc<dyn LabelRequests> = Arc::new(SpawnedLabels {
-            sentiments: sentiments.clone(),
-            tracker: background.clone(),
-        });
+        let jobs: Arc<dyn JobQueue> = if settings.job_queue == "redis" {
+            let q: Arc<dyn JobQueue> = Arc::new(
+                RedisQueue::new(
+                    &settings.redis_url,
+                    &settings.redis_prefix,
+                    // Job operations are not on a request's path: give them longer than
+                    // cache lookups.
+                    Duration::from_millis(settings.redis_timeout_ms.max(2_000)),
+                    store.clone(),
+                    clock.clone(),
+                )
+                .map_err(anyhow::Error::msg)?,
+            );
+            probes.push(Arc::new(QueueProbe(q.clone())));
+            q
+        } else {
+            Arc::new(EmbeddedQueue::new(db.clone(), clock.clone()))
+        };
+        const DAY_MS: i64 = 86_400_000;
+        let maintenance = Arc::new(Maintenance::new(
+            store.clone(),
+            jobs.clone(),
+            cache.clone(),
+            clock.clone(),
+            MaintenanceSettings {
+                login_retention_ms: i64::from(settings.login_history_retention_days) * DAY_MS,
+                job_retention_ms: i64::from(settings.job_retention_days) * DAY_MS,
+                ..MaintenanceSettings::default()
+            },
+        ));
+        let tz =
+            madang_jobs::cron::parse_zone(&settings.cron_timezone).map_err(anyhow::Error::msg)?;
+        let workers = Arc::new(Workers::new(
+            jobs.clone(),
+            madang_handlers(Some(sentiments.clone()), maintenance.clone(), tz),
+            WorkerSettings {
+                visibility: Duration::from_secs(settings.job_visibility_secs),
+                poll: Duration::from_millis(settings.job_poll_ms.max(1)),
+                backoff_base: Duration::from_millis(settings.job_backoff_base_ms),
+                backoff_cap: Duration::from_millis(settings.job_backoff_max_ms),
+                ..WorkerSettings::default()
+            },
+            clock.clone(),
+            format!("{}-{:04x}", std::process::id(), rand::random::<u16>()),
+        ));
+        let scheduler = (settings.cron == "on")
+            .then(|| -> anyhow::Result<Scheduler> {
+                Ok(Scheduler::new(
+                    settings.schedules().map_err(anyhow::Error::msg)?,
+                    tz,
+                    store.clone(),
+                    clock.clone(),
+                ))
+            })
+            .transpose()?;
+        let follow_ups = FollowUps::labelling();
         let prometheus = crate::telemetry::metrics();
         let process = metrics_process::Collector::default();
         process.describe();
@@ -194,18 +242,19 @@ impl App {
                 store.clone(),
                 store.clone(),
                 cache.clone(),
-                labels.clone(),
+                follow_ups.clone(),
                 clock.clone(),
             )),
             comments: Arc::new(Comments::new(
                 store.clone(),
                 store.clone(),
                 cache.clone(),
-                labels,
+                follow_ups,
                 clock.clone(),
             )),
             seminars: Arc::new(Seminars::new(store.clone(), cache, clock)),
             sentiments,
+            maintenance,
             probes: Arc::new(probes),
             metrics: Arc::new(render),
         };
@@ -213,8 +262,54 @@ impl App {
             state,
             db,
             settings,
-            background,
+            jobs,
+            workers,
+            scheduler,
+            background: TaskTracker::new(),
+            stop: CancellationToken::new(),
         })
+    }
+
+    /// Starts the outbox relay, `workers` job workers and (unless turned off) the cron
+    /// scheduler. They run until [`App::drain`].
+    pub fn start_background(&mut self, workers: usize) {
+        self.workers.spawn(
+            &self.background,
+            self.stop.clone(),
+            self.db.outbox_signal(),
+            workers,
+        );
+        if let Some(s) = self.scheduler.take() {
+            self.background.spawn(s.run(self.stop.clone()));
+        }
+    }
+
+    /// Stops background work from taking anything new, waits up to the grace period
+    /// for running jobs to finish, and closes the pools.
+    pub async fn drain(&self) {
+        self.stop.cancel();
+        self.background.close();
+        let grace = Duration::from_secs(self.settings.shutdown_grace_secs);
+        if tokio::time::timeout(grace, self.background.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                "background work still running at shutdown was dropped; its jobs run again after their lease"
+            );
+        }
+        self.db.close().await;
+    }
+
+    /// `madang worker`: jobs and schedules only, until `shutdown` resolves.
+    pub async fn work(
+        mut self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        self.start_background(self.settings.workers.max(1));
+        shutdown.await;
+        self.drain().await;
+        Ok(())
     }
 
     pub fn router(&self) -> axum::Router {
@@ -268,10 +363,11 @@ impl App {
     /// Serves on `listener` until `shutdown` resolves, then lets in-flight requests
     /// finish (up to the configured grace period) and closes the pools.
     pub async fn serve(
-        self,
+        mut self,
         listener: TcpListener,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
+        self.start_background(self.settings.workers);
         let router = self.router();
         let grace = Duration::from_secs(self.settings.shutdown_grace_secs);
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
@@ -303,15 +399,8 @@ impl App {
                 tokio::time::sleep(grace).await;
             } => tracing::warn!("shutdown grace period over; dropping unfinished requests"),
         }
-        // Drain background work (labelling) before the pools close.
-        self.background.close();
-        if tokio::time::timeout(grace, self.background.wait())
-            .await
-            .is_err()
-        {
-            tracing::warn!("background work still running at shutdown was dropped");
-        }
-        self.db.close().await;
+        // Drain background work (jobs) before the pools close.
+        self.drain().await;
         Ok(())
     }
 }

@@ -63,6 +63,30 @@ pub struct Settings {
     /// An external model server (`{"text"}` in, `{"sentiment"}` out); empty: none.
     pub classifier_url: String,
     pub classifier_timeout_ms: u64,
+    /// Job worker loops in `serve` (0: an API-only node); `madang worker` runs at least one.
+    pub workers: usize,
+    /// `embedded` (in the database) or `redis` (at `redis_url`, shared by several nodes).
+    pub job_queue: String,
+    /// How long a reserved job stays hidden from other workers without a heartbeat.
+    pub job_visibility_secs: u64,
+    /// How long an idle worker waits before looking for work again.
+    pub job_poll_ms: u64,
+    /// First retry delay; each further retry doubles it, up to `job_backoff_max_ms`.
+    pub job_backoff_base_ms: u64,
+    pub job_backoff_max_ms: u64,
+    /// Completed jobs are forgotten after this many days.
+    pub job_retention_days: u32,
+    /// `on` (default) or `off`: run the cron schedules on this node.
+    pub cron: String,
+    /// The zone cron schedules and daily statistics are read in.
+    pub cron_timezone: String,
+    /// Cron expressions (5 fields, or 6 with seconds), or `off`.
+    pub cron_hot_refresh: String,
+    pub cron_purge: String,
+    pub cron_reconcile: String,
+    pub cron_daily_stats: String,
+    /// Login history older than this is purged.
+    pub login_history_retention_days: u32,
 }
 
 impl Settings {
@@ -97,6 +121,20 @@ impl Settings {
             .set_default("classifier_model", "")?
             .set_default("classifier_url", "")?
             .set_default("classifier_timeout_ms", 500)?
+            .set_default("workers", 2)?
+            .set_default("job_queue", "embedded")?
+            .set_default("job_visibility_secs", 60)?
+            .set_default("job_poll_ms", 500)?
+            .set_default("job_backoff_base_ms", 2_000)?
+            .set_default("job_backoff_max_ms", 600_000)?
+            .set_default("job_retention_days", 7)?
+            .set_default("cron", "on")?
+            .set_default("cron_timezone", "Asia/Seoul")?
+            .set_default("cron_hot_refresh", "*/10 * * * *")?
+            .set_default("cron_purge", "30 4 * * *")?
+            .set_default("cron_reconcile", "0 4 * * *")?
+            .set_default("cron_daily_stats", "0 20 * * *")?
+            .set_default("login_history_retention_days", 180)?
             .add_source(config::File::new(&file, config::FileFormat::Toml).required(false))
             .add_source(
                 config::Environment::with_prefix("MADANG")
@@ -139,6 +177,20 @@ impl Settings {
             classifier_model: String::new(),
             classifier_url: String::new(),
             classifier_timeout_ms: 500,
+            workers: 2,
+            job_queue: "embedded".to_owned(),
+            job_visibility_secs: 60,
+            job_poll_ms: 50,
+            job_backoff_base_ms: 2_000,
+            job_backoff_max_ms: 600_000,
+            job_retention_days: 7,
+            cron: "on".to_owned(),
+            cron_timezone: "Asia/Seoul".to_owned(),
+            cron_hot_refresh: "*/10 * * * *".to_owned(),
+            cron_purge: "30 4 * * *".to_owned(),
+            cron_reconcile: "0 4 * * *".to_owned(),
+            cron_daily_stats: "0 20 * * *".to_owned(),
+            login_history_retention_days: 180,
         }
     }
 
@@ -159,7 +211,36 @@ impl Settings {
         if self.body_limit_bytes < 1024 {
             anyhow::bail!("body_limit_bytes must be at least 1024");
         }
+        match self.job_queue.as_str() {
+            "embedded" => {}
+            "redis" if !self.redis_url.is_empty() => {}
+            "redis" => anyhow::bail!("job_queue = redis needs redis_url"),
+            other => anyhow::bail!("job_queue must be embedded or redis, not {other:?}"),
+        }
+        if !matches!(self.cron.as_str(), "on" | "off") {
+            anyhow::bail!("cron must be on or off");
+        }
+        if self.job_visibility_secs == 0 {
+            anyhow::bail!("job_visibility_secs must be positive");
+        }
+        madang_jobs::cron::parse_zone(&self.cron_timezone).map_err(anyhow::Error::msg)?;
+        self.schedules().map_err(anyhow::Error::msg)?;
         Ok(())
+    }
+
+    /// The configured cron schedules, without those set to `off`.
+    pub fn schedules(&self) -> Result<Vec<madang_jobs::Schedule>, String> {
+        use madang_domain::jobs::kinds;
+        [
+            (kinds::HOT_REFRESH, &self.cron_hot_refresh),
+            (kinds::PURGE, &self.cron_purge),
+            (kinds::RECONCILE, &self.cron_reconcile),
+            (kinds::DAILY_STATS, &self.cron_daily_stats),
+        ]
+        .into_iter()
+        .filter(|(_, expr)| expr.as_str() != "off")
+        .map(|(kind, expr)| madang_jobs::Schedule::parse(kind, expr))
+        .collect()
     }
 
     pub fn json_logs(&self) -> bool {
@@ -186,6 +267,24 @@ mod tests {
         s.jwt_secret = "x".repeat(32);
         assert!(s.check().is_ok());
         assert!(s.json_logs() || s.log_format == "pretty");
+    }
+
+    #[test]
+    fn schedules_and_queue_are_checked() {
+        let mut s = Settings::for_tests("sqlite://x.db");
+        assert_eq!(s.schedules().map(|v| v.len()), Ok(4));
+        s.cron_purge = "off".to_owned();
+        assert_eq!(s.schedules().map(|v| v.len()), Ok(3));
+        s.cron_reconcile = "at four".to_owned();
+        assert!(s.check().is_err());
+        s.cron_reconcile = "0 4 * * *".to_owned();
+        s.cron_timezone = "Seoul".to_owned();
+        assert!(s.check().is_err());
+        s.cron_timezone = "Asia/Seoul".to_owned();
+        s.job_queue = "redis".to_owned();
+        assert!(s.check().is_err(), "redis without a URL");
+        s.redis_url = "redis://127.0.0.1:6379".to_owned();
+        assert!(s.check().is_ok());
     }
 
     #[test]

@@ -18,8 +18,15 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Serve the HTTP API (the default).
+    /// Serve the HTTP API (the default), with job workers and cron schedules.
     Serve,
+    /// Run job workers and cron schedules only, without the HTTP API.
+    Worker,
+    /// Inspect and revive background jobs.
+    Jobs {
+        #[command(subcommand)]
+        command: JobsCommand,
+    },
     /// Apply pending database migrations.
     Migrate {
         /// List applied and pending migrations instead of applying them.
@@ -67,6 +74,26 @@ enum ClassifyCommand {
         #[arg(long, default_value = "")]
         model: String,
     },
+}
+
+#[derive(Subcommand)]
+enum JobsCommand {
+    /// The newest jobs (dead-lettered ones with --failed).
+    List {
+        #[arg(long)]
+        failed: bool,
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
+    /// Put a dead-lettered job back in the queue, or all of them.
+    Retry {
+        #[arg(required_unless_present = "all_failed", conflicts_with = "all_failed")]
+        id: Option<i64>,
+        #[arg(long)]
+        all_failed: bool,
+    },
+    /// Jobs per state.
+    Stats,
 }
 
 #[derive(Subcommand)]
@@ -140,6 +167,20 @@ async fn main() -> anyhow::Result<()> {
             app.serve(listener, shutdown_signal()).await?;
             tracing::info!("madang stopped");
         }
+        Command::Worker => {
+            app.migrate_at_start().await?;
+            tracing::info!(
+                queue = app.jobs.name(),
+                engine = app.db.engine().name(),
+                "madang worker started"
+            );
+            app.work(shutdown_signal()).await?;
+            tracing::info!("madang worker stopped");
+        }
+        Command::Jobs { command } => {
+            app.db.migrate().await?;
+            jobs(&app, command).await?;
+        }
         Command::Migrate { status: false } => {
             app.db.migrate().await?;
             println!("migrations are up to date");
@@ -159,6 +200,54 @@ async fn main() -> anyhow::Result<()> {
             admin(&app, command).await?;
         }
         Command::Classify { .. } => unreachable!("handled before the application is built"),
+    }
+    Ok(())
+}
+
+async fn jobs(app: &App, command: JobsCommand) -> anyhow::Result<()> {
+    use madang_domain::jobs::JobState;
+    let q = &app.jobs;
+    match command {
+        JobsCommand::List { failed, limit } => {
+            let state = failed.then_some(JobState::Dead);
+            let jobs = q.list(state, limit).await.map_err(domain)?;
+            println!(
+                "{:>8}  {:<24}  {:<8}  {:>8}  {:<24}  last error",
+                "id", "kind", "state", "attempts", "updated"
+            );
+            for j in jobs {
+                println!(
+                    "{:>8}  {:<24}  {:<8}  {:>4}/{:<3}  {:<24}  {}",
+                    j.id,
+                    j.kind,
+                    j.state.as_str(),
+                    j.attempts,
+                    j.max_attempts,
+                    madang_http::dto::rfc3339(j.updated_at),
+                    j.last_error.unwrap_or_default()
+                );
+            }
+        }
+        JobsCommand::Retry { id: Some(id), .. } => {
+            if q.retry(id).await.map_err(domain)? {
+                println!("job {id} is queued again");
+            } else {
+                anyhow::bail!("job {id} is not dead-lettered (or does not exist)");
+            }
+        }
+        JobsCommand::Retry { id: None, .. } => {
+            let n = q.retry_all_dead().await.map_err(domain)?;
+            println!("{n} dead-lettered jobs queued again");
+        }
+        JobsCommand::Stats => {
+            let s = q.stats().await.map_err(domain)?;
+            println!("queue    {}", q.name());
+            println!("outbox   {}", s.outbox);
+            println!("queued   {}", s.queued);
+            println!("running  {}", s.running);
+            println!("done     {}", s.done);
+            println!("dead     {}", s.dead);
+        }
     }
     Ok(())
 }

@@ -108,7 +108,10 @@ impl CommentStore for Db {
             .execute(&mut *tx)
             .await
             .map_err(map_err)?;
+        self.enqueue_follow_ups(&mut tx, &new.follow_up, id, new.now)
+            .await?;
         tx.commit().await.map_err(map_err)?;
+        self.outbox_written();
         Ok(Some(id))
     }
 
@@ -149,6 +152,7 @@ impl CommentStore for Db {
         author_id: i64,
         content: &str,
         now: Timestamp,
+        follow_up: &[&'static str],
     ) -> Result<Option<Comment>> {
         let mut tx = self.begin().await?;
         let n = self
@@ -184,7 +188,9 @@ impl CommentStore for Db {
         let mut s = self.stmt(COMMENT_SELECT);
         s.push_bind(" AND c.id = ?", id);
         let comment = comment_from_row(&s.fetch_one(&mut *tx).await.map_err(map_err)?)?;
+        self.enqueue_follow_ups(&mut tx, follow_up, id, now).await?;
         tx.commit().await.map_err(map_err)?;
+        self.outbox_written();
         Ok(Some(comment))
     }
 

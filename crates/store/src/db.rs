@@ -58,6 +58,9 @@ pub struct Db {
     /// False while migrations known to be pending could not be applied yet: requests
     /// are then answered 503 instead of failing on missing tables.
     schema_ready: Arc<AtomicBool>,
+    /// Signalled after a transaction that wrote to the job outbox commits, so the relay
+    /// moves the job on at once instead of at its next poll.
+    outbox_signal: Arc<tokio::sync::Notify>,
 }
 
 impl Db {
@@ -102,6 +105,7 @@ impl Db {
             write,
             read,
             schema_ready: Arc::new(AtomicBool::new(true)),
+            outbox_signal: Arc::new(tokio::sync::Notify::new()),
         })
     }
 
@@ -125,6 +129,15 @@ impl Db {
 
     pub fn set_schema_ready(&self, ready: bool) {
         self.schema_ready.store(ready, Ordering::SeqCst);
+    }
+
+    /// Notified whenever a committed write left jobs in the outbox.
+    pub fn outbox_signal(&self) -> Arc<tokio::sync::Notify> {
+        self.outbox_signal.clone()
+    }
+
+    pub(crate) fn outbox_written(&self) {
+        self.outbox_signal.notify_one();
     }
 
     pub fn schema_ready(&self) -> bool {
@@ -187,6 +200,33 @@ impl Db {
         match self.engine {
             Engine::Sqlite => "",
             _ => " FOR UPDATE",
+        }
+    }
+
+    /// A row lock that passes over rows other transactions hold (work queues). SQLite's
+    /// single writer needs none.
+    pub(crate) fn for_update_skip_locked(&self) -> &'static str {
+        match self.engine {
+            Engine::Sqlite => "",
+            _ => " FOR UPDATE SKIP LOCKED",
+        }
+    }
+
+    /// `INSERT … VALUES …` that overwrites `cols` of the row whose primary key `key`
+    /// exists already.
+    pub(crate) fn upsert(&self, insert: &str, key: &str, cols: &[&str]) -> String {
+        match self.engine {
+            Engine::MySql => {
+                let set: Vec<String> = cols.iter().map(|c| format!("{c} = VALUES({c})")).collect();
+                format!("{insert} ON DUPLICATE KEY UPDATE {}", set.join(", "))
+            }
+            _ => {
+                let set: Vec<String> = cols.iter().map(|c| format!("{c} = excluded.{c}")).collect();
+                format!(
+                    "{insert} ON CONFLICT ({key}) DO UPDATE SET {}",
+                    set.join(", ")
+                )
+            }
         }
     }
 

@@ -9,6 +9,8 @@
 mod categories;
 mod comments;
 mod db;
+mod jobs;
+mod maintenance;
 mod migrate;
 mod posts;
 mod seminars;
@@ -16,4 +18,5 @@ mod sessions;
 mod users;
 
 pub use db::{Db, DbConfig, Engine};
+pub use jobs::EmbeddedQueue;
 pub use migrate::{MigrationError, MigrationState, MigrationStatus};

@@ -166,7 +166,10 @@ impl PostStore for Db {
             .execute(&mut *tx)
             .await
             .map_err(map_err)?;
+        self.enqueue_follow_ups(&mut tx, &new.follow_up, id, new.now)
+            .await?;
         tx.commit().await.map_err(map_err)?;
+        self.outbox_written();
         Ok(id)
     }
 
@@ -251,7 +254,10 @@ impl PostStore for Db {
             .await
             .map_err(map_err)?;
         let post = detail_from_row(&row)?;
+        self.enqueue_follow_ups(&mut tx, &edit.follow_up, id, edit.now)
+            .await?;
         tx.commit().await.map_err(map_err)?;
+        self.outbox_written();
         Ok(Some(post))
     }
 
@@ -387,6 +393,32 @@ impl PostStore for Db {
 
 #[async_trait]
 impl madang_domain::ports::SentimentStore for Db {
+    async fn post_text(&self, id: i64) -> Result<Option<(i64, String)>> {
+        let row = self
+            .stmt("SELECT version, title, content FROM posts WHERE id = ? AND deleted_at IS NULL")
+            .bind(id)
+            .fetch_optional(&mut *self.rd().await?)
+            .await
+            .map_err(map_err)?;
+        row.map(|r| {
+            let title: String = col(&r, "title")?;
+            let content: String = col(&r, "content")?;
+            Ok((col(&r, "version")?, format!("{title}\n{content}")))
+        })
+        .transpose()
+    }
+
+    async fn comment_text(&self, id: i64) -> Result<Option<(i64, String)>> {
+        let row = self
+            .stmt("SELECT version, content FROM comments WHERE id = ? AND deleted_at IS NULL")
+            .bind(id)
+            .fetch_optional(&mut *self.rd().await?)
+            .await
+            .map_err(map_err)?;
+        row.map(|r| Ok((col(&r, "version")?, col(&r, "content")?)))
+            .transpose()
+    }
+
     async fn set_post_sentiment(&self, id: i64, version: i64, s: &Sentiment) -> Result<bool> {
         let n = self
             .stmt("UPDATE posts SET sentiment_label = ?, sentiment_score = ? WHERE id = ? AND version = ?")

@@ -4,4 +4,5 @@ pub mod ops;
 pub mod posts;
 pub mod seminars;
 pub mod sentiment;
+pub mod stats;
 pub mod users;

@@ -18,6 +18,7 @@ pub struct TestApp {
     pub base: String,
     pub client: Client,
     pub accounts: Arc<Accounts>,
+    pub maintenance: Arc<madang_domain::maintenance::Maintenance>,
     /// A direct connection to the test's database, for asserting on stored state.
     pub db: AnyPool,
     pub engine: &'static str,
@@ -74,6 +75,7 @@ pub async fn spawn() -> TestApp {
     let app = App::build(settings).expect("build app");
     app.db.migrate().await.expect("migrate");
     let accounts = app.state.accounts.clone();
+    let maintenance = app.state.maintenance.clone();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -95,6 +97,7 @@ pub async fn spawn() -> TestApp {
         base: format!("http://{addr}"),
         client: Client::builder().build().expect("client"),
         accounts,
+        maintenance,
         db,
         engine,
         _dir: dir,

@@ -5,6 +5,7 @@
 mod categories;
 mod comments;
 mod helpers;
+mod jobs;
 mod outage;
 mod posts;
 mod robustness;

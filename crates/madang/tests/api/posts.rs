@@ -601,6 +601,17 @@ async fn a_failed_version_insert_leaves_no_post_behind() {
         "no cause reaches the client"
     );
     assert_eq!(app.count("SELECT COUNT(*) FROM posts").await, 0);
+    // The labelling job was written in the rolled-back transaction: it is gone too.
+    assert_eq!(app.count("SELECT COUNT(*) FROM job_outbox").await, 0);
+    assert_eq!(app.count("SELECT COUNT(*) FROM jobs").await, 0);
+    // Once the table is back, a committed post always gets its job.
+    let restore = match app.engine {
+        "mysql" => "RENAME TABLE post_versions_gone TO post_versions",
+        _ => "ALTER TABLE post_versions_gone RENAME TO post_versions",
+    };
+    sqlx::query(restore).execute(&app.db).await.unwrap();
+    let id = app.new_post(&m, cat, "t", "c").await;
+    crate::sentiment::labelled(&app, &format!("/api/v1/posts/{id}"), None).await;
 }
 
 #[tokio::test]

@@ -42,7 +42,7 @@ async fn texts_are_classified_with_the_built_in_model() {
 }
 
 /// Polls `path` until its `sentiment` is set (labelling runs in the background).
-async fn labelled(app: &TestApp, path: &str, want_title: Option<&str>) -> Value {
+pub(crate) async fn labelled(app: &TestApp, path: &str, want_title: Option<&str>) -> Value {
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
         let (_, v) = app.get(path, None).await;

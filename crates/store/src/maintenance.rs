@@ -1,0 +1,276 @@
+//! What the scheduled maintenance jobs read and fix. Every statement touches one batch
+//! (walked by key) or one row, never a whole table.
+
+use async_trait::async_trait;
+use madang_domain::Result;
+use madang_domain::maintenance::{
+    CommentCounters, DailyCounts, DailyStats, Day, HotRow, PostCounters,
+};
+use madang_domain::ports::MaintenanceStore;
+use madang_domain::time::Timestamp;
+
+use crate::db::{Db, col, count, map_err};
+
+#[async_trait]
+impl MaintenanceStore for Db {
+    async fn hot_batch(&self, after: (Timestamp, i64), limit: u32) -> Result<Vec<HotRow>> {
+        let rows = self
+            .stmt(
+                "SELECT id, vote_count, created_at, hot_rank FROM posts \
+                 WHERE (created_at > ? OR (created_at = ? AND id > ?)) AND deleted_at IS NULL \
+                 ORDER BY created_at, id LIMIT ?",
+            )
+            .bind(after.0.millis())
+            .bind(after.0.millis())
+            .bind(after.1)
+            .bind(i64::from(limit))
+            .fetch_all(&mut *self.rd().await?)
+            .await
+            .map_err(map_err)?;
+        rows.iter()
+            .map(|r| {
+                Ok(HotRow {
+                    id: col(r, "id")?,
+                    vote_count: col(r, "vote_count")?,
+                    created_at: Timestamp(col(r, "created_at")?),
+                    hot_rank: col(r, "hot_rank")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn set_hot_rank(&self, id: i64, vote_count: i64, rank: f64) -> Result<bool> {
+        let n = self
+            .stmt("UPDATE posts SET hot_rank = ? WHERE id = ? AND vote_count = ?")
+            .bind(rank)
+            .bind(id)
+            .bind(vote_count)
+            .execute(&mut *self.wr().await?)
+            .await
+            .map_err(map_err)?;
+        Ok(n == 1)
+    }
+
+    async fn purge_login_history(&self, before: Timestamp, limit: u32) -> Result<u64> {
+        self.delete_batch(
+            "SELECT id FROM login_history WHERE created_at < ? ORDER BY created_at, id LIMIT ?",
+            "DELETE FROM login_history WHERE id IN ",
+            before,
+            i64::from(limit),
+        )
+        .await
+    }
+
+    async fn post_counters(&self, after: i64, limit: u32) -> Result<Vec<PostCounters>> {
+        let rows = self
+            .stmt(
+                "SELECT p.id, p.comment_count, p.vote_count, \
+                 (SELECT COUNT(*) FROM comments c WHERE c.post_id = p.id AND c.deleted_at IS NULL) AS actual_comments, \
+                 (SELECT COUNT(*) FROM post_votes v WHERE v.post_id = p.id) AS actual_votes \
+                 FROM posts p WHERE p.id > ? ORDER BY p.id LIMIT ?",
+            )
+            .bind(after)
+            .bind(i64::from(limit))
+            .fetch_all(&mut *self.rd().await?)
+            .await
+            .map_err(map_err)?;
+        rows.iter()
+            .map(|r| {
+                Ok(PostCounters {
+                    id: col(r, "id")?,
+                    comment_count: col(r, "comment_count")?,
+                    actual_comments: col(r, "actual_comments")?,
+                    vote_count: col(r, "vote_count")?,
+                    actual_votes: col(r, "actual_votes")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn fix_post_counters(
+        &self,
+        id: i64,
+        rank: &(dyn Fn(i64, Timestamp) -> f64 + Send + Sync),
+    ) -> Result<(i64, i64)> {
+        let mut tx = self.begin().await?;
+        // The row lock orders this recount with votes and comments, which lock the post
+        // before changing its counters.
+        let lock = format!(
+            "SELECT created_at FROM posts WHERE id = ?{}",
+            self.for_update()
+        );
+        let Some(row) = self
+            .stmt(&lock)
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(map_err)?
+        else {
+            return Ok((0, 0));
+        };
+        let created = Timestamp(col(&row, "created_at")?);
+        let comments = count(
+            self.stmt(
+                "SELECT COUNT(*) AS n FROM comments WHERE post_id = ? AND deleted_at IS NULL",
+            )
+            .bind(id),
+            &mut *tx,
+        )
+        .await?;
+        let votes = count(
+            self.stmt("SELECT COUNT(*) AS n FROM post_votes WHERE post_id = ?")
+                .bind(id),
+            &mut *tx,
+        )
+        .await?;
+        self.stmt("UPDATE posts SET comment_count = ?, vote_count = ?, hot_rank = ? WHERE id = ?")
+            .bind(comments)
+            .bind(votes)
+            .bind(rank(votes, created))
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        tx.commit().await.map_err(map_err)?;
+        Ok((comments, votes))
+    }
+
+    async fn comment_counters(&self, after: i64, limit: u32) -> Result<Vec<CommentCounters>> {
+        let rows = self
+            .stmt(
+                "SELECT c.id, c.vote_count, \
+                 (SELECT COUNT(*) FROM comment_votes v WHERE v.comment_id = c.id) AS actual_votes \
+                 FROM comments c WHERE c.id > ? ORDER BY c.id LIMIT ?",
+            )
+            .bind(after)
+            .bind(i64::from(limit))
+            .fetch_all(&mut *self.rd().await?)
+            .await
+            .map_err(map_err)?;
+        rows.iter()
+            .map(|r| {
+                Ok(CommentCounters {
+                    id: col(r, "id")?,
+                    vote_count: col(r, "vote_count")?,
+                    actual_votes: col(r, "actual_votes")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn fix_comment_votes(&self, id: i64) -> Result<i64> {
+        let mut tx = self.begin().await?;
+        let lock = format!("SELECT id FROM comments WHERE id = ?{}", self.for_update());
+        if self
+            .stmt(&lock)
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(map_err)?
+            .is_none()
+        {
+            return Ok(0);
+        }
+        let votes = count(
+            self.stmt("SELECT COUNT(*) AS n FROM comment_votes WHERE comment_id = ?")
+                .bind(id),
+            &mut *tx,
+        )
+        .await?;
+        self.stmt("UPDATE comments SET vote_count = ? WHERE id = ?")
+            .bind(votes)
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        tx.commit().await.map_err(map_err)?;
+        Ok(votes)
+    }
+
+    async fn count_created(&self, from: Timestamp, to: Timestamp) -> Result<DailyCounts> {
+        let mut conn = self.rd().await?;
+        let n = |table: &'static str| {
+            self.stmt(&format!(
+                "SELECT COUNT(*) AS n FROM {table} WHERE created_at >= ? AND created_at < ?"
+            ))
+            .bind(from.millis())
+            .bind(to.millis())
+        };
+        let new_users = count(n("users"), &mut *conn).await?;
+        let posts = count(n("posts"), &mut *conn).await?;
+        let comments = count(n("comments"), &mut *conn).await?;
+        let post_votes = count(n("post_votes"), &mut *conn).await?;
+        let comment_votes = count(n("comment_votes"), &mut *conn).await?;
+        Ok(DailyCounts {
+            new_users,
+            posts,
+            comments,
+            votes: post_votes + comment_votes,
+        })
+    }
+
+    async fn save_daily(&self, day: Day, counts: &DailyCounts, now: Timestamp) -> Result<()> {
+        let sql = self.upsert(
+            "INSERT INTO daily_stats (day, new_users, posts, comments, votes, computed_at) VALUES (?, ?, ?, ?, ?, ?)",
+            "day",
+            &["new_users", "posts", "comments", "votes", "computed_at"],
+        );
+        self.stmt(&sql)
+            .bind(day.to_string())
+            .bind(counts.new_users)
+            .bind(counts.posts)
+            .bind(counts.comments)
+            .bind(counts.votes)
+            .bind(now.millis())
+            .execute(&mut *self.wr().await?)
+            .await
+            .map_err(map_err)?;
+        Ok(())
+    }
+
+    async fn daily(
+        &self,
+        from: Option<Day>,
+        to: Option<Day>,
+        limit: u32,
+    ) -> Result<Vec<DailyStats>> {
+        let mut s =
+            self.stmt("SELECT day, new_users, posts, comments, votes FROM daily_stats WHERE 1 = 1");
+        if let Some(f) = from {
+            s.push_bind(" AND day >= ?", f.to_string());
+        }
+        if let Some(t) = to {
+            s.push_bind(" AND day <= ?", t.to_string());
+        }
+        // Without bounds: the latest days (read newest first, answered oldest first).
+        let latest = from.is_none() && to.is_none();
+        s.push_sql(if latest {
+            " ORDER BY day DESC"
+        } else {
+            " ORDER BY day"
+        });
+        s.push_bind(" LIMIT ?", i64::from(limit));
+        let rows = s.fetch_all(&mut *self.rd().await?).await.map_err(map_err)?;
+        let mut days = rows
+            .iter()
+            .map(|r| {
+                let day: String = col(r, "day")?;
+                Ok(DailyStats {
+                    day: Day::parse("day", &day).map_err(|v| {
+                        madang_domain::Error::internal(madang_domain::error::Message(v.message))
+                    })?,
+                    counts: DailyCounts {
+                        new_users: col(r, "new_users")?,
+                        posts: col(r, "posts")?,
+                        comments: col(r, "comments")?,
+                        votes: col(r, "votes")?,
+                    },
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        if latest {
+            days.reverse();
+        }
+        Ok(days)
+    }
+}
