@@ -182,7 +182,7 @@ impl Node {
         }
     }
 
-    /// A category and a post in it; the post's path.
+    /// A category named like the post, and the post in it; the post's path.
     async fn new_post(&self, token: &str, title: &str) -> String {
         use reqwest::Method as M;
         let (_, cat) = self
@@ -190,7 +190,7 @@ impl Node {
                 M::POST,
                 "/categories",
                 Some(token),
-                Some(json!({"name": "c"})),
+                Some(json!({"name": title})),
             )
             .await;
         let body = json!({"category_id": cat["id"], "title": title, "content": "x"});
@@ -522,4 +522,240 @@ impl Drop for KillOnDrop {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
+}
+
+/// A sentiment model server whose first request never gets an answer (the worker
+/// holding it hangs there); every later one is answered `negative` with score 0.77.
+async fn stalling_classifier() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/predict", listener.local_addr().unwrap());
+    let seen = std::sync::Arc::new(AtomicUsize::new(0));
+    let count = seen.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut sock, _)) = listener.accept().await else {
+                return;
+            };
+            let count = count.clone();
+            tokio::spawn(async move {
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 4096];
+                loop {
+                    let Ok(n) = sock.read(&mut chunk).await else {
+                        return;
+                    };
+                    if n == 0 {
+                        return;
+                    }
+                    buf.extend_from_slice(&chunk[..n]);
+                    let text = String::from_utf8_lossy(&buf).to_string();
+                    let Some(head_end) = text.find("\r\n\r\n") else {
+                        continue;
+                    };
+                    let len = text[..head_end]
+                        .lines()
+                        .find_map(|l| {
+                            l.to_ascii_lowercase()
+                                .strip_prefix("content-length:")
+                                .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+                        })
+                        .unwrap_or(0);
+                    if buf.len() < head_end + 4 + len {
+                        continue;
+                    }
+                    buf.drain(..head_end + 4 + len);
+                    if count.fetch_add(1, Ordering::SeqCst) == 0 {
+                        // Hold the first request (and its connection) forever.
+                        std::future::pending::<()>().await;
+                    }
+                    let body = r#"{"label":"negative","score":0.77}"#;
+                    let reply = format!(
+                        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+                        body.len()
+                    );
+                    if sock.write_all(reply.as_bytes()).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (url, seen)
+}
+
+impl Cluster {
+    fn spawn_with(&self, args: &[&str], env: &[(&str, String)]) -> KillOnDrop {
+        let mut c = self.command();
+        c.args(args);
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        KillOnDrop(c.spawn().unwrap())
+    }
+
+    async fn node_with(&self, env: &[(&str, String)]) -> Node {
+        let port = spare_port();
+        let mut c = self.command();
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        let child = c
+            .env("MADANG_LISTEN", format!("127.0.0.1:{port}"))
+            .spawn()
+            .unwrap();
+        let node = Node {
+            base: format!("http://127.0.0.1:{port}"),
+            child,
+            http: Client::new(),
+        };
+        node.wait_live().await;
+        node
+    }
+
+    /// `madang jobs list` as text.
+    fn jobs_list(&self, env: &[(&str, String)]) -> String {
+        let mut c = self.command();
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        let out = c
+            .args(["jobs", "list"])
+            .stdout(Stdio::piped())
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        String::from_utf8_lossy(&out.stdout).to_string()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_worker_killed_mid_job_leaves_it_to_another_which_runs_it_once() {
+    let Some(redis) = redis_url() else { return };
+    for queue in ["embedded", "redis"] {
+        let (classifier, requests) = stalling_classifier().await;
+        let cluster = Cluster::new(redis.clone());
+        cluster.admin();
+        let env = vec![
+            ("MADANG_JOB_QUEUE", queue.to_owned()),
+            ("MADANG_CLASSIFIER_URL", classifier),
+            ("MADANG_CLASSIFIER_TIMEOUT_MS", "120000".to_owned()),
+            ("MADANG_JOB_VISIBILITY_SECS", "1".to_owned()),
+            ("MADANG_JOB_POLL_MS", "50".to_owned()),
+            ("MADANG_CRON", "off".to_owned()),
+        ];
+        let mut api_env = env.clone();
+        api_env.push(("MADANG_WORKERS", "0".to_owned()));
+        let api = cluster.node_with(&api_env).await;
+        let mut first = cluster.spawn_with(&["worker"], &env);
+        let admin = api.token("boss").await;
+        let path = api.new_post(&admin, "죽은 일꾼").await;
+        // The first worker took the labelling job and hangs inside the model call.
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while requests.load(std::sync::atomic::Ordering::SeqCst) == 0 {
+            assert!(Instant::now() < deadline, "{queue}: the job never started");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        // Its heartbeat keeps the job from anyone else while it lives…
+        let second = cluster.spawn_with(&["worker"], &env);
+        tokio::time::sleep(Duration::from_millis(2_500)).await;
+        assert_eq!(
+            requests.load(std::sync::atomic::Ordering::SeqCst),
+            1,
+            "{queue}"
+        );
+        assert!(api.get(&path).await["sentiment"].is_null());
+        // …and once it is killed, the second worker runs the job after the lease runs out.
+        let _ = first.0.kill();
+        let _ = first.0.wait();
+        api.labelled(&path).await;
+        let post = api.get(&path).await;
+        assert_eq!(post["sentiment"]["label"], "negative", "{queue}: {post}");
+        assert_eq!(post["sentiment"]["score"], 0.77, "{queue}: {post}");
+        tokio::time::sleep(Duration::from_millis(1_500)).await;
+        assert_eq!(
+            requests.load(std::sync::atomic::Ordering::SeqCst),
+            2,
+            "{queue}: one hung delivery and one that finished, no third"
+        );
+        let list = cluster.jobs_list(&env);
+        let line = list
+            .lines()
+            .find(|l| l.contains("sentiment.label_post"))
+            .unwrap_or_else(|| panic!("{queue}: no job listed in\n{list}"));
+        assert!(
+            line.contains(" done ") && line.contains("2/5"),
+            "{queue}: {line}"
+        );
+        drop(second);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_job_committed_while_redis_is_down_runs_when_it_is_back() {
+    if redis_url().is_none() {
+        return;
+    }
+    let port = spare_port();
+    let start = || {
+        KillOnDrop(
+            Command::new("redis-server")
+                .args([
+                    "--port",
+                    &port.to_string(),
+                    "--bind",
+                    "127.0.0.1",
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no",
+                ])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("redis-server"),
+        )
+    };
+    let redis = start();
+    let cluster = Cluster::new(format!("redis://127.0.0.1:{port}"));
+    cluster.admin();
+    let env = vec![
+        ("MADANG_JOB_QUEUE", "redis".to_owned()),
+        ("MADANG_JOB_POLL_MS", "50".to_owned()),
+        ("MADANG_CRON", "off".to_owned()),
+    ];
+    let a = cluster.node_with(&env).await;
+    let admin = a.token("boss").await;
+    let before = a.new_post(&admin, "before").await;
+    a.labelled(&before).await;
+
+    drop(redis);
+    let during = a.new_post(&admin, "during the outage").await;
+    sqlx::any::install_default_drivers();
+    let db = sqlx::AnyPool::connect(&format!(
+        "sqlite://{}/shared.db",
+        cluster.dir.path().display()
+    ))
+    .await
+    .unwrap();
+    let outbox = || async {
+        let row = sqlx::query("SELECT COUNT(*) FROM job_outbox")
+            .fetch_one(&db)
+            .await
+            .unwrap();
+        sqlx::Row::try_get::<i64, _>(&row, 0).unwrap()
+    };
+    tokio::time::sleep(Duration::from_millis(1_000)).await;
+    assert_eq!(
+        outbox().await,
+        1,
+        "the job waits in the outbox, committed with its post"
+    );
+    assert!(a.get(&during).await["sentiment"].is_null());
+
+    let redis = start();
+    a.labelled(&during).await;
+    assert_eq!(outbox().await, 0, "relayed once Redis is back");
+    drop(redis);
 }
