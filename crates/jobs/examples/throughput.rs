@@ -50,7 +50,7 @@ fn arg(name: &str) -> Option<String> {
 /// A fresh database on `server` (or a SQLite file) with Madang's schema.
 async fn database(server: Option<&str>, dir: &std::path::Path) -> (Db, String) {
     sqlx::any::install_default_drivers();
-    let name = format!("madang_bench_{}", std::process::id());
+    let name = format!("madang_bench_{}", ulid());
     let url = match server {
         None => format!("sqlite://{}/bench-{}.db", dir.display(), ulid()),
         Some(s) => {
