@@ -174,8 +174,7 @@ pub fn after_failure(attempts: u32, max_attempts: u32, now: Timestamp, delay: Du
     if attempts >= max_attempts {
         Outcome::Dead
     } else {
-        let ms = i64::try_from(delay.as_millis()).unwrap_or(i64::MAX);
-        Outcome::RetryAt(Timestamp(now.millis().saturating_add(ms)))
+        Outcome::RetryAt(now.plus(delay))
     }
 }
 

@@ -15,7 +15,8 @@ use crate::search::hot_rank;
 use crate::time::{Clock, Timestamp};
 use crate::validate::Violations;
 
-const DAY_MS: i64 = 86_400_000;
+/// Milliseconds in a day.
+pub const DAY_MS: i64 = 86_400_000;
 
 /// A calendar day (proleptic Gregorian), `YYYY-MM-DD`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -158,10 +158,6 @@ fn unavailable(e: impl std::fmt::Display) -> Error {
     Error::Unavailable(format!("the Redis job queue: {e}"))
 }
 
-fn millis(d: Duration) -> i64 {
-    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
-}
-
 impl RedisQueue {
     /// `prefix` starts every key (`{prefix}:jobs:…`), so deployments can share a Redis.
     pub fn new(
@@ -283,7 +279,7 @@ impl RedisQueue {
             .arg(&token)
             .arg(entry)
             .arg(now)
-            .arg(now.saturating_add(millis(visibility)))
+            .arg(Timestamp(now).plus(visibility).millis())
             .arg(id);
         let r: String = self
             .run(|mut c| async move { inv.invoke_async(&mut c).await })
@@ -461,7 +457,7 @@ impl JobQueue for RedisQueue {
     }
 
     async fn extend(&self, lease: &Lease, visibility: Duration) -> Result<bool> {
-        let until = self.clock.now().millis().saturating_add(millis(visibility));
+        let until = self.clock.now().plus(visibility).millis();
         let mut inv = self.scripts.extend.prepare_invoke();
         inv.key(self.job_key(lease.job.id))
             .key(self.key("leases"))

@@ -12,7 +12,7 @@ use madang_domain::accounts::Accounts;
 use madang_domain::categories::Categories;
 use madang_domain::comments::Comments;
 use madang_domain::jobs::FollowUps;
-use madang_domain::maintenance::{Maintenance, MaintenanceSettings};
+use madang_domain::maintenance::{DAY_MS, Maintenance, MaintenanceSettings};
 use madang_domain::ports::JobQueue;
 use madang_domain::ports::{Cache, Classifier, Probe};
 use madang_domain::posts::Posts;
@@ -180,7 +180,6 @@ impl App {
         } else {
             Arc::new(EmbeddedQueue::new(db.clone(), clock.clone()))
         };
-        const DAY_MS: i64 = 86_400_000;
         let maintenance = Arc::new(Maintenance::new(
             store.clone(),
             jobs.clone(),

@@ -87,19 +87,7 @@ impl Cluster {
     }
 
     async fn node(&self) -> Node {
-        let port = spare_port();
-        let child = self
-            .command()
-            .env("MADANG_LISTEN", format!("127.0.0.1:{port}"))
-            .spawn()
-            .unwrap();
-        let node = Node {
-            base: format!("http://127.0.0.1:{port}"),
-            child,
-            http: Client::new(),
-        };
-        node.wait_live().await;
-        node
+        self.node_with(&[]).await
     }
 }
 
@@ -425,25 +413,7 @@ async fn reads_survive_a_redis_outage_and_caching_resumes() {
     }
     // A private Redis this test can stop: never the shared one.
     let port = spare_port();
-    let start = || {
-        KillOnDrop(
-            Command::new("redis-server")
-                .args([
-                    "--port",
-                    &port.to_string(),
-                    "--bind",
-                    "127.0.0.1",
-                    "--save",
-                    "",
-                    "--appendonly",
-                    "no",
-                ])
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("redis-server"),
-        )
-    };
+    let start = || private_redis(port);
     let redis = start();
     let cluster = Cluster::new(format!("redis://127.0.0.1:{port}"));
     cluster.admin();
@@ -512,6 +482,27 @@ async fn reads_survive_a_redis_outage_and_caching_resumes() {
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
     drop(redis);
+}
+
+/// A Redis of the test's own on `port`, which the test can stop and start again.
+fn private_redis(port: u16) -> KillOnDrop {
+    KillOnDrop(
+        Command::new("redis-server")
+            .args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("redis-server"),
+    )
 }
 
 /// A child process that is killed when the test ends, however it ends.
@@ -586,22 +577,20 @@ async fn stalling_classifier() -> (String, std::sync::Arc<std::sync::atomic::Ato
 }
 
 impl Cluster {
-    fn spawn_with(&self, args: &[&str], env: &[(&str, String)]) -> KillOnDrop {
+    fn command_with(&self, env: &[(&str, String)]) -> Command {
         let mut c = self.command();
-        c.args(args);
-        for (k, v) in env {
-            c.env(k, v);
-        }
-        KillOnDrop(c.spawn().unwrap())
+        c.envs(env.iter().map(|(k, v)| (k, v)));
+        c
+    }
+
+    fn spawn_with(&self, args: &[&str], env: &[(&str, String)]) -> KillOnDrop {
+        KillOnDrop(self.command_with(env).args(args).spawn().unwrap())
     }
 
     async fn node_with(&self, env: &[(&str, String)]) -> Node {
         let port = spare_port();
-        let mut c = self.command();
-        for (k, v) in env {
-            c.env(k, v);
-        }
-        let child = c
+        let child = self
+            .command_with(env)
             .env("MADANG_LISTEN", format!("127.0.0.1:{port}"))
             .spawn()
             .unwrap();
@@ -616,11 +605,8 @@ impl Cluster {
 
     /// `madang jobs list` as text.
     fn jobs_list(&self, env: &[(&str, String)]) -> String {
-        let mut c = self.command();
-        for (k, v) in env {
-            c.env(k, v);
-        }
-        let out = c
+        let out = self
+            .command_with(env)
             .args(["jobs", "list"])
             .stdout(Stdio::piped())
             .output()
@@ -698,25 +684,7 @@ async fn a_job_committed_while_redis_is_down_runs_when_it_is_back() {
         return;
     }
     let port = spare_port();
-    let start = || {
-        KillOnDrop(
-            Command::new("redis-server")
-                .args([
-                    "--port",
-                    &port.to_string(),
-                    "--bind",
-                    "127.0.0.1",
-                    "--save",
-                    "",
-                    "--appendonly",
-                    "no",
-                ])
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("redis-server"),
-        )
-    };
+    let start = || private_redis(port);
     let redis = start();
     let cluster = Cluster::new(format!("redis://127.0.0.1:{port}"));
     cluster.admin();

@@ -34,10 +34,6 @@ const OUTBOX_INSERT: &str = "INSERT INTO job_outbox (kind, payload, max_attempts
 
 const JOB_COLUMNS: &str = "id, kind, payload, state, attempts, max_attempts, visible_at, last_error, created_at, updated_at";
 
-fn millis(d: Duration) -> i64 {
-    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
-}
-
 impl Db {
     /// Deletes one batch of old rows: the ids `select` finds (binding `before` and
     /// `limit`), by `delete` (ending in `id IN `). Keeps each delete short on big tables.
@@ -259,7 +255,7 @@ impl EmbeddedQueue {
                 "UPDATE jobs SET state = 'running', attempts = attempts + 1, visible_at = ?, lease = ?, updated_at = ? \
                  WHERE id = ? AND state = ? AND attempts = ? AND visible_at <= ?",
             )
-            .bind(now.millis().saturating_add(millis(visibility)))
+            .bind(now.plus(visibility).millis())
             .bind(token.clone())
             .bind(now.millis())
             .bind(id)
@@ -392,12 +388,12 @@ impl JobQueue for EmbeddedQueue {
     }
 
     async fn extend(&self, lease: &Lease, visibility: Duration) -> Result<bool> {
-        let now = self.clock.now().millis();
+        let now = self.clock.now();
         let n = self
             .db
             .stmt("UPDATE jobs SET visible_at = ?, updated_at = ? WHERE id = ? AND state = 'running' AND lease = ?")
-            .bind(now.saturating_add(millis(visibility)))
-            .bind(now)
+            .bind(now.plus(visibility).millis())
+            .bind(now.millis())
             .bind(lease.job.id)
             .bind(lease.token.clone())
             .execute(&mut *self.db.wr().await?)

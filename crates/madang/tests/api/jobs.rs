@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use madang::auth::SystemClock;
 use madang_domain::jobs::{Job, JobState, NewJob, Tick, kinds};
 use madang_domain::maintenance::Day;
 use madang_domain::ports::{CronStore, JobQueue};
@@ -19,19 +20,6 @@ use reqwest::StatusCode;
 use serde_json::json;
 
 use crate::helpers::{assert_error, fresh_database, spawn};
-
-struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> Timestamp {
-        Timestamp(
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_millis() as i64)
-                .unwrap_or_default(),
-        )
-    }
-}
 
 /// A database of its own for the test, migrated.
 async fn database() -> (Db, Option<tempfile::TempDir>) {
