@@ -136,6 +136,14 @@ pub struct PostCounters {
     pub actual_votes: i64,
 }
 
+/// A category's stored count of active posts beside the actual one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CategoryCounter {
+    pub id: i64,
+    pub post_count: i64,
+    pub actual: i64,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CommentCounters {
     pub id: i64,
@@ -165,6 +173,7 @@ impl fmt::Display for CounterFix {
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ReconcileReport {
+    pub categories_checked: u64,
     pub posts_checked: u64,
     pub comments_checked: u64,
     pub fixes: Vec<CounterFix>,
@@ -278,6 +287,20 @@ impl Maintenance {
     /// Recounts every post's comments and votes and every comment's votes, fixing drift.
     pub async fn reconcile(&self) -> Result<ReconcileReport> {
         let mut report = ReconcileReport::default();
+        let categories = self.store.category_counters().await?;
+        report.categories_checked = categories.len() as u64;
+        for c in categories.iter().filter(|c| c.post_count != c.actual) {
+            let now = self.store.fix_category_count(c.id).await?;
+            if now != c.post_count {
+                report.fixes.push(CounterFix {
+                    table: "categories",
+                    id: c.id,
+                    field: "post_count",
+                    was: c.post_count,
+                    now,
+                });
+            }
+        }
         let mut after = 0;
         loop {
             let rows = self.store.post_counters(after, self.settings.batch).await?;

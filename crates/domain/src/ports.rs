@@ -416,6 +416,10 @@ pub trait MaintenanceStore: Send + Sync {
         limit: u32,
     ) -> Result<Vec<crate::maintenance::CommentCounters>>;
     async fn fix_comment_votes(&self, id: i64) -> Result<i64>;
+    /// Every category's stored and actual count of active posts.
+    async fn category_counters(&self) -> Result<Vec<crate::maintenance::CategoryCounter>>;
+    /// Recounts one category's active posts under its row lock and stores the count.
+    async fn fix_category_count(&self, id: i64) -> Result<i64>;
     /// Users, posts, comments and votes created in [from, to).
     async fn count_created(
         &self,

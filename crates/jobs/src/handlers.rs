@@ -79,6 +79,7 @@ impl Handler for Reconcile {
             tracing::warn!(fix = %fix, "counter drift fixed");
         }
         tracing::info!(
+            categories = r.categories_checked,
             posts = r.posts_checked,
             comments = r.comments_checked,
             fixed = r.fixes.len(),

@@ -230,6 +230,16 @@ impl Db {
         }
     }
 
+    /// `expr` (a SUM, which MariaDB and PostgreSQL answer as a decimal) as a 64-bit
+    /// integer, the type `Any` reads back.
+    pub(crate) fn as_bigint(&self, expr: &str) -> String {
+        match self.engine {
+            Engine::MySql => format!("CAST({expr} AS SIGNED)"),
+            Engine::Postgres => format!("CAST({expr} AS BIGINT)"),
+            Engine::Sqlite => expr.to_owned(),
+        }
+    }
+
     /// `INSERT` that does nothing when the row's key exists already.
     pub(crate) fn insert_ignore(&self, table_and_values: &str) -> String {
         match self.engine {

@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 use madang_domain::Result;
 use madang_domain::maintenance::{
-    CommentCounters, DailyCounts, DailyStats, Day, HotRow, PostCounters,
+    CategoryCounter, CommentCounters, DailyCounts, DailyStats, Day, HotRow, PostCounters,
 };
 use madang_domain::ports::MaintenanceStore;
 use madang_domain::time::Timestamp;
@@ -185,6 +185,63 @@ impl MaintenanceStore for Db {
             .map_err(map_err)?;
         tx.commit().await.map_err(map_err)?;
         Ok(votes)
+    }
+
+    async fn category_counters(&self) -> Result<Vec<CategoryCounter>> {
+        let rows = self
+            .stmt(
+                "SELECT c.id, c.post_count, \
+                 (SELECT COUNT(*) FROM posts p WHERE p.category_id = c.id AND p.deleted_at IS NULL) AS actual \
+                 FROM categories c ORDER BY c.id",
+            )
+            .fetch_all(&mut *self.rd().await?)
+            .await
+            .map_err(map_err)?;
+        rows.iter()
+            .map(|r| {
+                Ok(CategoryCounter {
+                    id: col(r, "id")?,
+                    post_count: col(r, "post_count")?,
+                    actual: col(r, "actual")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn fix_category_count(&self, id: i64) -> Result<i64> {
+        let mut tx = self.begin().await?;
+        // Post creates, moves and deletes change the counter under this row lock after
+        // writing the post, so the count taken while holding it sees all of them.
+        let lock = format!(
+            "SELECT id FROM categories WHERE id = ?{}",
+            self.for_update()
+        );
+        if self
+            .stmt(&lock)
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(map_err)?
+            .is_none()
+        {
+            return Ok(0);
+        }
+        let n = count(
+            self.stmt(
+                "SELECT COUNT(*) AS n FROM posts WHERE category_id = ? AND deleted_at IS NULL",
+            )
+            .bind(id),
+            &mut *tx,
+        )
+        .await?;
+        self.stmt("UPDATE categories SET post_count = ? WHERE id = ?")
+            .bind(n)
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        tx.commit().await.map_err(map_err)?;
+        Ok(n)
     }
 
     async fn count_created(&self, from: Timestamp, to: Timestamp) -> Result<DailyCounts> {

@@ -120,13 +120,33 @@ impl Db {
         }
     }
 
+    /// The total of a post list. The whole board or a category subtree is a sum of the
+    /// categories' counters; any other filter counts matches, but at most COUNT_CAP of
+    /// them: counting every match of a one-letter keyword would read the whole table.
+    async fn count_posts(&self, f: &PostFilter) -> Result<(i64, bool)> {
+        if f.author_id.is_none() && f.sentiment.is_none() && f.keyword.is_none() {
+            let sum = self.as_bigint("COALESCE(SUM(post_count), 0)");
+            let mut c = self.stmt(&format!("SELECT {sum} AS n FROM categories"));
+            if let Some(ids) = &f.category_ids {
+                c.push_sql(" WHERE id IN ");
+                c.push_in_list(ids);
+            }
+            return Ok((count(c, &mut *self.rd().await?).await?, false));
+        }
+        let mut c = self.stmt("SELECT COUNT(*) AS n FROM (SELECT p.id FROM posts p");
+        self.push_post_filter(&mut c, f);
+        c.push_bind(" LIMIT ?) t", COUNT_CAP + 1);
+        let n = count(c, &mut *self.rd().await?).await?;
+        Ok((n.min(COUNT_CAP), n > COUNT_CAP))
+    }
+
     async fn lock_active_post(
         &self,
         tx: &mut sqlx::AnyConnection,
         id: i64,
     ) -> Result<Option<AnyRow>> {
         let sql = format!(
-            "SELECT id, created_at, vote_count FROM posts WHERE id = ? AND deleted_at IS NULL{}",
+            "SELECT id, category_id, author_id, created_at, vote_count FROM posts WHERE id = ? AND deleted_at IS NULL{}",
             self.for_update()
         );
         self.stmt(&sql)
@@ -134,6 +154,22 @@ impl Db {
             .fetch_optional(&mut *tx)
             .await
             .map_err(map_err)
+    }
+
+    /// Moves a category's count of active posts by `delta`, in the caller's transaction.
+    async fn count_in_category(
+        &self,
+        tx: &mut sqlx::AnyConnection,
+        category_id: i64,
+        delta: i64,
+    ) -> Result<()> {
+        self.stmt("UPDATE categories SET post_count = post_count + ? WHERE id = ?")
+            .bind(delta)
+            .bind(category_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        Ok(())
     }
 }
 
@@ -166,6 +202,7 @@ impl PostStore for Db {
             .execute(&mut *tx)
             .await
             .map_err(map_err)?;
+        self.count_in_category(&mut tx, new.category_id, 1).await?;
         self.enqueue_follow_ups(&mut tx, &new.follow_up, id, new.now)
             .await?;
         tx.commit().await.map_err(map_err)?;
@@ -217,8 +254,19 @@ impl PostStore for Db {
     ) -> Result<Option<PostDetail>> {
         let now = edit.now.millis();
         let mut tx = self.begin().await?;
-        // The UPDATE takes the row lock first, so concurrent edits are numbered one
-        // after the other.
+        // A move between categories moves the post between two category counters: the
+        // row lock taken here orders it with other edits and the delete.
+        let moved_from = match edit.category_id {
+            Some(to) => match self.lock_active_post(&mut tx, id).await? {
+                Some(row) if col::<Option<i64>>(&row, "author_id")? == Some(author_id) => {
+                    Some(col::<i64>(&row, "category_id")?).filter(|from| *from != to)
+                }
+                _ => return Ok(None),
+            },
+            None => None,
+        };
+        // The UPDATE takes the row lock (if the move did not), so concurrent edits are
+        // numbered one after the other.
         let mut s = self.stmt("UPDATE posts SET title = ?, content = ?, search_text = ?, version = version + 1, updated_at = ?");
         s.args_add(edit.title.as_str().to_owned());
         s.args_add(edit.content.as_str().to_owned());
@@ -231,6 +279,10 @@ impl PostStore for Db {
         s.push_bind(" AND author_id = ? AND deleted_at IS NULL", author_id);
         if s.execute(&mut *tx).await.map_err(unknown_category)? == 0 {
             return Ok(None);
+        }
+        if let (Some(from), Some(to)) = (moved_from, edit.category_id) {
+            self.count_in_category(&mut tx, from, -1).await?;
+            self.count_in_category(&mut tx, to, 1).await?;
         }
         let row = self
             .stmt("SELECT version FROM posts WHERE id = ?")
@@ -281,14 +333,20 @@ impl PostStore for Db {
     }
 
     async fn delete_post(&self, id: i64, now: Timestamp) -> Result<bool> {
-        let n = self
-            .stmt("UPDATE posts SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL")
+        let mut tx = self.begin().await?;
+        let Some(row) = self.lock_active_post(&mut tx, id).await? else {
+            return Ok(false);
+        };
+        self.stmt("UPDATE posts SET deleted_at = ? WHERE id = ?")
             .bind(now.millis())
             .bind(id)
-            .execute(&mut *self.wr().await?)
+            .execute(&mut *tx)
             .await
             .map_err(map_err)?;
-        Ok(n > 0)
+        self.count_in_category(&mut tx, col(&row, "category_id")?, -1)
+            .await?;
+        tx.commit().await.map_err(map_err)?;
+        Ok(true)
     }
 
     async fn set_post_vote(
@@ -366,19 +424,7 @@ impl PostStore for Db {
                 })
             })
             .collect::<Result<Vec<_>>>()?;
-        // A keyword search counts at most COUNT_CAP matches: counting every match of a
-        // one-letter keyword would read the whole table.
-        let (total, capped) = if f.keyword.is_some() {
-            let mut c = self.stmt("SELECT COUNT(*) AS n FROM (SELECT p.id FROM posts p");
-            self.push_post_filter(&mut c, f);
-            c.push_bind(" LIMIT ?) t", COUNT_CAP + 1);
-            let n = count(c, &mut *self.rd().await?).await?;
-            (n.min(COUNT_CAP), n > COUNT_CAP)
-        } else {
-            let mut c = self.stmt("SELECT COUNT(*) AS n FROM posts p");
-            self.push_post_filter(&mut c, f);
-            (count(c, &mut *self.rd().await?).await?, false)
-        };
+        let (total, capped) = self.count_posts(f).await?;
         let sort = f.sort;
         Ok(Page::from_rows(
             items,

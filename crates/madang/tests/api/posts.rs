@@ -634,3 +634,90 @@ async fn voted_flag_and_counts_stay_right_across_edits() {
     assert_eq!(p["voted"], true);
     assert_eq!(p["vote_count"], 1);
 }
+
+/// `total_items` of the whole board and of a category subtree.
+async fn totals(app: &TestApp, categories: &[Option<i64>]) -> Vec<i64> {
+    let mut out = Vec::new();
+    for c in categories {
+        let path = match c {
+            Some(c) => format!("/api/v1/posts?category_id={c}"),
+            None => "/api/v1/posts".to_owned(),
+        };
+        let (s, body) = app.get(&path, None).await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        assert_eq!(body["page_info"]["total_capped"], false);
+        out.push(body["page_info"]["total_items"].as_i64().unwrap());
+    }
+    out
+}
+
+#[tokio::test]
+async fn list_totals_follow_creates_moves_and_deletes() {
+    let app = spawn().await;
+    let admin = app.staff("admin", Role::Admin).await;
+    let root = app.category(&admin, "취미", None).await;
+    let a = app.category(&admin, "사진", Some(root)).await;
+    let b = app.category(&admin, "여행", None).await;
+    let m = app.member("author").await;
+    let p1 = app.new_post(&m, a, "one", "c").await;
+    let p2 = app.new_post(&m, a, "two", "c").await;
+    app.new_post(&m, root, "three", "c").await;
+    app.new_post(&m, b, "four", "c").await;
+    let all = [None, Some(root), Some(a), Some(b)];
+    assert_eq!(totals(&app, &all).await, [4, 3, 2, 1]);
+
+    // A move out of the subtree, a move nowhere (same category), a delete.
+    let (s, body) = app
+        .put(
+            &format!("/api/v1/posts/{p1}"),
+            Some(&m.token),
+            Some(json!({"title": "one", "content": "moved", "category_id": b})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    let (s, body) = app
+        .put(
+            &format!("/api/v1/posts/{p2}"),
+            Some(&m.token),
+            Some(json!({"title": "two", "content": "stays", "category_id": a})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    assert_eq!(totals(&app, &all).await, [4, 2, 1, 2]);
+    let (s, _) = app
+        .delete(&format!("/api/v1/posts/{p2}"), Some(&m.token), None)
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    // Deleting twice changes nothing more; someone else's move is refused and moves nothing.
+    let (s, _) = app
+        .delete(&format!("/api/v1/posts/{p2}"), Some(&m.token), None)
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let other = app.member("other").await;
+    let (s, _) = app
+        .put(
+            &format!("/api/v1/posts/{p1}"),
+            Some(&other.token),
+            Some(json!({"title": "x", "content": "x", "category_id": a})),
+        )
+        .await;
+    assert!(s.is_client_error(), "{s}");
+    assert_eq!(totals(&app, &all).await, [3, 1, 0, 2]);
+    // The totals agree with the rows.
+    let listed = app.get("/api/v1/posts?size=100", None).await.1;
+    assert_eq!(ids(&listed).len(), 3);
+
+    // A counter that drifted (a crash between two writes of an older build, a manual
+    // fix in SQL) is put right by the nightly reconcile.
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "UPDATE categories SET post_count = 7 WHERE id = {b}"
+    )))
+    .execute(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(totals(&app, &[Some(b)]).await, [7]);
+    let report = app.maintenance.reconcile().await.unwrap();
+    let fixed: Vec<String> = report.fixes.iter().map(ToString::to_string).collect();
+    assert_eq!(fixed, [format!("categories {b} post_count: 7 -> 2")]);
+    assert_eq!(totals(&app, &all).await, [3, 1, 0, 2]);
+}
