@@ -4,4 +4,19 @@
 pub mod app;
 pub mod auth;
 pub mod config;
+pub mod seed;
 pub mod telemetry;
+
+/// A domain error as a command-line error: validation failures one field per line.
+pub fn domain_error(e: madang_domain::Error) -> anyhow::Error {
+    match e {
+        madang_domain::Error::Validation(v) => {
+            let lines: Vec<String> = v
+                .iter()
+                .map(|v| format!("  {}: {}", v.field, v.message))
+                .collect();
+            anyhow::anyhow!("invalid input:\n{}", lines.join("\n"))
+        }
+        other => anyhow::anyhow!("{other}"),
+    }
+}

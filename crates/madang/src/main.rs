@@ -4,9 +4,10 @@ use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use madang::app::{App, shutdown_signal};
 use madang::config::Settings;
+use madang::domain_error;
+use madang_domain::Timestamp;
 use madang_domain::accounts::SignUp;
 use madang_domain::users::{Role, UserState};
-use madang_domain::{Error, Timestamp};
 use madang_store::MigrationState;
 
 #[derive(Parser)]
@@ -38,11 +39,38 @@ enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// Fill the database with a generated board (for benchmarks and demos). Adds to what
+    /// is there; Ctrl-C stops it after the batches in hand, leaving only whole posts.
+    Seed(SeedArgs),
     /// The built-in sentiment model: train, evaluate, try.
     Classify {
         #[command(subcommand)]
         command: ClassifyCommand,
     },
+}
+
+#[derive(clap::Args)]
+struct SeedArgs {
+    #[arg(long, default_value_t = 1_000)]
+    users: u64,
+    #[arg(long, default_value_t = 10_000)]
+    posts: u64,
+    #[arg(long, default_value_t = 50_000)]
+    comments: u64,
+    #[arg(long, default_value_t = 50_000)]
+    votes: u64,
+    /// Korean sentences: a TSV file with a header line and the text in its second column.
+    #[arg(long, default_value = "../shared/data/sentiment/train.tsv")]
+    corpus: std::path::PathBuf,
+    /// Creation times spread over this many days up to now.
+    #[arg(long, default_value_t = 1_095)]
+    days: u32,
+    /// The random seed: the same seed on an empty database gives the same board.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Posts (with their comments and votes) per transaction.
+    #[arg(long, default_value_t = 200)]
+    batch: usize,
 }
 
 #[derive(Subcommand)]
@@ -135,19 +163,6 @@ enum AdminCommand {
     },
 }
 
-fn domain(e: Error) -> anyhow::Error {
-    match e {
-        Error::Validation(v) => {
-            let lines: Vec<String> = v
-                .iter()
-                .map(|v| format!("  {}: {}", v.field, v.message))
-                .collect();
-            anyhow::anyhow!("invalid input:\n{}", lines.join("\n"))
-        }
-        other => anyhow::anyhow!("{other}"),
-    }
-}
-
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
@@ -199,6 +214,10 @@ async fn main() -> anyhow::Result<()> {
             app.db.migrate().await?;
             admin(&app, command).await?;
         }
+        Command::Seed(args) => {
+            app.db.migrate().await?;
+            seed(&app, args).await?;
+        }
         Command::Classify { .. } => unreachable!("handled before the application is built"),
     }
     Ok(())
@@ -210,7 +229,7 @@ async fn jobs(app: &App, command: JobsCommand) -> anyhow::Result<()> {
     match command {
         JobsCommand::List { failed, limit } => {
             let state = failed.then_some(JobState::Dead);
-            let jobs = q.list(state, limit).await.map_err(domain)?;
+            let jobs = q.list(state, limit).await.map_err(domain_error)?;
             println!(
                 "{:>8}  {:<24}  {:<8}  {:>8}  {:<24}  last error",
                 "id", "kind", "state", "attempts", "updated"
@@ -229,18 +248,18 @@ async fn jobs(app: &App, command: JobsCommand) -> anyhow::Result<()> {
             }
         }
         JobsCommand::Retry { id: Some(id), .. } => {
-            if q.retry(id).await.map_err(domain)? {
+            if q.retry(id).await.map_err(domain_error)? {
                 println!("job {id} is queued again");
             } else {
                 anyhow::bail!("job {id} is not dead-lettered (or does not exist)");
             }
         }
         JobsCommand::Retry { id: None, .. } => {
-            let n = q.retry_all_dead().await.map_err(domain)?;
+            let n = q.retry_all_dead().await.map_err(domain_error)?;
             println!("{n} dead-lettered jobs queued again");
         }
         JobsCommand::Stats => {
-            let s = q.stats().await.map_err(domain)?;
+            let s = q.stats().await.map_err(domain_error)?;
             println!("queue    {}", q.name());
             println!("outbox   {}", s.outbox);
             println!("queued   {}", s.queued);
@@ -249,6 +268,72 @@ async fn jobs(app: &App, command: JobsCommand) -> anyhow::Result<()> {
             println!("dead     {}", s.dead);
         }
     }
+    Ok(())
+}
+
+async fn seed(app: &App, args: SeedArgs) -> anyhow::Result<()> {
+    use indicatif::{ProgressBar, ProgressStyle};
+    use madang::seed::{SEED_PASSWORD, SeedOptions};
+    use madang_domain::ports::PasswordHasher as _;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    let opts = SeedOptions {
+        users: args.users,
+        posts: args.posts,
+        comments: args.comments,
+        votes: args.votes,
+        corpus: args.corpus,
+        days: args.days,
+        seed: args.seed,
+        batch: args.batch,
+    };
+    // Every seeded user shares one password, hashed once: hashing each would take
+    // longer than the rest of the seed.
+    let s = &app.settings;
+    let hasher =
+        madang::auth::Argon2Hasher::new(s.password_hash_memory_kib, s.password_hash_iterations, 1)?;
+    let password = madang_domain::users::Password::parse("password", SEED_PASSWORD)
+        .map_err(|v| anyhow::anyhow!("{}", v.message))?;
+    let hash = hasher.hash(&password).await.map_err(domain_error)?;
+    let model = madang::app::load_model(&s.classifier_model)?;
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let on_signal = stop.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!("\nstopping: writing the batches in hand (Ctrl-C again to abort them)");
+            on_signal.store(true, Ordering::SeqCst);
+            if tokio::signal::ctrl_c().await.is_ok() {
+                // The open transactions roll back: still no half-written post.
+                std::process::exit(130);
+            }
+        }
+    });
+    let bar = ProgressBar::new(opts.posts);
+    bar.set_style(ProgressStyle::with_template(
+        "{elapsed_precise} [{bar:30}] {human_pos}/{human_len} posts, {per_sec}, eta {eta} · {msg}",
+    )?);
+    let started = std::time::Instant::now();
+    let now = app.state.accounts.now();
+    let r = madang::seed::seed(&app.db, &opts, hash, model, now, stop, &bar).await;
+    bar.finish_and_clear();
+    let r = r?;
+    let took = started.elapsed().as_secs_f64();
+    let rows = r.users + 2 * r.posts + r.versions + 2 * r.comments + r.votes;
+    println!(
+        "{}seeded {} users, {} posts ({} versions), {} comments, {} votes in {:.1} s ({:.0} rows/s) on {}",
+        if r.interrupted { "interrupted: " } else { "" },
+        r.users,
+        r.posts,
+        r.versions,
+        r.comments,
+        r.votes,
+        took,
+        rows as f64 / took,
+        app.db.engine().name()
+    );
+    println!("every seeded user's password is {SEED_PASSWORD}");
     Ok(())
 }
 
@@ -266,38 +351,41 @@ async fn admin(app: &App, command: AdminCommand) -> anyhow::Result<()> {
                 password1: Some(password.clone()),
                 password2: Some(password),
             };
-            let user = accounts.sign_up(input, Role::Admin).await.map_err(domain)?;
+            let user = accounts
+                .sign_up(input, Role::Admin)
+                .await
+                .map_err(domain_error)?;
             println!("created admin {} (id {})", user.name, user.id);
         }
         AdminCommand::SetRole { user, role } => {
             let role = Role::parse(&role).context("role must be user, moderator or admin")?;
-            let u = accounts.find(&user).await.map_err(domain)?;
-            accounts.set_role(u.id, role).await.map_err(domain)?;
+            let u = accounts.find(&user).await.map_err(domain_error)?;
+            accounts.set_role(u.id, role).await.map_err(domain_error)?;
             println!("{} is now {}", u.name, role.as_str());
         }
         AdminCommand::Suspend { user, days, reason } => {
-            let u = accounts.find(&user).await.map_err(domain)?;
+            let u = accounts.find(&user).await.map_err(domain_error)?;
             let until: Timestamp = accounts.now().plus_secs(i64::from(days) * 86_400);
             accounts
                 .set_state(u.id, UserState::Suspended { until, reason })
                 .await
-                .map_err(domain)?;
+                .map_err(domain_error)?;
             println!("{} is suspended for {days} days", u.name);
         }
         AdminCommand::Ban { user, reason } => {
-            let u = accounts.find(&user).await.map_err(domain)?;
+            let u = accounts.find(&user).await.map_err(domain_error)?;
             accounts
                 .set_state(u.id, UserState::Banned { reason })
                 .await
-                .map_err(domain)?;
+                .map_err(domain_error)?;
             println!("{} is banned", u.name);
         }
         AdminCommand::Reinstate { user } => {
-            let u = accounts.find(&user).await.map_err(domain)?;
+            let u = accounts.find(&user).await.map_err(domain_error)?;
             accounts
                 .set_state(u.id, UserState::Active)
                 .await
-                .map_err(domain)?;
+                .map_err(domain_error)?;
             println!("{} is reinstated", u.name);
         }
     }

@@ -8,8 +8,10 @@ use madang_domain::posts::ContentRef;
 use madang_domain::{Result, Timestamp};
 use sqlx::any::AnyRow;
 
-use crate::db::{Db, col, count, map_err, push_page};
+use crate::db::{COUNT_CAP, Db, col, count, map_err, push_page};
 use crate::posts::{author_from_row, sentiment_from_row};
+
+const OF_POST: &str = " AND c.post_id = ?";
 
 /// Active comments of active posts, with their authors.
 const COMMENT_SELECT: &str = "SELECT c.id, c.post_id, c.author_id, u.name AS author_name, c.content, c.version, \
@@ -48,17 +50,36 @@ impl Db {
             .iter()
             .map(comment_from_row)
             .collect::<Result<Vec<_>>>()?;
-        let count_sql = format!(
-            "SELECT COUNT(*) AS n FROM comments c JOIN posts p ON p.id = c.post_id \
-             WHERE c.deleted_at IS NULL AND p.deleted_at IS NULL{filter}"
-        );
-        let total = count(self.stmt(&count_sql).bind(value), &mut *self.rd().await?).await?;
+        // A post's comments are counted on the post (kept in the transaction of every
+        // comment add and delete): counting a hot post's tens of thousands of rows cost
+        // more than its page. A user's comments are counted, up to COUNT_CAP.
+        let (total, capped) = if filter != OF_POST {
+            let count_sql = format!(
+                "SELECT COUNT(*) AS n FROM (SELECT c.id FROM comments c JOIN posts p ON p.id = c.post_id \
+                 WHERE c.deleted_at IS NULL AND p.deleted_at IS NULL{filter} LIMIT ?) t"
+            );
+            let s = self.stmt(&count_sql).bind(value).bind(COUNT_CAP + 1);
+            let n = count(s, &mut *self.rd().await?).await?;
+            (n.min(COUNT_CAP), n > COUNT_CAP)
+        } else {
+            let s = self
+                .stmt("SELECT comment_count AS n FROM posts WHERE id = ? AND deleted_at IS NULL")
+                .bind(value);
+            let row = s
+                .fetch_optional(&mut *self.rd().await?)
+                .await
+                .map_err(map_err)?;
+            (
+                row.map(|r| col::<i64>(&r, "n")).transpose()?.unwrap_or(0),
+                false,
+            )
+        };
         Ok(Page::from_rows(
             items,
             page,
             order,
             total,
-            false,
+            capped,
             Comment::key,
         ))
     }
@@ -312,7 +333,7 @@ impl CommentStore for Db {
     }
 
     async fn comments_of_post(&self, post_id: i64, page: &PageRequest) -> Result<Page<Comment>> {
-        self.comment_page(" AND c.post_id = ?", post_id, false, ORDER_OF_POST, page)
+        self.comment_page(OF_POST, post_id, false, ORDER_OF_POST, page)
             .await
     }
 

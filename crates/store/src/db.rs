@@ -240,6 +240,35 @@ impl Db {
         }
     }
 
+    /// The engine's plan of a statement, as lines of text (column names first).
+    pub(crate) async fn explain(&self, mut s: Stmt) -> Result<String, Error> {
+        use sqlx::{Column as _, Row as _};
+        let prefix = match self.engine {
+            Engine::Sqlite => "EXPLAIN QUERY PLAN ",
+            Engine::MySql | Engine::Postgres => "EXPLAIN ",
+        };
+        s.sql.insert_str(0, prefix);
+        let rows = s.fetch_all(&mut *self.rd().await?).await.map_err(map_err)?;
+        let mut out = Vec::new();
+        if let Some(first) = rows.first() {
+            let names: Vec<&str> = first.columns().iter().map(|c| c.name()).collect();
+            out.push(names.join(" | "));
+        }
+        for r in &rows {
+            let cells: Vec<String> = (0..r.columns().len())
+                .map(|i| {
+                    r.try_get::<Option<String>, _>(i)
+                        .map(|v| v.unwrap_or_else(|| "NULL".into()))
+                        .or_else(|_| r.try_get::<i64, _>(i).map(|v| v.to_string()))
+                        .or_else(|_| r.try_get::<f64, _>(i).map(|v| v.to_string()))
+                        .unwrap_or_else(|_| "?".into())
+                })
+                .collect();
+            out.push(cells.join(" | "));
+        }
+        Ok(out.join("\n"))
+    }
+
     /// `INSERT` that does nothing when the row's key exists already.
     pub(crate) fn insert_ignore(&self, table_and_values: &str) -> String {
         match self.engine {
@@ -557,32 +586,48 @@ pub(crate) fn push_page(
     descending: bool,
     page: &madang_domain::listing::PageRequest,
 ) {
-    use madang_domain::listing::KeyValue;
-    let (cmp, dir) = if descending {
-        ("<", "DESC")
-    } else {
-        (">", "ASC")
-    };
-    if let Some(c) = &page.after {
-        let clause = format!(" AND ({key_col} {cmp} ? OR ({key_col} = ? AND {id_col} {cmp} ?))");
-        s.push_sql(&clause);
-        match c.key {
-            KeyValue::Int(k) => {
-                s.args_add(k);
-                s.args_add(k);
-            }
-            KeyValue::Float(k) => {
-                s.args_add(k);
-                s.args_add(k);
-            }
-        }
-        s.args_add(c.id);
-    }
-    s.push_sql(&format!(
-        " ORDER BY {key_col} {dir}, {id_col} {dir} LIMIT ? OFFSET ?"
-    ));
+    push_after(s, key_col, id_col, descending, page);
+    push_order(s, key_col, id_col, descending);
+    s.push_sql(" LIMIT ? OFFSET ?");
     s.args_add(i64::from(page.size) + 1);
     s.args_add(page.offset() as i64);
+}
+
+/// The keyset condition of a cursor page: rows after the cursor's (key, id).
+///
+/// Written as `key <= k AND (key < k OR id < i)` rather than the plainer
+/// `key < k OR (key = k AND id < i)`: the first conjunct is a range every engine's
+/// planner seeks the index to, where the OR form makes SQLite and MariaDB scan the
+/// index from its start up to the cursor.
+pub(crate) fn push_after(
+    s: &mut Stmt,
+    key_col: &str,
+    id_col: &str,
+    descending: bool,
+    page: &madang_domain::listing::PageRequest,
+) {
+    use madang_domain::listing::KeyValue;
+    let Some(c) = &page.after else { return };
+    let (cmp, cmp_eq) = if descending { ("<", "<=") } else { (">", ">=") };
+    s.push_sql(&format!(
+        " AND {key_col} {cmp_eq} ? AND ({key_col} {cmp} ? OR {id_col} {cmp} ?)"
+    ));
+    match c.key {
+        KeyValue::Int(k) => {
+            s.args_add(k);
+            s.args_add(k);
+        }
+        KeyValue::Float(k) => {
+            s.args_add(k);
+            s.args_add(k);
+        }
+    }
+    s.args_add(c.id);
+}
+
+pub(crate) fn push_order(s: &mut Stmt, key_col: &str, id_col: &str, descending: bool) {
+    let dir = if descending { "DESC" } else { "ASC" };
+    s.push_sql(&format!(" ORDER BY {key_col} {dir}, {id_col} {dir}"));
 }
 
 impl Stmt {

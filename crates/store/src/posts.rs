@@ -14,7 +14,8 @@ use madang_domain::{Error, Result, Timestamp};
 use sqlx::any::AnyRow;
 
 use crate::db::{
-    COUNT_CAP, Db, Stmt, col, count, is_foreign_key_violation, like_contains, map_err, push_page,
+    COUNT_CAP, Db, Stmt, col, count, is_foreign_key_violation, like_contains, map_err, push_after,
+    push_order, push_page,
 };
 
 pub(crate) fn author_from_row(row: &AnyRow) -> Result<Option<AuthorRef>> {
@@ -71,8 +72,6 @@ fn detail_from_row(r: &AnyRow) -> Result<PostDetail> {
     })
 }
 
-const SUMMARY_FROM: &str = "FROM posts p JOIN categories c ON c.id = p.category_id LEFT JOIN users u ON u.id = p.author_id";
-
 fn sort_column(sort: PostSort) -> &'static str {
     match sort {
         PostSort::New => "p.created_at",
@@ -97,10 +96,13 @@ impl Db {
         s
     }
 
-    /// The WHERE clause shared by a list page and its count.
-    fn push_post_filter(&self, s: &mut Stmt, f: &PostFilter) {
+    /// The WHERE clause shared by a list page and its count; `category` narrows a
+    /// page's branch to one category of the filter's.
+    fn push_post_filter(&self, s: &mut Stmt, f: &PostFilter, category: Option<i64>) {
         s.push_sql(" WHERE p.deleted_at IS NULL");
-        if let Some(ids) = &f.category_ids {
+        if let Some(id) = category {
+            s.push_bind(" AND p.category_id = ?", id);
+        } else if let Some(ids) = &f.category_ids {
             s.push_sql(" AND p.category_id IN ");
             s.push_in_list(ids);
         }
@@ -120,10 +122,60 @@ impl Db {
         }
     }
 
-    /// The total of a post list. The whole board or a category subtree is a sum of the
-    /// categories' counters; any other filter counts matches, but at most COUNT_CAP of
-    /// them: counting every match of a one-letter keyword would read the whole table.
-    async fn count_posts(&self, f: &PostFilter) -> Result<(i64, bool)> {
+    /// The statement of one page of a post list.
+    ///
+    /// A deferred join: the inner query finds the page's ids from the sort index alone
+    /// (skipping an OFFSET's rows there, without reading them), the outer one reads
+    /// those rows and joins their category and author.
+    ///
+    /// A filter on several categories (a category and those below it) merges one
+    /// ordered, limited branch per category: `category_id IN (…) ORDER BY created_at`
+    /// cannot be read in order from any index, and sorting a whole board's posts for
+    /// every page is what made it slow.
+    fn post_page_stmt(&self, f: &PostFilter, page: &PageRequest) -> Stmt {
+        let key = sort_column(f.sort);
+        let mut s = self.stmt(&format!(
+            "SELECT p.id, p.category_id, c.name AS category_name, p.author_id, u.name AS author_name, p.title, \
+             SUBSTR(p.content, 1, {EXCERPT_CHARS}) AS excerpt, p.created_at, p.updated_at, p.comment_count, \
+             p.vote_count, p.hot_rank, p.sentiment_label, p.sentiment_score FROM ("
+        ));
+        match f.category_ids.as_deref() {
+            Some(ids) if ids.len() > 1 => {
+                s.push_sql("SELECT id, sk FROM (");
+                let depth = page.offset() as i64 + i64::from(page.size) + 1;
+                for (i, id) in ids.iter().enumerate() {
+                    if i > 0 {
+                        s.push_sql(" UNION ALL ");
+                    }
+                    s.push_sql(&format!(
+                        "SELECT * FROM (SELECT p.id, {key} AS sk FROM posts p"
+                    ));
+                    self.push_post_filter(&mut s, f, Some(*id));
+                    push_after(&mut s, key, "p.id", true, page);
+                    push_order(&mut s, key, "p.id", true);
+                    s.push_bind(&format!(" LIMIT ?) b{i}"), depth);
+                }
+                s.push_sql(") m");
+                push_order(&mut s, "sk", "id", true);
+                s.push_bind(" LIMIT ?", i64::from(page.size) + 1);
+                s.push_bind(" OFFSET ?", page.offset() as i64);
+            }
+            one => {
+                s.push_sql(&format!("SELECT p.id, {key} AS sk FROM posts p"));
+                self.push_post_filter(&mut s, f, one.and_then(|ids| ids.first().copied()));
+                push_page(&mut s, key, "p.id", true, page);
+            }
+        }
+        s.push_sql(
+            ") k JOIN posts p ON p.id = k.id JOIN categories c ON c.id = p.category_id \
+             LEFT JOIN users u ON u.id = p.author_id",
+        );
+        push_order(&mut s, "k.sk", "k.id", true);
+        s
+    }
+
+    /// The statement of a post list's total.
+    fn post_count_stmt(&self, f: &PostFilter) -> (Stmt, bool) {
         if f.author_id.is_none() && f.sentiment.is_none() && f.keyword.is_none() {
             let sum = self.as_bigint("COALESCE(SUM(post_count), 0)");
             let mut c = self.stmt(&format!("SELECT {sum} AS n FROM categories"));
@@ -131,13 +183,47 @@ impl Db {
                 c.push_sql(" WHERE id IN ");
                 c.push_in_list(ids);
             }
-            return Ok((count(c, &mut *self.rd().await?).await?, false));
+            return (c, false);
         }
         let mut c = self.stmt("SELECT COUNT(*) AS n FROM (SELECT p.id FROM posts p");
-        self.push_post_filter(&mut c, f);
+        self.push_post_filter(&mut c, f, None);
         c.push_bind(" LIMIT ?) t", COUNT_CAP + 1);
+        (c, true)
+    }
+
+    /// Runs the SQL of one page of a post list and answers how many rows it gave, with
+    /// none of the mapping, counting or HTTP around it: the data layer's ceiling for a
+    /// list, which `madang-bench` measures beside the full request.
+    pub async fn post_page_rows(&self, f: &PostFilter, page: &PageRequest) -> Result<usize> {
+        let s = self.post_page_stmt(f, page);
+        let rows = s.fetch_all(&mut *self.rd().await?).await.map_err(map_err)?;
+        Ok(rows.len())
+    }
+
+    /// The engine's plan of a post list page and of its total, as text.
+    pub async fn explain_post_list(
+        &self,
+        f: &PostFilter,
+        page: &PageRequest,
+    ) -> Result<(String, String)> {
+        let (count, _) = self.post_count_stmt(f);
+        Ok((
+            self.explain(self.post_page_stmt(f, page)).await?,
+            self.explain(count).await?,
+        ))
+    }
+
+    /// The total of a post list. The whole board or a category subtree is a sum of the
+    /// categories' counters; any other filter counts matches, but at most COUNT_CAP of
+    /// them: counting every match of a one-letter keyword would read the whole table.
+    async fn count_posts(&self, f: &PostFilter) -> Result<(i64, bool)> {
+        let (c, capped) = self.post_count_stmt(f);
         let n = count(c, &mut *self.rd().await?).await?;
-        Ok((n.min(COUNT_CAP), n > COUNT_CAP))
+        if capped {
+            Ok((n.min(COUNT_CAP), n > COUNT_CAP))
+        } else {
+            Ok((n, false))
+        }
     }
 
     async fn lock_active_post(
@@ -178,6 +264,11 @@ impl PostStore for Db {
     async fn insert_post(&self, new: &NewPost) -> Result<i64> {
         let now = new.now.millis();
         let mut tx = self.begin().await?;
+        // The counter first: its row lock is taken before the insert's foreign-key check
+        // takes a shared one on the same category row. The other way round, two posts
+        // created at once in one category deadlock on MariaDB (each holds the shared
+        // lock the other's update waits for).
+        self.count_in_category(&mut tx, new.category_id, 1).await?;
         let id = self
             .stmt(
                 "INSERT INTO posts (category_id, author_id, title, content, search_text, version, comment_count, \
@@ -202,7 +293,6 @@ impl PostStore for Db {
             .execute(&mut *tx)
             .await
             .map_err(map_err)?;
-        self.count_in_category(&mut tx, new.category_id, 1).await?;
         self.enqueue_follow_ups(&mut tx, &new.follow_up, id, new.now)
             .await?;
         tx.commit().await.map_err(map_err)?;
@@ -265,6 +355,15 @@ impl PostStore for Db {
             },
             None => None,
         };
+        // Both counters before the UPDATE's foreign-key check, in id order (see
+        // insert_post): moves in opposite directions then lock in the same order.
+        if let (Some(from), Some(to)) = (moved_from, edit.category_id) {
+            let mut moves = [(from, -1), (to, 1)];
+            moves.sort_unstable();
+            for (category, delta) in moves {
+                self.count_in_category(&mut tx, category, delta).await?;
+            }
+        }
         // The UPDATE takes the row lock (if the move did not), so concurrent edits are
         // numbered one after the other.
         let mut s = self.stmt("UPDATE posts SET title = ?, content = ?, search_text = ?, version = version + 1, updated_at = ?");
@@ -279,10 +378,6 @@ impl PostStore for Db {
         s.push_bind(" AND author_id = ? AND deleted_at IS NULL", author_id);
         if s.execute(&mut *tx).await.map_err(unknown_category)? == 0 {
             return Ok(None);
-        }
-        if let (Some(from), Some(to)) = (moved_from, edit.category_id) {
-            self.count_in_category(&mut tx, from, -1).await?;
-            self.count_in_category(&mut tx, to, 1).await?;
         }
         let row = self
             .stmt("SELECT version FROM posts WHERE id = ?")
@@ -397,14 +492,7 @@ impl PostStore for Db {
     }
 
     async fn list_posts(&self, f: &PostFilter, page: &PageRequest) -> Result<Page<PostSummary>> {
-        let cols = format!(
-            "SELECT p.id, p.category_id, c.name AS category_name, p.author_id, u.name AS author_name, p.title, \
-             SUBSTR(p.content, 1, {EXCERPT_CHARS}) AS excerpt, p.created_at, p.updated_at, p.comment_count, \
-             p.vote_count, p.hot_rank, p.sentiment_label, p.sentiment_score {SUMMARY_FROM}"
-        );
-        let mut s = self.stmt(&cols);
-        self.push_post_filter(&mut s, f);
-        push_page(&mut s, sort_column(f.sort), "p.id", true, page);
+        let s = self.post_page_stmt(f, page);
         let rows = s.fetch_all(&mut *self.rd().await?).await.map_err(map_err)?;
         let items = rows
             .iter()

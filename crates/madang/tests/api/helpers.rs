@@ -21,6 +21,7 @@ pub struct TestApp {
     pub maintenance: Arc<madang_domain::maintenance::Maintenance>,
     /// A direct connection to the test's database, for asserting on stored state.
     pub db: AnyPool,
+    pub url: String,
     pub engine: &'static str,
     _dir: Option<tempfile::TempDir>,
     _shutdown: tokio::sync::oneshot::Sender<()>,
@@ -90,7 +91,7 @@ pub async fn spawn() -> TestApp {
     });
     let db = sqlx::any::AnyPoolOptions::new()
         .max_connections(2)
-        .connect(&url)
+        .connect(&url.clone())
         .await
         .expect("test pool");
     TestApp {
@@ -99,6 +100,7 @@ pub async fn spawn() -> TestApp {
         accounts,
         maintenance,
         db,
+        url,
         engine,
         _dir: dir,
         _shutdown: tx,

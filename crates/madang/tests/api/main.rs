@@ -9,6 +9,7 @@ mod jobs;
 mod outage;
 mod posts;
 mod robustness;
+mod seed;
 mod seminars;
 mod sentiment;
 mod users;

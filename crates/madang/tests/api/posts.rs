@@ -721,3 +721,80 @@ async fn list_totals_follow_creates_moves_and_deletes() {
     assert_eq!(fixed, [format!("categories {b} post_count: 7 -> 2")]);
     assert_eq!(totals(&app, &all).await, [3, 1, 0, 2]);
 }
+
+#[tokio::test]
+async fn a_category_list_merges_its_subtree_in_order_by_page_and_by_cursor() {
+    let app = spawn().await;
+    let admin = app.staff("admin", Role::Admin).await;
+    let root = app.category(&admin, "영화", None).await;
+    let a = app.category(&admin, "한국 영화", Some(root)).await;
+    let b = app.category(&admin, "잡담", Some(a)).await;
+    let other = app.category(&admin, "요리", None).await;
+    let m = app.member("author").await;
+    // Interleaved over the subtree, with a post elsewhere in between.
+    let mut expected = Vec::new();
+    for (i, c) in [root, a, b, other, b, a, root, b].iter().enumerate() {
+        let id = app.new_post(&m, *c, &format!("글 {i}"), "본문").await;
+        if *c != other {
+            expected.push(id);
+        }
+    }
+    expected.reverse();
+    let by_pages: Vec<i64> = {
+        let mut v = Vec::new();
+        for page in 1..=3 {
+            let (_, body) = app
+                .get(
+                    &format!("/api/v1/posts?category_id={root}&size=3&page={page}"),
+                    None,
+                )
+                .await;
+            assert_eq!(body["page_info"]["total_items"], 7);
+            v.extend(ids(&body));
+        }
+        v
+    };
+    assert_eq!(by_pages, expected);
+    let mut by_cursor = Vec::new();
+    let mut path = format!("/api/v1/posts?category_id={root}&size=2");
+    loop {
+        let (s, body) = app.get(&path, None).await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        by_cursor.extend(ids(&body));
+        match body["next_cursor"].as_str() {
+            Some(c) => path = format!("/api/v1/posts?category_id={root}&size=2&cursor={c}"),
+            None => break,
+        }
+    }
+    assert_eq!(by_cursor, expected);
+    // The same merge in the other sorts.
+    let (_, top) = app
+        .get(
+            &format!("/api/v1/posts?category_id={a}&sort=top&size=10"),
+            None,
+        )
+        .await;
+    assert_eq!(ids(&top).len(), 5);
+}
+
+#[tokio::test]
+async fn posts_created_at_once_in_one_category_all_land_and_are_counted() {
+    let app = spawn().await;
+    let (_, cat) = app.board().await;
+    let m = app.member("author").await;
+    let creates = (0..24).map(|i| {
+        app.post(
+            "/api/v1/posts",
+            Some(&m.token),
+            json!({"category_id": cat, "title": format!("동시 {i}"), "content": "본문"}),
+        )
+    });
+    for (s, body) in join_all(creates).await {
+        assert_eq!(s, StatusCode::CREATED, "{body}");
+    }
+    let (_, list) = app
+        .get(&format!("/api/v1/posts?category_id={cat}"), None)
+        .await;
+    assert_eq!(list["page_info"]["total_items"], 24);
+    assert_eq!(app.count("SELECT COUNT(*) FROM posts").await, 24);
+}
