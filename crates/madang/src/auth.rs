@@ -4,8 +4,8 @@
 use std::sync::Arc;
 
 use argon2::password_hash::rand_core::OsRng;
-use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use async_trait::async_trait;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -23,10 +23,35 @@ use tokio::sync::Semaphore;
 pub struct Argon2Hasher {
     params: Params,
     permits: Arc<Semaphore>,
+    memory: Arc<Memory>,
     /// A real hash to verify against when the user does not exist, so that answer
     /// takes as long as a wrong password.
     dummy_hash: String,
 }
+
+/// Argon2's working memory (19 MiB by default), kept from one hash to the next: at
+/// most one buffer per permit ever exists. Allocating and freeing it per hash left
+/// glibc holding several hundred MiB after a burst of log-ins (its per-thread arenas
+/// keep freed chunks once it has raised its mmap threshold to their size).
+#[derive(Default)]
+struct Memory {
+    free: std::sync::Mutex<Vec<Vec<Block>>>,
+}
+
+impl Memory {
+    fn with<T>(&self, blocks: usize, f: impl FnOnce(&mut [Block]) -> T) -> T {
+        let taken = self.free.lock().map(|mut v| v.pop()).unwrap_or_default();
+        let mut buf = taken.unwrap_or_default();
+        buf.resize(blocks, Block::default());
+        let out = f(&mut buf);
+        if let Ok(mut v) = self.free.lock() {
+            v.push(buf);
+        }
+        out
+    }
+}
+
+type HashResult<T> = std::result::Result<T, argon2::password_hash::Error>;
 
 impl Argon2Hasher {
     pub fn new(memory_kib: u32, iterations: u32, concurrency: usize) -> anyhow::Result<Self> {
@@ -39,26 +64,32 @@ impl Argon2Hasher {
         } else {
             concurrency
         };
-        let dummy_hash = hash_with(&params, "madang-timing-equaliser")
+        let memory = Arc::new(Memory::default());
+        let dummy_hash = hash_with(&params, "madang-timing-equaliser", &memory)
             .map_err(|e| anyhow::anyhow!("cannot hash with these parameters: {e}"))?;
         Ok(Self {
             params,
             permits: Arc::new(Semaphore::new(concurrency)),
+            memory,
             dummy_hash,
         })
     }
 
-    async fn run<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> Result<T> {
+    async fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Memory) -> T + Send + 'static,
+    ) -> Result<T> {
         let permit = self
             .permits
             .clone()
             .acquire_owned()
             .await
             .map_err(Error::internal)?;
+        let memory = self.memory.clone();
         // The permit travels with the hash: a request that is dropped mid-hash (client
         // gone, time limit) does not free its slot until the hash really ends.
         tokio::task::spawn_blocking(move || {
-            let out = f();
+            let out = f(&memory);
             drop(permit);
             out
         })
@@ -67,18 +98,54 @@ impl Argon2Hasher {
     }
 }
 
-fn argon(params: &Params) -> Argon2<'static> {
-    Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone())
+/// A new PHC string (`$argon2id$v=19$m=…,t=…,p=1$salt$hash`) for `password`.
+fn hash_with(params: &Params, password: &str, memory: &Memory) -> HashResult<String> {
+    let salt = SaltString::generate(&mut OsRng);
+    let mut salt_buf = [0u8; 64];
+    let salt_bytes = salt.as_salt().decode_b64(&mut salt_buf)?;
+    let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
+    let len = params.output_len().unwrap_or(Params::DEFAULT_OUTPUT_LEN);
+    let hash = Output::init_with(len, |out| {
+        memory.with(params.block_count(), |blocks| {
+            argon.hash_password_into_with_memory(password.as_bytes(), salt_bytes, out, blocks)
+        })?;
+        Ok(())
+    })?;
+    Ok(PasswordHash {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(params)?,
+        salt: Some(salt.as_salt()),
+        hash: Some(hash),
+    }
+    .to_string())
 }
 
-fn hash_with(
-    params: &Params,
-    password: &str,
-) -> std::result::Result<String, argon2::password_hash::Error> {
-    let salt = SaltString::generate(&mut OsRng);
-    Ok(argon(params)
-        .hash_password(password.as_bytes(), &salt)?
-        .to_string())
+/// Whether `password` gives the stored hash, with the algorithm, version and
+/// parameters the stored hash names (they win over the configured ones).
+fn verify_with(stored: &str, password: &str, memory: &Memory) -> HashResult<bool> {
+    let h = PasswordHash::new(stored)?;
+    let algorithm = Algorithm::try_from(h.algorithm)?;
+    let version = h
+        .version
+        .map(Version::try_from)
+        .transpose()?
+        .unwrap_or_default();
+    let params = Params::try_from(&h)?;
+    let (Some(salt), Some(expected)) = (h.salt, h.hash) else {
+        return Err(argon2::password_hash::Error::PhcStringField);
+    };
+    let mut salt_buf = [0u8; 64];
+    let salt_bytes = salt.decode_b64(&mut salt_buf)?;
+    let argon = Argon2::new(algorithm, version, params.clone());
+    let got = Output::init_with(expected.len(), |out| {
+        memory.with(params.block_count(), |blocks| {
+            argon.hash_password_into_with_memory(password.as_bytes(), salt_bytes, out, blocks)
+        })?;
+        Ok(())
+    })?;
+    // Output compares in constant time.
+    Ok(got == expected)
 }
 
 #[async_trait]
@@ -86,7 +153,7 @@ impl PasswordHasher for Argon2Hasher {
     async fn hash(&self, password: &Password) -> Result<String> {
         let params = self.params.clone();
         let pw = password.expose().to_owned();
-        self.run(move || hash_with(&params, &pw))
+        self.run(move |memory| hash_with(&params, &pw, memory))
             .await?
             .map_err(|e| Error::internal(e.to_string()))
     }
@@ -95,13 +162,8 @@ impl PasswordHasher for Argon2Hasher {
         let known = hash.is_some();
         let hash = hash.unwrap_or(&self.dummy_hash).to_owned();
         let pw = password.to_owned();
-        let params = self.params.clone();
         let ok = self
-            .run(move || {
-                // The parameters in the stored hash win over the configured ones.
-                PasswordHash::new(&hash)
-                    .map(|h| argon(&params).verify_password(pw.as_bytes(), &h).is_ok())
-            })
+            .run(move |memory| verify_with(&hash, &pw, memory))
             .await?
             .map_err(|e| Error::internal(e.to_string()))?;
         Ok(ok && known)
@@ -215,6 +277,42 @@ mod tests {
         assert!(h.verify("correct horse", Some(&hash)).await.unwrap());
         assert!(!h.verify("wrong horse", Some(&hash)).await.unwrap());
         assert!(!h.verify("madang-timing-equaliser", None).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn hashes_agree_with_the_argon2_crates_own_format_both_ways() {
+        use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
+        let h = Argon2Hasher::new(2048, 2, 1).unwrap();
+        // A hash the crate made itself (as older Madang builds stored them), with other
+        // parameters than those configured: the stored ones win.
+        let params = Params::new(1024, 1, 1, None).unwrap();
+        let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
+        let salt = SaltString::generate(&mut OsRng);
+        let theirs = argon
+            .hash_password(b"old secret", &salt)
+            .unwrap()
+            .to_string();
+        assert!(h.verify("old secret", Some(&theirs)).await.unwrap());
+        assert!(!h.verify("old secret!", Some(&theirs)).await.unwrap());
+        // Ours, checked by the crate's verifier.
+        let ours = h
+            .hash(&Password::parse("p", "new secret").unwrap())
+            .await
+            .unwrap();
+        assert!(ours.starts_with("$argon2id$v=19$m=2048,t=2,p=1$"), "{ours}");
+        let parsed = PasswordHash::new(&ours).unwrap();
+        assert!(
+            Argon2::default()
+                .verify_password(b"new secret", &parsed)
+                .is_ok()
+        );
+        assert!(
+            Argon2::default()
+                .verify_password(b"new secret?", &parsed)
+                .is_err()
+        );
+        // One working buffer for one permit, however many hashes ran.
+        assert_eq!(h.memory.free.lock().unwrap().len(), 1);
     }
 
     #[test]

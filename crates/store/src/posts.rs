@@ -72,6 +72,11 @@ fn detail_from_row(r: &AnyRow) -> Result<PostDetail> {
     })
 }
 
+/// Whether a list's total is a sum of category counters: it filters by nothing else.
+fn counted_by_categories(f: &PostFilter) -> bool {
+    f.author_id.is_none() && f.sentiment.is_none() && f.keyword.is_none()
+}
+
 fn sort_column(sort: PostSort) -> &'static str {
     match sort {
         PostSort::New => "p.created_at",
@@ -137,8 +142,16 @@ impl Db {
         let mut s = self.stmt(&format!(
             "SELECT p.id, p.category_id, c.name AS category_name, p.author_id, u.name AS author_name, p.title, \
              SUBSTR(p.content, 1, {EXCERPT_CHARS}) AS excerpt, p.created_at, p.updated_at, p.comment_count, \
-             p.vote_count, p.hot_rank, p.sentiment_label, p.sentiment_score FROM ("
+             p.vote_count, p.hot_rank, p.sentiment_label, p.sentiment_score"
         ));
+        // The total rides along as an uncorrelated scalar subquery (evaluated once):
+        // one round trip per page instead of two.
+        if counted_by_categories(f) {
+            s.push_sql(", (");
+            self.push_counter_total(&mut s, f);
+            s.push_sql(") AS total_n");
+        }
+        s.push_sql(" FROM (");
         match f.category_ids.as_deref() {
             Some(ids) if ids.len() > 1 => {
                 s.push_sql("SELECT id, sk FROM (");
@@ -176,19 +189,26 @@ impl Db {
 
     /// The statement of a post list's total.
     fn post_count_stmt(&self, f: &PostFilter) -> (Stmt, bool) {
-        if f.author_id.is_none() && f.sentiment.is_none() && f.keyword.is_none() {
-            let sum = self.as_bigint("COALESCE(SUM(post_count), 0)");
-            let mut c = self.stmt(&format!("SELECT {sum} AS n FROM categories"));
-            if let Some(ids) = &f.category_ids {
-                c.push_sql(" WHERE id IN ");
-                c.push_in_list(ids);
-            }
+        if counted_by_categories(f) {
+            let mut c = self.stmt("");
+            self.push_counter_total(&mut c, f);
             return (c, false);
         }
         let mut c = self.stmt("SELECT COUNT(*) AS n FROM (SELECT p.id FROM posts p");
         self.push_post_filter(&mut c, f, None);
         c.push_bind(" LIMIT ?) t", COUNT_CAP + 1);
         (c, true)
+    }
+
+    /// `SELECT SUM(post_count) AS n FROM categories [WHERE id IN (…)]`: the total of a
+    /// list that only filters by category.
+    fn push_counter_total(&self, s: &mut Stmt, f: &PostFilter) {
+        let sum = self.as_bigint("COALESCE(SUM(post_count), 0)");
+        s.push_sql(&format!("SELECT {sum} AS n FROM categories"));
+        if let Some(ids) = &f.category_ids {
+            s.push_sql(" WHERE id IN ");
+            s.push_in_list(ids);
+        }
     }
 
     /// Runs the SQL of one page of a post list and answers how many rows it gave, with
@@ -512,7 +532,11 @@ impl PostStore for Db {
                 })
             })
             .collect::<Result<Vec<_>>>()?;
-        let (total, capped) = self.count_posts(f).await?;
+        // The total came with the rows, unless there were none (a page past the end).
+        let (total, capped) = match rows.first() {
+            Some(r) if counted_by_categories(f) => (col(r, "total_n")?, false),
+            _ => self.count_posts(f).await?,
+        };
         let sort = f.sort;
         Ok(Page::from_rows(
             items,
