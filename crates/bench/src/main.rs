@@ -4,7 +4,7 @@
 //!
 //! 1. Seeds the engine's bench database with `madang seed` unless it holds the scale
 //!    already (`--fresh` starts over).
-//! 2. Starts `madang serve` on it and drives every scenario with oha, a separate process
+//! 2. Starts `madang serve` on it (cron off, job workers on) and drives every scenario with oha, a separate process
 //!    on loopback, at fixed concurrency for a fixed time; madang's peak RSS is read per
 //!    scenario from /proc (VmHWM, reset before each).
 //! 3. Measures two ceilings in the same run: `/health/live` (the HTTP stack) and the
@@ -157,6 +157,9 @@ async fn main() -> anyhow::Result<()> {
         .env("MADANG_DATABASE_URL", &url)
         .env("MADANG_LISTEN", format!("127.0.0.1:{port}"))
         .env("MADANG_LOG", "warn")
+        // Scheduled jobs off: a refresh walking a million posts would land in one
+        // scenario and not another. Job workers stay on (labelling new posts).
+        .env("MADANG_CRON", "off")
         .stdout(Stdio::null())
         .spawn()
         .context("cannot start madang serve")?;
