@@ -244,6 +244,8 @@ struct Context {
     hot_post: i64,
     max_post: i64,
     deep_cursor: String,
+    /// Page 500, or half the board's pages when it has fewer than 1,000.
+    deep_page: i64,
     keywords: [(&'static str, &'static str); 4],
     data: Value,
 }
@@ -286,10 +288,13 @@ impl Context {
         let hot_post = top["data"][0]["id"].as_i64().context("no posts")?;
         let newest = get(format!("{base}/api/v1/posts?size=1")).await?;
         let max_post = newest["data"][0]["id"].as_i64().context("no posts")?;
-        let page500 = get(format!("{base}/api/v1/posts?page=500&size=20")).await?;
-        let deep_cursor = page500["next_cursor"]
+        let total = newest["page_info"]["total_items"].clone();
+        // Page 500 of 20 posts, or halfway down a smaller board.
+        let deep_page = (total.as_i64().unwrap_or(0) / 40).clamp(1, 500);
+        let deep = get(format!("{base}/api/v1/posts?page={deep_page}&size=20")).await?;
+        let deep_cursor = deep["next_cursor"]
             .as_str()
-            .context("page 500 has no next cursor: too few posts")?
+            .context("the deep page has no next cursor: too few posts")?
             .to_owned();
         let user_name = {
             let db = sqlx::AnyPool::connect(url).await?;
@@ -318,8 +323,6 @@ impl Context {
                 json!({"keyword": k, "total_items": r["page_info"]["total_items"], "total_capped": r["page_info"]["total_capped"]}),
             );
         }
-        let total =
-            get(format!("{base}/api/v1/posts?size=1")).await?["page_info"]["total_items"].clone();
         Ok(Self {
             user_name,
             board: best.0,
@@ -328,9 +331,11 @@ impl Context {
             hot_post,
             max_post,
             deep_cursor,
+            deep_page,
             keywords,
             data: json!({
                 "posts": total,
+                "deep_page": deep_page,
                 "board": {"id": best.0, "posts": best.1},
                 "hot_post": hot_post,
                 "keywords": matches,
@@ -411,12 +416,12 @@ fn scenarios(ctx: &Context, base: &str, concurrency: u32) -> anyhow::Result<Vec<
         ),
         get(
             "list_offset_500",
-            "list, page 500 by offset".into(),
-            "/api/v1/posts?page=500".into(),
+            format!("list, page {} by offset", ctx.deep_page),
+            format!("/api/v1/posts?page={}", ctx.deep_page),
         ),
         get(
             "list_cursor_deep",
-            "list, the page after page 500 by cursor".into(),
+            format!("list, the page after page {} by cursor", ctx.deep_page),
             format!("/api/v1/posts?cursor={}", ctx.deep_cursor),
         ),
         get(
@@ -646,7 +651,7 @@ async fn explain(url: &str, ctx: &Context) -> anyhow::Result<String> {
     db.migrate().await?;
     let first = PageRequest::first(20);
     let page500 = PageRequest {
-        page: 500,
+        page: u32::try_from(ctx.deep_page)?,
         size: 20,
         after: None,
     };
