@@ -159,32 +159,13 @@ impl MaintenanceStore for Db {
     }
 
     async fn fix_comment_votes(&self, id: i64) -> Result<i64> {
-        let mut tx = self.begin().await?;
-        let lock = format!("SELECT id FROM comments WHERE id = ?{}", self.for_update());
-        if self
-            .stmt(&lock)
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(map_err)?
-            .is_none()
-        {
-            return Ok(0);
-        }
-        let votes = count(
-            self.stmt("SELECT COUNT(*) AS n FROM comment_votes WHERE comment_id = ?")
-                .bind(id),
-            &mut *tx,
+        self.recount(
+            "comments",
+            "vote_count",
+            "SELECT COUNT(*) AS n FROM comment_votes WHERE comment_id = ?",
+            id,
         )
-        .await?;
-        self.stmt("UPDATE comments SET vote_count = ? WHERE id = ?")
-            .bind(votes)
-            .bind(id)
-            .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
-        tx.commit().await.map_err(map_err)?;
-        Ok(votes)
+        .await
     }
 
     async fn category_counters(&self) -> Result<Vec<CategoryCounter>> {
@@ -209,39 +190,15 @@ impl MaintenanceStore for Db {
     }
 
     async fn fix_category_count(&self, id: i64) -> Result<i64> {
-        let mut tx = self.begin().await?;
-        // Post creates, moves and deletes change the counter under this row lock after
-        // writing the post, so the count taken while holding it sees all of them.
-        let lock = format!(
-            "SELECT id FROM categories WHERE id = ?{}",
-            self.for_update()
-        );
-        if self
-            .stmt(&lock)
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(map_err)?
-            .is_none()
-        {
-            return Ok(0);
-        }
-        let n = count(
-            self.stmt(
-                "SELECT COUNT(*) AS n FROM posts WHERE category_id = ? AND deleted_at IS NULL",
-            )
-            .bind(id),
-            &mut *tx,
+        // Post creates, moves and deletes change the counter under this row lock, so
+        // the count taken while holding it is right whichever comes first.
+        self.recount(
+            "categories",
+            "post_count",
+            "SELECT COUNT(*) AS n FROM posts WHERE category_id = ? AND deleted_at IS NULL",
+            id,
         )
-        .await?;
-        self.stmt("UPDATE categories SET post_count = ? WHERE id = ?")
-            .bind(n)
-            .bind(id)
-            .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
-        tx.commit().await.map_err(map_err)?;
-        Ok(n)
+        .await
     }
 
     async fn count_created(&self, from: Timestamp, to: Timestamp) -> Result<DailyCounts> {
@@ -329,5 +286,33 @@ impl MaintenanceStore for Db {
             days.reverse();
         }
         Ok(days)
+    }
+}
+
+impl Db {
+    /// Sets `table.column` of row `id` to what `count_sql` counts for it, under the
+    /// row's lock (0 when the row is gone).
+    async fn recount(&self, table: &str, column: &str, count_sql: &str, id: i64) -> Result<i64> {
+        let mut tx = self.begin().await?;
+        let lock = format!("SELECT id FROM {table} WHERE id = ?{}", self.for_update());
+        if self
+            .stmt(&lock)
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(map_err)?
+            .is_none()
+        {
+            return Ok(0);
+        }
+        let n = count(self.stmt(count_sql).bind(id), &mut *tx).await?;
+        self.stmt(&format!("UPDATE {table} SET {column} = ? WHERE id = ?"))
+            .bind(n)
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        tx.commit().await.map_err(map_err)?;
+        Ok(n)
     }
 }
