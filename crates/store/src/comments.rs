@@ -11,7 +11,14 @@ use sqlx::any::AnyRow;
 use crate::db::{COUNT_CAP, Db, col, count, map_err, push_page};
 use crate::posts::{author_from_row, sentiment_from_row};
 
-const OF_POST: &str = " AND c.post_id = ?";
+/// Whose comments a page lists.
+#[derive(Clone, Copy)]
+enum Of {
+    /// A post's, oldest first, totalled by the post's `comment_count`.
+    Post(i64),
+    /// A user's, newest first, counted up to COUNT_CAP.
+    User(i64),
+}
 
 /// Active comments of active posts, with their authors.
 const COMMENT_SELECT: &str = "SELECT c.id, c.post_id, c.author_id, u.name AS author_name, c.content, c.version, \
@@ -34,14 +41,11 @@ fn comment_from_row(r: &AnyRow) -> Result<Comment> {
 }
 
 impl Db {
-    async fn comment_page(
-        &self,
-        filter: &str,
-        value: i64,
-        descending: bool,
-        order: &'static str,
-        page: &PageRequest,
-    ) -> Result<Page<Comment>> {
+    async fn comment_page(&self, of: Of, page: &PageRequest) -> Result<Page<Comment>> {
+        let (filter, value, descending, order) = match of {
+            Of::Post(id) => (" AND c.post_id = ?", id, false, ORDER_OF_POST),
+            Of::User(id) => (" AND c.author_id = ?", id, true, ORDER_OF_USER),
+        };
         let mut s = self.stmt(COMMENT_SELECT);
         s.push_bind(filter, value);
         push_page(&mut s, "c.created_at", "c.id", descending, page);
@@ -53,7 +57,7 @@ impl Db {
         // A post's comments are counted on the post (kept in the transaction of every
         // comment add and delete): counting a hot post's tens of thousands of rows cost
         // more than its page. A user's comments are counted, up to COUNT_CAP.
-        let (total, capped) = if filter != OF_POST {
+        let (total, capped) = if let Of::User(_) = of {
             let count_sql = format!(
                 "SELECT COUNT(*) AS n FROM (SELECT c.id FROM comments c JOIN posts p ON p.id = c.post_id \
                  WHERE c.deleted_at IS NULL AND p.deleted_at IS NULL{filter} LIMIT ?) t"
@@ -333,12 +337,10 @@ impl CommentStore for Db {
     }
 
     async fn comments_of_post(&self, post_id: i64, page: &PageRequest) -> Result<Page<Comment>> {
-        self.comment_page(OF_POST, post_id, false, ORDER_OF_POST, page)
-            .await
+        self.comment_page(Of::Post(post_id), page).await
     }
 
     async fn comments_of_user(&self, user_id: i64, page: &PageRequest) -> Result<Page<Comment>> {
-        self.comment_page(" AND c.author_id = ?", user_id, true, ORDER_OF_USER, page)
-            .await
+        self.comment_page(Of::User(user_id), page).await
     }
 }
