@@ -581,12 +581,8 @@ fn drive(s: &Scenario, extra: &[String], c: u32, secs: u64, pid: u32) -> anyhow:
 /// The first list page's SQL (built by the store exactly as the API builds it) run by
 /// `concurrency` tasks over as many connections, from this process.
 async fn raw_sql_ceiling(url: &str, concurrency: u32, d: Duration) -> anyhow::Result<Figures> {
-    let db = Db::connect_lazy(&DbConfig {
-        url: url.to_owned(),
-        max_connections: concurrency,
-        acquire_timeout: Duration::from_secs(10),
-    })
-    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let db = Db::connect_lazy(&DbConfig::new(url, concurrency, Duration::from_secs(10)))
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     db.migrate().await?;
     let db = Arc::new(db);
     let filter = PostFilter::default();
@@ -642,12 +638,8 @@ async fn raw_sql_ceiling(url: &str, concurrency: u32, d: Duration) -> anyhow::Re
 
 /// The plan of each list and search query the scenarios run, as this engine gives it.
 async fn explain(url: &str, ctx: &Context) -> anyhow::Result<String> {
-    let db = Db::connect_lazy(&DbConfig {
-        url: url.to_owned(),
-        max_connections: 2,
-        acquire_timeout: Duration::from_secs(10),
-    })
-    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let db = Db::connect_lazy(&DbConfig::new(url, 2, Duration::from_secs(10)))
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     db.migrate().await?;
     let first = PageRequest::first(20);
     let page500 = PageRequest {

@@ -43,7 +43,7 @@ pub struct AppState {
     pub metrics: Arc<dyn Fn() -> String + Send + Sync>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct HttpSettings {
     /// Largest request body accepted, in bytes.
     pub body_limit: usize,
@@ -53,6 +53,23 @@ pub struct HttpSettings {
     pub max_concurrent_requests: usize,
     /// Serve `/metrics` on the API's listener (false when it has a listener of its own).
     pub metrics_on_main: bool,
+    /// Peers whose `X-Forwarded-For` names the real client.
+    pub trusted_proxies: middleware::TrustedProxies,
+    /// Run around every request (read routing, when replicas are configured).
+    pub around: Option<Arc<dyn middleware::Around>>,
+}
+
+impl std::fmt::Debug for HttpSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpSettings")
+            .field("body_limit", &self.body_limit)
+            .field("request_timeout", &self.request_timeout)
+            .field("max_concurrent_requests", &self.max_concurrent_requests)
+            .field("metrics_on_main", &self.metrics_on_main)
+            .field("trusted_proxies", &self.trusted_proxies)
+            .field("around", &self.around.is_some())
+            .finish()
+    }
 }
 
 impl Default for HttpSettings {
@@ -62,6 +79,8 @@ impl Default for HttpSettings {
             request_timeout: std::time::Duration::from_secs(30),
             max_concurrent_requests: 1024,
             metrics_on_main: true,
+            trusted_proxies: middleware::TrustedProxies::default(),
+            around: None,
         }
     }
 }
@@ -149,21 +168,33 @@ pub fn metrics_router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// The layers every route sits behind. Outermost first: load shedding, request id
-/// and access log, error rendering, the time limit, panic catching, body limit; then
-/// routing, with unknown routes answered in the error shape.
+/// The layers every route sits behind. Outermost first: load shedding, the client's
+/// address, request id and access log, error rendering, the time limit, the wiring's
+/// [`middleware::Around`] (if any), panic catching, body limit; then routing, with
+/// unknown routes answered in the error shape.
 pub fn with_layers(routes: Router, settings: &HttpSettings) -> Router {
-    routes
+    let mut routes = routes
         .fallback(no_route)
         .route_layer(axum::middleware::from_fn(middleware::record_route))
         .layer(DefaultBodyLimit::max(settings.body_limit))
-        .layer(CatchPanicLayer::custom(error::panic_response))
+        .layer(CatchPanicLayer::custom(error::panic_response));
+    if let Some(around) = &settings.around {
+        routes = routes.layer(axum::middleware::from_fn_with_state(
+            middleware::AroundLayer(around.clone()),
+            middleware::run_around,
+        ));
+    }
+    routes
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
             settings.request_timeout,
         ))
         .layer(axum::middleware::from_fn(error::render_errors))
         .layer(axum::middleware::from_fn(middleware::request_context))
+        .layer(axum::middleware::from_fn_with_state(
+            settings.trusted_proxies.clone(),
+            middleware::client_addr,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             middleware::ConcurrencyBound::new(settings.max_concurrent_requests),
             middleware::shed_load,

@@ -1,5 +1,6 @@
 //! Request ids and the access log.
 
+use std::net::IpAddr;
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
@@ -7,6 +8,7 @@ use axum::extract::{MatchedPath, Request};
 use axum::http::HeaderValue;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use ipnet::IpNet;
 
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 
@@ -57,6 +59,97 @@ fn acceptable_id(v: &HeaderValue) -> Option<String> {
     ok.then(|| s.to_owned())
 }
 
+/// The address of the client a request came from: the peer, or — when the peer is a
+/// trusted proxy — the nearest address in `X-Forwarded-For` that is not one.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientAddr(pub IpAddr);
+
+/// The proxies whose `X-Forwarded-For` is believed (`MADANG_TRUSTED_PROXIES`).
+#[derive(Debug, Clone, Default)]
+pub struct TrustedProxies(Arc<Vec<IpNet>>);
+
+impl TrustedProxies {
+    /// Parses a comma-separated list of addresses and networks (`10.0.0.0/8, ::1`).
+    pub fn parse(list: &str) -> Result<Self, String> {
+        let mut nets = Vec::new();
+        for item in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            let net = item
+                .parse::<IpNet>()
+                .or_else(|_| item.parse::<IpAddr>().map(IpNet::from))
+                .map_err(|_| format!("{item:?} is not an IP address or network"))?;
+            nets.push(net);
+        }
+        Ok(Self(Arc::new(nets)))
+    }
+
+    fn trusts(&self, ip: IpAddr) -> bool {
+        self.0.iter().any(|n| n.contains(&ip))
+    }
+
+    /// The client behind `peer`, reading `X-Forwarded-For` right to left through
+    /// trusted hops only. A client cannot forge its way past the first untrusted hop:
+    /// addresses to the left of it are whatever the client chose to send.
+    pub fn client(&self, peer: IpAddr, headers: &axum::http::HeaderMap) -> IpAddr {
+        if !self.trusts(peer) {
+            return peer;
+        }
+        let hops = headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            .collect::<Vec<_>>();
+        let mut client = peer;
+        for hop in hops.iter().rev() {
+            let Ok(ip) = hop.parse::<IpAddr>() else {
+                break;
+            };
+            client = ip;
+            if !self.trusts(ip) {
+                break;
+            }
+        }
+        client
+    }
+}
+
+/// Records the [`ClientAddr`] of the request.
+pub async fn client_addr(
+    axum::extract::State(trusted): axum::extract::State<TrustedProxies>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    if let Some(peer) = req
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip())
+    {
+        let client = trusted.client(peer, req.headers());
+        req.extensions_mut().insert(ClientAddr(client));
+    }
+    next.run(req).await
+}
+
+/// Work the wiring does around every request, inside the time limit and outside the
+/// handler: deciding where the request's database reads may go, for one. Handlers
+/// know nothing of it.
+#[async_trait::async_trait]
+pub trait Around: Send + Sync {
+    async fn around(&self, req: Request, next: Next) -> Response;
+}
+
+#[derive(Clone)]
+pub(crate) struct AroundLayer(pub(crate) Arc<dyn Around>);
+
+pub(crate) async fn run_around(
+    axum::extract::State(a): axum::extract::State<AroundLayer>,
+    req: Request,
+    next: Next,
+) -> Response {
+    a.0.around(req, next).await
+}
+
 /// Assigns the request id, times the request and writes one access-log line.
 ///
 /// The line holds method, route template, path, status, duration, request id and
@@ -72,6 +165,7 @@ pub async fn request_context(mut req: Request, next: Next) -> Response {
     req.extensions_mut().insert(facts.clone());
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
+    let client_ip = req.extensions().get::<ClientAddr>().map(|c| c.0);
     let started = Instant::now();
     let in_flight = metrics::gauge!("http_requests_in_flight");
     in_flight.increment(1.0);
@@ -100,6 +194,7 @@ pub async fn request_context(mut req: Request, next: Next) -> Response {
         duration_ms,
         request_id = %id,
         user_id,
+        client_ip = client_ip.map(tracing::field::display),
         "request"
     );
     if let Ok(v) = HeaderValue::from_str(&id) {
@@ -161,4 +256,48 @@ pub async fn shed_load(
     let res = next.run(req).await;
     drop(permit);
     res
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::HeaderMap;
+
+    use super::*;
+
+    fn forwarded(v: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert("x-forwarded-for", HeaderValue::from_str(v).unwrap());
+        h
+    }
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn forwarded_for_is_believed_only_from_trusted_proxies() {
+        let trusted = TrustedProxies::parse("10.0.0.0/8, 127.0.0.1").unwrap();
+        // From a trusted proxy: the nearest untrusted hop is the client; what the
+        // client wrote further left is ignored.
+        let h = forwarded("6.6.6.6, 203.0.113.7, 10.1.2.3");
+        assert_eq!(trusted.client(ip("127.0.0.1"), &h), ip("203.0.113.7"));
+        // From anyone else: the header is the client's own claim.
+        assert_eq!(trusted.client(ip("198.51.100.1"), &h), ip("198.51.100.1"));
+        // No header, or garbage in it: the peer, or the last hop that parsed.
+        assert_eq!(
+            trusted.client(ip("10.0.0.5"), &HeaderMap::new()),
+            ip("10.0.0.5")
+        );
+        assert_eq!(
+            trusted.client(ip("10.0.0.5"), &forwarded("nonsense, 10.9.9.9")),
+            ip("10.9.9.9")
+        );
+        // Nobody trusted by default.
+        assert_eq!(
+            TrustedProxies::default().client(ip("127.0.0.1"), &h),
+            ip("127.0.0.1")
+        );
+        assert!(TrustedProxies::parse("10.0.0.0/33").is_err());
+        assert!(TrustedProxies::parse("proxy.example").is_err());
+    }
 }

@@ -72,12 +72,7 @@ async fn database(server: Option<&str>, dir: &std::path::Path) -> (Db, String) {
             format!("{s}/{name}")
         }
     };
-    let db = Db::connect_lazy(&DbConfig {
-        url: url.clone(),
-        max_connections: 8,
-        acquire_timeout: Duration::from_secs(30),
-    })
-    .unwrap();
+    let db = Db::connect_lazy(&DbConfig::new(&url, 8, Duration::from_secs(30))).unwrap();
     db.migrate().await.unwrap();
     let raw = sqlx::AnyPool::connect(&url).await.unwrap();
     raw.execute("INSERT INTO users (name, name_key, email, email_key, password_hash, created_at, updated_at) VALUES ('b', 'b', 'b@x', 'b@x', 'x', 0, 0)").await.unwrap();

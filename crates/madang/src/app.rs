@@ -19,6 +19,7 @@ use madang_domain::posts::Posts;
 use madang_domain::seminars::Seminars;
 use madang_domain::sentiment::Sentiments;
 use madang_domain::time::Clock;
+use madang_http::middleware::{Around, TrustedProxies};
 use madang_http::{AppState, HttpSettings};
 use madang_jobs::handlers::madang_handlers;
 use madang_jobs::{RedisQueue, Scheduler, WorkerSettings, Workers};
@@ -29,6 +30,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::auth::{Argon2Hasher, JwtCodec, SystemClock};
 use crate::config::Settings;
+use crate::replicas::{ReadRouting, RecentWriters, ReplicaAwareCache};
 
 /// The sentiment model built into the binary (`models/sentiment-ko-v1.bin`; see the
 /// README for the command that reproduces it).
@@ -53,6 +55,8 @@ pub struct App {
     pub state: AppState,
     pub db: Db,
     pub settings: Settings,
+    /// Where each request's reads go, when replicas are configured.
+    read_routing: Option<Arc<dyn Around>>,
     pub jobs: Arc<dyn JobQueue>,
     pub workers: Arc<Workers>,
     scheduler: Option<Scheduler>,
@@ -116,8 +120,10 @@ impl App {
             url: settings.database_url.clone(),
             max_connections: settings.database_max_connections,
             acquire_timeout: Duration::from_millis(settings.database_acquire_timeout_ms),
+            replicas: settings.replicas(),
         })
         .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let window = settings.read_your_writes_window();
         let store = Arc::new(db.clone());
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let hasher = Arc::new(Argon2Hasher::new(
@@ -125,13 +131,13 @@ impl App {
             settings.password_hash_iterations,
             settings.password_hash_concurrency,
         )?);
-        let tokens = Arc::new(JwtCodec::new(
+        let tokens: Arc<dyn madang_domain::ports::TokenCodec> = Arc::new(JwtCodec::new(
             &settings.jwt_secret,
             settings.access_token_ttl_secs,
             settings.refresh_token_ttl_secs,
         ));
         let mut probes: Vec<Arc<dyn Probe>> = vec![Arc::new(DbProbe(db.clone()))];
-        let cache: Arc<dyn Cache> = if settings.cache == "off" {
+        let mut cache: Arc<dyn Cache> = if settings.cache == "off" {
             Arc::new(Passthrough)
         } else if settings.redis_url.is_empty() {
             Arc::new(CacheService::local(LocalStore::new(
@@ -146,6 +152,30 @@ impl App {
             .map_err(anyhow::Error::msg)?;
             probes.push(Arc::new(RedisProbe(redis.clone())));
             Arc::new(CacheService::redis(redis))
+        };
+        let read_routing: Option<Arc<dyn Around>> = if db.has_replicas() {
+            cache = Arc::new(ReplicaAwareCache {
+                inner: cache,
+                repeat_after: window,
+            });
+            let writers = if settings.redis_url.is_empty() {
+                RecentWriters::local(window)
+            } else {
+                RecentWriters::redis(
+                    &settings.redis_url,
+                    &settings.redis_prefix,
+                    Duration::from_millis(settings.redis_timeout_ms),
+                    window,
+                )
+                .map_err(|e| anyhow::anyhow!("{e}"))?
+            };
+            Some(Arc::new(ReadRouting {
+                tokens: tokens.clone(),
+                clock: clock.clone(),
+                writers,
+            }))
+        } else {
+            None
         };
         let builtin: Arc<dyn Classifier> =
             Arc::new(BuiltIn::new(load_model(&settings.classifier_model)?));
@@ -261,6 +291,7 @@ impl App {
             state,
             db,
             settings,
+            read_routing,
             jobs,
             workers,
             scheduler,
@@ -280,6 +311,19 @@ impl App {
         );
         if let Some(s) = self.scheduler.take() {
             self.background.spawn(s.run(self.stop.clone()));
+        }
+        if self.db.has_replicas() {
+            let (db, stop) = (self.db.clone(), self.stop.clone());
+            let every = Duration::from_millis(self.settings.replica_check_ms);
+            self.background.spawn(async move {
+                while !stop.is_cancelled() {
+                    db.check_replicas().await;
+                    tokio::select! {
+                        () = stop.cancelled() => break,
+                        () = tokio::time::sleep(every) => {}
+                    }
+                }
+            });
         }
     }
 
@@ -319,6 +363,10 @@ impl App {
                 request_timeout: Duration::from_secs(self.settings.request_timeout_secs),
                 max_concurrent_requests: self.settings.max_concurrent_requests,
                 metrics_on_main: self.settings.metrics_listen.is_empty(),
+                // Checked when the settings were loaded.
+                trusted_proxies: TrustedProxies::parse(&self.settings.trusted_proxies)
+                    .unwrap_or_default(),
+                around: self.read_routing.clone(),
             },
         )
     }

@@ -1,5 +1,7 @@
 //! Configuration: defaults < `madang.toml` < `MADANG_*` environment, in one typed struct.
 
+use std::time::Duration;
+
 use serde::Deserialize;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -23,6 +25,14 @@ pub struct Settings {
     pub database_url: String,
     pub database_max_connections: u32,
     pub database_acquire_timeout_ms: u64,
+    /// Read replicas of `database_url`, comma-separated; empty: none.
+    pub database_replica_urls: String,
+    /// A replica further behind than this leaves the rotation.
+    pub replica_max_lag_ms: u64,
+    /// How often replicas' health and lag are checked.
+    pub replica_check_ms: u64,
+    /// Peers (addresses or networks, comma-separated) whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: String,
     /// Apply pending migrations when `serve` starts.
     pub auto_migrate: bool,
     /// HMAC key for access tokens.
@@ -99,6 +109,10 @@ impl Settings {
             .set_default("database_url", "sqlite://./data/madang.db")?
             .set_default("database_max_connections", 16)?
             .set_default("database_acquire_timeout_ms", 5000)?
+            .set_default("database_replica_urls", "")?
+            .set_default("replica_max_lag_ms", 5000)?
+            .set_default("replica_check_ms", 1000)?
+            .set_default("trusted_proxies", "")?
             .set_default("auto_migrate", true)?
             .set_default("jwt_secret", DEV_JWT_SECRET)?
             .set_default("access_token_ttl_secs", 900)?
@@ -155,6 +169,10 @@ impl Settings {
             database_url: database_url.to_owned(),
             database_max_connections: 8,
             database_acquire_timeout_ms: 10_000,
+            database_replica_urls: String::new(),
+            replica_max_lag_ms: 5000,
+            replica_check_ms: 1000,
+            trusted_proxies: String::new(),
             auto_migrate: true,
             jwt_secret: "test-secret-test-secret-test-secret-0123".to_owned(),
             access_token_ttl_secs: 900,
@@ -223,9 +241,38 @@ impl Settings {
         if self.job_visibility_secs == 0 {
             anyhow::bail!("job_visibility_secs must be positive");
         }
+        if self.replica_check_ms == 0 {
+            anyhow::bail!("replica_check_ms must be positive");
+        }
+        madang_http::middleware::TrustedProxies::parse(&self.trusted_proxies)
+            .map_err(|e| anyhow::anyhow!("trusted_proxies: {e}"))?;
         madang_jobs::cron::parse_zone(&self.cron_timezone).map_err(anyhow::Error::msg)?;
         self.schedules().map_err(anyhow::Error::msg)?;
         Ok(())
+    }
+
+    /// The replicas' settings, from `database_replica_urls` and the `replica_*` keys.
+    pub fn replicas(&self) -> madang_store::ReplicaSettings {
+        let check = Duration::from_millis(self.replica_check_ms);
+        madang_store::ReplicaSettings {
+            urls: self
+                .database_replica_urls
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            max_lag: Duration::from_millis(self.replica_max_lag_ms),
+            // A health check may take as long as the interval between checks.
+            timeout: check.clamp(Duration::from_millis(100), Duration::from_secs(2)),
+        }
+    }
+
+    /// How long after a member's write their reads stay on the primary: past it, any
+    /// replica in rotation has the write (see `replicas` in this crate).
+    pub fn read_your_writes_window(&self) -> Duration {
+        let r = self.replicas();
+        r.max_lag + Duration::from_millis(self.replica_check_ms) + r.timeout
     }
 
     /// The configured cron schedules, without those set to `off`.

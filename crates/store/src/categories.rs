@@ -25,7 +25,7 @@ impl CategoryStore for Db {
     async fn all_categories(&self) -> Result<Vec<Category>> {
         let rows = self
             .stmt("SELECT id, name, parent_id FROM categories")
-            .fetch_all(&mut *self.rd().await?)
+            .fetch_all(&mut *self.rd_lagging().await?)
             .await
             .map_err(map_err)?;
         rows.iter()

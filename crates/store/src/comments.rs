@@ -49,7 +49,10 @@ impl Db {
         let mut s = self.stmt(COMMENT_SELECT);
         s.push_bind(filter, value);
         push_page(&mut s, "c.created_at", "c.id", descending, page);
-        let rows = s.fetch_all(&mut *self.rd().await?).await.map_err(map_err)?;
+        let rows = s
+            .fetch_all(&mut *self.rd_lagging().await?)
+            .await
+            .map_err(map_err)?;
         let items = rows
             .iter()
             .map(comment_from_row)
@@ -63,14 +66,14 @@ impl Db {
                  WHERE c.deleted_at IS NULL AND p.deleted_at IS NULL{filter} LIMIT ?) t"
             );
             let s = self.stmt(&count_sql).bind(value).bind(COUNT_CAP + 1);
-            let n = count(s, &mut *self.rd().await?).await?;
+            let n = count(s, &mut *self.rd_lagging().await?).await?;
             (n.min(COUNT_CAP), n > COUNT_CAP)
         } else {
             let s = self
                 .stmt("SELECT comment_count AS n FROM posts WHERE id = ? AND deleted_at IS NULL")
                 .bind(value);
             let row = s
-                .fetch_optional(&mut *self.rd().await?)
+                .fetch_optional(&mut *self.rd_lagging().await?)
                 .await
                 .map_err(map_err)?;
             (
@@ -144,7 +147,7 @@ impl CommentStore for Db {
         let mut s = self.stmt(COMMENT_SELECT);
         s.push_bind(" AND c.id = ?", id);
         let row = s
-            .fetch_optional(&mut *self.rd().await?)
+            .fetch_optional(&mut *self.rd_lagging().await?)
             .await
             .map_err(map_err)?;
         row.as_ref().map(comment_from_row).transpose()
@@ -223,7 +226,7 @@ impl CommentStore for Db {
         let rows = self
             .stmt("SELECT version, content, created_at FROM comment_versions WHERE comment_id = ? ORDER BY version DESC")
             .bind(id)
-            .fetch_all(&mut *self.rd().await?)
+            .fetch_all(&mut *self.rd_lagging().await?)
             .await
             .map_err(map_err)?;
         rows.iter()
@@ -332,7 +335,10 @@ impl CommentStore for Db {
             self.stmt("SELECT comment_id FROM comment_votes WHERE user_id = ? AND comment_id IN ");
         s.args_add(user_id);
         s.push_in_list(ids);
-        let rows = s.fetch_all(&mut *self.rd().await?).await.map_err(map_err)?;
+        let rows = s
+            .fetch_all(&mut *self.rd_lagging().await?)
+            .await
+            .map_err(map_err)?;
         rows.iter().map(|r| col(r, "comment_id")).collect()
     }
 

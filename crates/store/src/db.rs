@@ -6,6 +6,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use madang_domain::Error;
+
+use crate::replicas::{ReadRoute, ReplicaSettings, ReplicaStatus, Replicas};
 use sqlx::any::{AnyArguments, AnyConnectOptions, AnyPoolOptions, AnyRow};
 use sqlx::pool::PoolConnection;
 use sqlx::{Any, AnyPool, Arguments, AssertSqlSafe, ConnectOptions, Encode, Executor, Type};
@@ -44,17 +46,32 @@ pub struct DbConfig {
     pub url: String,
     pub max_connections: u32,
     pub acquire_timeout: Duration,
+    /// Read replicas of the primary at `url` (server engines only).
+    pub replicas: ReplicaSettings,
+}
+
+impl DbConfig {
+    /// A primary at `url` with no replicas.
+    pub fn new(url: &str, max_connections: u32, acquire_timeout: Duration) -> Self {
+        Self {
+            url: url.to_owned(),
+            max_connections,
+            acquire_timeout,
+            replicas: ReplicaSettings::default(),
+        }
+    }
 }
 
 /// The database: a pool for writes and one for reads. On SQLite the write pool has a
 /// single connection, so writers queue in the application instead of failing with
 /// `SQLITE_BUSY`, while readers proceed in parallel under WAL. On the server engines
-/// both are the same pool.
+/// both are the same pool (the primary), and lag-tolerant reads may go to replicas.
 #[derive(Clone, Debug)]
 pub struct Db {
     pub(crate) engine: Engine,
     pub(crate) write: AnyPool,
     pub(crate) read: AnyPool,
+    pub(crate) replicas: Arc<Replicas>,
     /// False while migrations known to be pending could not be applied yet: requests
     /// are then answered 503 instead of failing on missing tables.
     schema_ready: Arc<AtomicBool>,
@@ -73,26 +90,9 @@ impl Db {
             Engine::Sqlite => sqlite_url(&cfg.url)?,
             _ => cfg.url.clone(),
         };
-        let opts = AnyConnectOptions::from_str(&url)
-            .map_err(|e| Error::BadRequest(format!("database URL is invalid: {e}")))?
-            .log_statements(tracing::log::LevelFilter::Trace)
-            .log_slow_statements(tracing::log::LevelFilter::Warn, Duration::from_millis(500));
-        let pool = |max: u32| {
-            AnyPoolOptions::new()
-                .max_connections(max)
-                .min_connections(0)
-                .acquire_timeout(cfg.acquire_timeout)
-                .after_connect(move |conn, _| {
-                    Box::pin(async move {
-                        for s in session_setup(engine) {
-                            conn.execute(*s).await?;
-                        }
-                        Ok(())
-                    })
-                })
-                .connect_lazy_with(opts.clone())
-        };
+        let opts = connect_options(&url, "database URL")?;
         let max = cfg.max_connections.max(1);
+        let pool = |max: u32| lazy_pool(engine, &opts, max, cfg.acquire_timeout);
         let (write, read) = match engine {
             Engine::Sqlite => (pool(1), pool(max)),
             _ => {
@@ -100,10 +100,22 @@ impl Db {
                 (p.clone(), p)
             }
         };
+        let mut replica_pools = Vec::new();
+        for url in &cfg.replicas.urls {
+            if Engine::from_url(url)? != engine || engine == Engine::Sqlite {
+                return Err(Error::BadRequest(format!(
+                    "replica URLs must be of the primary's engine, and SQLite has none: {}",
+                    engine.name()
+                )));
+            }
+            let opts = connect_options(url, "replica URL")?;
+            replica_pools.push(lazy_pool(engine, &opts, max, cfg.replicas.timeout));
+        }
         Ok(Self {
             engine,
             write,
             read,
+            replicas: Arc::new(Replicas::new(replica_pools, &cfg.replicas)),
             schema_ready: Arc::new(AtomicBool::new(true)),
             outbox_signal: Arc::new(tokio::sync::Notify::new()),
         })
@@ -125,6 +137,20 @@ impl Db {
     pub async fn close(&self) {
         self.write.close().await;
         self.read.close().await;
+        for r in &self.replicas.members {
+            r.pool.close().await;
+        }
+    }
+
+    /// Whether read replicas are configured.
+    pub fn has_replicas(&self) -> bool {
+        !self.replicas.members.is_empty()
+    }
+
+    /// Checks each replica's health and lag once, taking replicas out of rotation or
+    /// putting them back.
+    pub async fn check_replicas(&self) -> Vec<ReplicaStatus> {
+        self.replicas.check(self.engine).await
     }
 
     pub fn set_schema_ready(&self, ready: bool) {
@@ -157,35 +183,75 @@ impl Db {
     /// A connection for reads, timed and counted while waited for.
     pub(crate) async fn rd(&self) -> Result<PoolConnection<Any>, Error> {
         self.check_schema()?;
-        acquire(&self.read, "read").await
+        acquire(&self.read, self.read_pool_name()).await
+    }
+
+    /// A connection for a read that tolerates replica lag: a replica in rotation when
+    /// the request's [`ReadRoute`] allows it, the primary otherwise. A replica that
+    /// cannot give a connection leaves the rotation and the next one is tried.
+    pub(crate) async fn rd_lagging(&self) -> Result<PoolConnection<Any>, Error> {
+        self.check_schema()?;
+        if ReadRoute::current() == ReadRoute::Replica {
+            for r in self.replicas.candidates() {
+                match acquire(&r.pool, r.name).await {
+                    Ok(conn) => {
+                        ReadRoute::note_replica_used();
+                        return Ok(conn);
+                    }
+                    Err(e) => {
+                        metrics::counter!("madang_db_pool_errors_total", "pool" => r.name)
+                            .increment(1);
+                        self.replicas.take_out(r, &e.to_string());
+                    }
+                }
+            }
+        }
+        acquire(&self.read, self.read_pool_name()).await
+    }
+
+    /// The read pool's `pool` label: `read` beside SQLite's single writer, `primary`
+    /// on the server engines.
+    fn read_pool_name(&self) -> &'static str {
+        match self.engine {
+            Engine::Sqlite => "read",
+            _ => "primary",
+        }
     }
 
     /// A connection for writes outside a transaction.
     pub(crate) async fn wr(&self) -> Result<PoolConnection<Any>, Error> {
         self.check_schema()?;
-        acquire(&self.write, "write").await
+        acquire(&self.write, self.write_pool_name()).await
+    }
+
+    fn write_pool_name(&self) -> &'static str {
+        match self.engine {
+            Engine::Sqlite => "write",
+            _ => "primary",
+        }
     }
 
     /// A write transaction on a timed connection.
     pub(crate) async fn begin(&self) -> Result<sqlx::Transaction<'static, Any>, Error> {
         self.check_schema()?;
-        let conn = acquire(&self.write, "write").await?;
+        let conn = acquire(&self.write, self.write_pool_name()).await?;
         sqlx::Transaction::begin(conn, None).await.map_err(map_err)
     }
 
     /// Sets the pool gauges; called when metrics are scraped.
     pub fn record_pool_metrics(&self) {
-        let pools: &[(&'static str, &AnyPool)] = if self.engine == Engine::Sqlite {
-            &[("read", &self.read), ("write", &self.write)]
+        let mut pools: Vec<(&'static str, &AnyPool)> = if self.engine == Engine::Sqlite {
+            vec![("read", &self.read), ("write", &self.write)]
         } else {
-            &[("primary", &self.write)]
+            vec![("primary", &self.write)]
         };
+        pools.extend(self.replicas.members.iter().map(|r| (r.name, &r.pool)));
         for (name, pool) in pools {
-            metrics::gauge!("madang_db_pool_connections", "pool" => *name)
+            metrics::gauge!("madang_db_pool_connections", "pool" => name)
                 .set(f64::from(pool.size()));
-            metrics::gauge!("madang_db_pool_idle_connections", "pool" => *name)
+            metrics::gauge!("madang_db_pool_idle_connections", "pool" => name)
                 .set(pool.num_idle() as f64);
-            metrics::gauge!("madang_db_pool_max_connections", "pool" => *name)
+            metrics::gauge!("madang_db_pool_max_connections", "pool" => name)
                 .set(f64::from(pool.options().get_max_connections()));
         }
     }
@@ -284,9 +350,34 @@ async fn acquire(pool: &AnyPool, name: &'static str) -> Result<PoolConnection<An
     let started = Instant::now();
     let conn = pool.acquire().await;
     waiters.decrement(1.0);
+    metrics::counter!("madang_db_pool_acquires_total", "pool" => name).increment(1);
     metrics::histogram!("madang_db_acquire_duration_seconds", "pool" => name)
         .record(started.elapsed().as_secs_f64());
     conn.map_err(map_err)
+}
+
+fn connect_options(url: &str, what: &str) -> Result<AnyConnectOptions, Error> {
+    Ok(AnyConnectOptions::from_str(url)
+        .map_err(|e| Error::BadRequest(format!("{what} is invalid: {e}")))?
+        .log_statements(tracing::log::LevelFilter::Trace)
+        .log_slow_statements(tracing::log::LevelFilter::Warn, Duration::from_millis(500)))
+}
+
+/// A pool that connects on first use.
+fn lazy_pool(engine: Engine, opts: &AnyConnectOptions, max: u32, timeout: Duration) -> AnyPool {
+    AnyPoolOptions::new()
+        .max_connections(max)
+        .min_connections(0)
+        .acquire_timeout(timeout)
+        .after_connect(move |conn, _| {
+            Box::pin(async move {
+                for s in session_setup(engine) {
+                    conn.execute(*s).await?;
+                }
+                Ok(())
+            })
+        })
+        .connect_lazy_with(opts.clone())
 }
 
 /// Statements each new connection runs first.

@@ -238,7 +238,7 @@ impl Db {
     /// them: counting every match of a one-letter keyword would read the whole table.
     async fn count_posts(&self, f: &PostFilter) -> Result<(i64, bool)> {
         let (c, capped) = self.post_count_stmt(f);
-        let n = count(c, &mut *self.rd().await?).await?;
+        let n = count(c, &mut *self.rd_lagging().await?).await?;
         if capped {
             Ok((n.min(COUNT_CAP), n > COUNT_CAP))
         } else {
@@ -323,7 +323,7 @@ impl PostStore for Db {
     async fn post(&self, id: i64, include_deleted: bool) -> Result<Option<PostDetail>> {
         let row = self
             .post_detail_stmt(id, include_deleted)
-            .fetch_optional(&mut *self.rd().await?)
+            .fetch_optional(&mut *self.rd_lagging().await?)
             .await
             .map_err(map_err)?;
         row.as_ref().map(detail_from_row).transpose()
@@ -333,7 +333,7 @@ impl PostStore for Db {
         let row = self
             .stmt("SELECT author_id, deleted_at FROM posts WHERE id = ?")
             .bind(id)
-            .fetch_optional(&mut *self.rd().await?)
+            .fetch_optional(&mut *self.rd_lagging().await?)
             .await
             .map_err(map_err)?;
         row.map(|r| {
@@ -350,7 +350,7 @@ impl PostStore for Db {
             self.stmt("SELECT COUNT(*) AS n FROM post_votes WHERE post_id = ? AND user_id = ?")
                 .bind(post_id)
                 .bind(user_id),
-            &mut *self.rd().await?,
+            &mut *self.rd_lagging().await?,
         )
         .await?;
         Ok(n > 0)
@@ -432,7 +432,7 @@ impl PostStore for Db {
         let rows = self
             .stmt("SELECT version, title, content, created_at FROM post_versions WHERE post_id = ? ORDER BY version DESC")
             .bind(id)
-            .fetch_all(&mut *self.rd().await?)
+            .fetch_all(&mut *self.rd_lagging().await?)
             .await
             .map_err(map_err)?;
         rows.iter()
@@ -513,7 +513,10 @@ impl PostStore for Db {
 
     async fn list_posts(&self, f: &PostFilter, page: &PageRequest) -> Result<Page<PostSummary>> {
         let s = self.post_page_stmt(f, page);
-        let rows = s.fetch_all(&mut *self.rd().await?).await.map_err(map_err)?;
+        let rows = s
+            .fetch_all(&mut *self.rd_lagging().await?)
+            .await
+            .map_err(map_err)?;
         let items = rows
             .iter()
             .map(|r| {

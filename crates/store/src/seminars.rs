@@ -212,7 +212,7 @@ impl SeminarStore for Db {
         let Some(row) = self
             .stmt(&sql)
             .bind(id)
-            .fetch_optional(&mut *self.rd().await?)
+            .fetch_optional(&mut *self.rd_lagging().await?)
             .await
             .map_err(map_err)?
         else {
@@ -228,7 +228,7 @@ impl SeminarStore for Db {
                  WHERE m.seminar_id = ? ORDER BY m.joined_at, m.user_id",
             )
             .bind(id)
-            .fetch_all(&mut *self.rd().await?)
+            .fetch_all(&mut *self.rd_lagging().await?)
             .await
             .map_err(map_err)?;
         let members = rows
@@ -402,14 +402,17 @@ impl SeminarStore for Db {
         let mut q = self.stmt(&format!("SELECT {SEMINAR_COLS} FROM seminars s"));
         filter(&mut q);
         push_page(&mut q, "s.created_at", "s.id", !f.earliest_first, page);
-        let rows = q.fetch_all(&mut *self.rd().await?).await.map_err(map_err)?;
+        let rows = q
+            .fetch_all(&mut *self.rd_lagging().await?)
+            .await
+            .map_err(map_err)?;
         let items = rows
             .iter()
             .map(seminar_from_row)
             .collect::<Result<Vec<_>>>()?;
         let mut c = self.stmt("SELECT COUNT(*) AS n FROM seminars s");
         filter(&mut c);
-        let total = count(c, &mut *self.rd().await?).await?;
+        let total = count(c, &mut *self.rd_lagging().await?).await?;
         let order = if f.earliest_first {
             ORDER_EARLIEST
         } else {

@@ -271,7 +271,10 @@ impl UserStore for Db {
         );
         s.args_add(user_id);
         push_page(&mut s, "created_at", "id", true, page);
-        let rows = s.fetch_all(&mut *self.rd().await?).await.map_err(map_err)?;
+        let rows = s
+            .fetch_all(&mut *self.rd_lagging().await?)
+            .await
+            .map_err(map_err)?;
         let items = rows
             .iter()
             .map(|r| {
@@ -287,7 +290,7 @@ impl UserStore for Db {
         let total = count(
             self.stmt("SELECT COUNT(*) AS n FROM login_history WHERE user_id = ?")
                 .bind(user_id),
-            &mut *self.rd().await?,
+            &mut *self.rd_lagging().await?,
         )
         .await?;
         Ok(Page::from_rows(items, page, "logins", total, false, |l| {
@@ -305,7 +308,7 @@ impl UserStore for Db {
                  FROM users u WHERE u.id = ? AND u.deleted_at IS NULL",
             )
             .bind(id)
-            .fetch_optional(&mut *self.rd().await?)
+            .fetch_optional(&mut *self.rd_lagging().await?)
             .await
             .map_err(map_err)?;
         row.map(|r| {

@@ -6,11 +6,11 @@ use std::time::Duration;
 use madang_store::{Db, DbConfig, MigrationError, MigrationState};
 
 fn db(dir: &tempfile::TempDir) -> Db {
-    Db::connect_lazy(&DbConfig {
-        url: format!("sqlite://{}/m.db", dir.path().display()),
-        max_connections: 2,
-        acquire_timeout: Duration::from_secs(5),
-    })
+    Db::connect_lazy(&DbConfig::new(
+        &format!("sqlite://{}/m.db", dir.path().display()),
+        2,
+        Duration::from_secs(5),
+    ))
     .unwrap()
 }
 

@@ -24,12 +24,7 @@ use crate::helpers::{assert_error, fresh_database, spawn};
 /// A database of its own for the test, migrated.
 async fn database() -> (Db, Option<tempfile::TempDir>) {
     let (url, dir, _) = fresh_database().await;
-    let db = Db::connect_lazy(&DbConfig {
-        url,
-        max_connections: 4,
-        acquire_timeout: Duration::from_secs(10),
-    })
-    .unwrap();
+    let db = Db::connect_lazy(&DbConfig::new(&url, 4, Duration::from_secs(10))).unwrap();
     db.migrate().await.unwrap();
     (db, dir)
 }

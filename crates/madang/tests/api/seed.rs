@@ -13,12 +13,7 @@ use reqwest::StatusCode;
 use crate::helpers::{TestApp, spawn};
 
 async fn run_seed(app: &TestApp, corpus: &std::path::Path, posts: u64) -> SeedReport {
-    let db = Db::connect_lazy(&DbConfig {
-        url: app.url.clone(),
-        max_connections: 4,
-        acquire_timeout: Duration::from_secs(10),
-    })
-    .unwrap();
+    let db = Db::connect_lazy(&DbConfig::new(&app.url, 4, Duration::from_secs(10))).unwrap();
     db.migrate().await.unwrap();
     let opts = SeedOptions {
         users: 20,
