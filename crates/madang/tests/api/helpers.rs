@@ -23,8 +23,11 @@ pub struct TestApp {
     pub db: AnyPool,
     pub url: String,
     pub engine: &'static str,
+    /// Requests go through nginx to two nodes.
+    pub through_nginx: bool,
+    _nginx: Option<crate::nginx::Nginx>,
     _dir: Option<tempfile::TempDir>,
-    _shutdown: tokio::sync::oneshot::Sender<()>,
+    _shutdown: Vec<tokio::sync::oneshot::Sender<()>>,
 }
 
 /// Creates a fresh database for one test and answers its URL.
@@ -73,10 +76,54 @@ pub async fn spawn() -> TestApp {
         settings.redis_url = redis;
         settings.redis_prefix = format!("madang-test-{}", ulid::Ulid::new());
     }
-    let app = App::build(settings).expect("build app");
+    let through_nginx = through_nginx();
+    if through_nginx {
+        // nginx on loopback is the proxy whose X-Forwarded-For is believed.
+        settings.trusted_proxies = "127.0.0.1".to_owned();
+    }
+    let app = App::build(settings.clone()).expect("build app");
     app.db.migrate().await.expect("migrate");
     let accounts = app.state.accounts.clone();
     let maintenance = app.state.maintenance.clone();
+    let (addr, tx) = serve(app).await;
+    let mut shutdown = vec![tx];
+    let (base, nginx) = if through_nginx {
+        // A second node on the same database and Redis, both behind nginx.
+        let (second, tx) = serve(App::build(settings).expect("build app")).await;
+        shutdown.push(tx);
+        let nginx = crate::nginx::Nginx::start(&addr, &second).await;
+        (nginx.base.clone(), Some(nginx))
+    } else {
+        (format!("http://{addr}"), None)
+    };
+    let db = sqlx::any::AnyPoolOptions::new()
+        .max_connections(2)
+        .connect(&url.clone())
+        .await
+        .expect("test pool");
+    TestApp {
+        base,
+        client: Client::builder().build().expect("client"),
+        accounts,
+        maintenance,
+        db,
+        url,
+        engine,
+        through_nginx,
+        _nginx: nginx,
+        _dir: dir,
+        _shutdown: shutdown,
+    }
+}
+
+/// Whether the suite runs through nginx in front of two nodes (`MADANG_TEST_NGINX=1`,
+/// set by `.ci/run`).
+pub fn through_nginx() -> bool {
+    std::env::var("MADANG_TEST_NGINX").is_ok_and(|v| v == "1")
+}
+
+/// Serves `app` on a random loopback port until the sender is dropped.
+async fn serve(app: App) -> (String, tokio::sync::oneshot::Sender<()>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -89,22 +136,7 @@ pub async fn spawn() -> TestApp {
             })
             .await;
     });
-    let db = sqlx::any::AnyPoolOptions::new()
-        .max_connections(2)
-        .connect(&url.clone())
-        .await
-        .expect("test pool");
-    TestApp {
-        base: format!("http://{addr}"),
-        client: Client::builder().build().expect("client"),
-        accounts,
-        maintenance,
-        db,
-        url,
-        engine,
-        _dir: dir,
-        _shutdown: tx,
-    }
+    (addr.to_string(), tx)
 }
 
 /// A signed-up, logged-in member.

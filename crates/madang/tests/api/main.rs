@@ -4,8 +4,10 @@
 
 mod categories;
 mod comments;
+mod deploy;
 mod helpers;
 mod jobs;
+mod nginx;
 mod outage;
 mod posts;
 mod robustness;
