@@ -6,6 +6,9 @@
 
 use std::sync::Arc;
 
+#[path = "nginx.rs"]
+mod nginx;
+
 use madang::app::App;
 use madang::config::Settings;
 use madang_domain::accounts::Accounts;
@@ -25,7 +28,7 @@ pub struct TestApp {
     pub engine: &'static str,
     /// Requests go through nginx to two nodes.
     pub through_nginx: bool,
-    _nginx: Option<crate::nginx::Nginx>,
+    _nginx: Option<nginx::Nginx>,
     _dir: Option<tempfile::TempDir>,
     _shutdown: Vec<tokio::sync::oneshot::Sender<()>>,
 }
@@ -91,7 +94,7 @@ pub async fn spawn() -> TestApp {
         // A second node on the same database and Redis, both behind nginx.
         let (second, tx) = serve(App::build(settings).expect("build app")).await;
         shutdown.push(tx);
-        let nginx = crate::nginx::Nginx::start(&addr, &second).await;
+        let nginx = nginx::Nginx::start(&addr, &second).await;
         (nginx.base.clone(), Some(nginx))
     } else {
         (format!("http://{addr}"), None)

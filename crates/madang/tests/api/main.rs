@@ -7,7 +7,6 @@ mod comments;
 mod deploy;
 mod helpers;
 mod jobs;
-mod nginx;
 mod outage;
 mod posts;
 mod robustness;
