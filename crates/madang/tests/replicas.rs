@@ -348,9 +348,16 @@ impl Drop for Node {
 }
 
 impl Node {
-    async fn start(pair: &Pair, max_lag_ms: u64, dir: &Path) -> Self {
+    async fn start(pair: &Pair, max_lag_ms: u64, dir: &Path, redis: Option<&str>) -> Self {
         let port = free_port();
-        let child = Command::new(env!("CARGO_BIN_EXE_madang"))
+        let mut command = Command::new(env!("CARGO_BIN_EXE_madang"));
+        if let Some(url) = redis {
+            // The read-your-writes marks and the cache in Redis, under a fresh prefix.
+            command
+                .env("MADANG_REDIS_URL", url)
+                .env("MADANG_REDIS_PREFIX", format!("madang-replica-{port}"));
+        }
+        let child = command
             .arg("serve")
             .current_dir(dir)
             .env("MADANG_LISTEN", format!("127.0.0.1:{port}"))
@@ -460,7 +467,9 @@ impl Node {
 const REPLICA_READS: &str = "madang_db_pool_acquires_total{pool=\"replica-0\"}";
 const IN_ROTATION: &str = "madang_db_replica_in_rotation{pool=\"replica-0\"}";
 
-async fn exercise(mut pair: Pair) {
+/// Runs every check on `pair`; with `redis`, the node under test keeps its
+/// read-your-writes marks and cache there instead of in process.
+async fn exercise(mut pair: Pair, redis: Option<String>) {
     let dir = tempfile::tempdir().unwrap();
     // A staff member to make a category, created through the CLI on the primary.
     let mut admin = Command::new(env!("CARGO_BIN_EXE_madang"));
@@ -481,7 +490,7 @@ async fn exercise(mut pair: Pair) {
 
     // Lag bound above the delay: the replica stays in rotation. (The read-your-writes
     // window, and the repeat of cache invalidations, is this bound plus the check.)
-    let node = Node::start(&pair, 10_000, dir.path()).await;
+    let node = Node::start(&pair, 10_000, dir.path(), redis.as_deref()).await;
     let (s, t) = node
         .call(
             Method::POST,
@@ -557,7 +566,7 @@ async fn exercise(mut pair: Pair) {
 
     // A node whose lag bound is below the delay takes the replica out of rotation
     // while it is behind, reads from the primary meanwhile, and puts it back.
-    let strict = Node::start(&pair, 1_000, dir.path()).await;
+    let strict = Node::start(&pair, 1_000, dir.path(), None).await;
     wait_until(30, "the caught-up replica in rotation", || async {
         strict.metric(IN_ROTATION).await == 1.0
     })
@@ -637,12 +646,14 @@ async fn exercise(mut pair: Pair) {
     );
 }
 
+// MariaDB's run keeps the marks in Redis when there is one (`.ci/run` has it);
+// PostgreSQL's keeps them in process: between them, both kinds of mark are tested.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mariadb_replica_with_read_your_writes() {
     let Some(pair) = tokio::task::spawn_blocking(mariadb_pair).await.unwrap() else {
         return;
     };
-    exercise(pair).await;
+    exercise(pair, std::env::var("MADANG_TEST_REDIS_URL").ok()).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -650,5 +661,5 @@ async fn postgres_standby_with_read_your_writes() {
     let Some(pair) = tokio::task::spawn_blocking(postgres_pair).await.unwrap() else {
         return;
     };
-    exercise(pair).await;
+    exercise(pair, None).await;
 }
