@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use madang_domain::Error;
 
-use crate::replicas::{ReadRoute, ReplicaSettings, ReplicaStatus, Replicas};
+use crate::replicas::{ReadRoute, ReplicaSettings, Replicas};
 use sqlx::any::{AnyArguments, AnyConnectOptions, AnyPoolOptions, AnyRow};
 use sqlx::pool::PoolConnection;
 use sqlx::{Any, AnyPool, Arguments, AssertSqlSafe, ConnectOptions, Encode, Executor, Type};
@@ -149,8 +149,8 @@ impl Db {
 
     /// Checks each replica's health and lag once, taking replicas out of rotation or
     /// putting them back.
-    pub async fn check_replicas(&self) -> Vec<ReplicaStatus> {
-        self.replicas.check(self.engine).await
+    pub async fn check_replicas(&self) {
+        self.replicas.check(self.engine).await;
     }
 
     pub fn set_schema_ready(&self, ready: bool) {

@@ -22,5 +22,5 @@ mod users;
 pub use db::{Db, DbConfig, Engine};
 pub use jobs::EmbeddedQueue;
 pub use migrate::{MigrationError, MigrationState, MigrationStatus};
-pub use replicas::{ReadRoute, ReplicaSettings, ReplicaStatus, ScopeReport};
+pub use replicas::{ReadRoute, ReplicaSettings, ScopeReport};
 pub use seed::{SeedBatch, SeedComment, SeedIds, SeedPost, SeedUser, SeedVersion, SeedVote};

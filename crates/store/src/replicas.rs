@@ -20,7 +20,7 @@
 
 use std::future::Future;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use sqlx::AnyPool;
@@ -107,8 +107,6 @@ pub(crate) struct Replica {
     pub(crate) name: &'static str,
     pub(crate) pool: AnyPool,
     in_rotation: AtomicBool,
-    /// The last lag measured, in milliseconds (-1: unknown).
-    lag_ms: AtomicI64,
 }
 
 /// The replicas and the round-robin position.
@@ -118,17 +116,6 @@ pub(crate) struct Replicas {
     next: AtomicUsize,
     pub(crate) max_lag: Duration,
     pub(crate) timeout: Duration,
-}
-
-/// One replica as a health check saw it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ReplicaStatus {
-    pub name: &'static str,
-    pub in_rotation: bool,
-    /// Lag in seconds, when it could be measured.
-    pub lag_seconds: Option<f64>,
-    /// Why the replica is out of rotation.
-    pub problem: Option<String>,
 }
 
 impl Replicas {
@@ -144,7 +131,6 @@ impl Replicas {
                 // In rotation until a check says otherwise, so a node that starts
                 // under load spreads its reads at once.
                 in_rotation: AtomicBool::new(true),
-                lag_ms: AtomicI64::new(-1),
             })
             .collect();
         Self {
@@ -187,19 +173,13 @@ impl Replicas {
     }
 
     /// Checks every replica once: reachable, replicating, and within the lag bound.
-    pub(crate) async fn check(&self, engine: Engine) -> Vec<ReplicaStatus> {
-        let mut out = Vec::with_capacity(self.members.len());
+    pub(crate) async fn check(&self, engine: Engine) {
         for r in &self.members {
-            let measured = tokio::time::timeout(self.timeout, lag_of(&r.pool, engine)).await;
-            let lag = match measured {
-                Ok(Ok(lag)) => Ok(lag),
-                Ok(Err(e)) => Err(e),
-                Err(_) => Err("the health check timed out".to_owned()),
-            };
-            let status = match lag {
+            let lag = tokio::time::timeout(self.timeout, lag_of(&r.pool, engine))
+                .await
+                .unwrap_or_else(|_| Err("the health check timed out".to_owned()));
+            match lag {
                 Ok(lag) => {
-                    let ms = i64::try_from(lag.as_millis()).unwrap_or(i64::MAX);
-                    r.lag_ms.store(ms, Ordering::Relaxed);
                     metrics::gauge!("madang_db_replica_lag_seconds", "pool" => r.name)
                         .set(lag.as_secs_f64());
                     if lag > self.max_lag {
@@ -209,28 +189,16 @@ impl Replicas {
                             self.max_lag.as_secs_f64()
                         );
                         self.take_out(r, &why);
-                        Some(why)
                     } else {
                         self.put_back(r);
-                        None
                     }
                 }
                 Err(why) => {
-                    r.lag_ms.store(-1, Ordering::Relaxed);
                     metrics::counter!("madang_db_pool_errors_total", "pool" => r.name).increment(1);
                     self.take_out(r, &why);
-                    Some(why)
                 }
-            };
-            let ms = r.lag_ms.load(Ordering::Relaxed);
-            out.push(ReplicaStatus {
-                name: r.name,
-                in_rotation: r.in_rotation.load(Ordering::SeqCst),
-                lag_seconds: (ms >= 0).then(|| ms as f64 / 1000.0),
-                problem: status,
-            });
+            }
         }
-        out
     }
 }
 
