@@ -185,15 +185,20 @@ fn bearer(parts: &Parts) -> Result<Option<&str>, ApiError> {
     let s = v
         .to_str()
         .map_err(|_| unauthorized("malformed Authorization header"))?;
-    match s.split_once(' ') {
+    bearer_token(s)
+        .map(Some)
+        .ok_or_else(|| unauthorized("the Authorization header must be 'Bearer <token>'"))
+}
+
+/// The token of an `Authorization: Bearer <token>` header value.
+pub fn bearer_token(header: &str) -> Option<&str> {
+    match header.split_once(' ') {
         Some((scheme, token))
             if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
         {
-            Ok(Some(token.trim()))
+            Some(token.trim())
         }
-        _ => Err(unauthorized(
-            "the Authorization header must be 'Bearer <token>'",
-        )),
+        _ => None,
     }
 }
 

@@ -15,8 +15,8 @@
 //! nodes see the same marks), in process otherwise.
 //!
 //! A safe request whose replica read failed (the replica died mid-query, say) and that
-//! was answered 503 is run once more on the primary, so losing a replica loses no
-//! request.
+//! was answered with a server error is run once more on the primary, so losing a
+//! replica loses no request.
 //!
 //! The cache joins in: reads on the primary route bypass it (a value loaded from a
 //! lagging replica must not answer a member who just wrote), and every invalidation
@@ -29,7 +29,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use axum::body::Body;
 use axum::extract::Request;
-use axum::http::{Method, StatusCode, header};
+use axum::http::{Method, header};
 use axum::middleware::Next;
 use axum::response::Response;
 use madang_cache::LazyRedis;
@@ -37,7 +37,7 @@ use madang_domain::Result;
 use madang_domain::cache::{Entry, Loader};
 use madang_domain::ports::{Cache, TokenCodec};
 use madang_domain::time::Clock;
-use madang_http::middleware::Around;
+use madang_http::middleware::{Around, RequestFacts};
 use madang_store::ReadRoute;
 
 /// Members who wrote lately, for as long as the read-your-writes window.
@@ -136,15 +136,14 @@ pub struct ReadRouting {
 }
 
 impl ReadRouting {
-    /// The member a bearer token names, if it is genuine. Only the signature and
-    /// expiry are checked; the handler still authenticates the request in full.
-    fn member(&self, req: &Request) -> Option<i64> {
+    /// The member a safe request's bearer token names, if it is genuine — needed
+    /// before the handler runs, to choose the route. Only the signature and expiry are
+    /// checked; the handler still authenticates the request in full.
+    fn reader(&self, req: &Request) -> Option<i64> {
         let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
-        let token = value
-            .strip_prefix("Bearer ")
-            .or_else(|| value.strip_prefix("bearer "))?;
+        let token = madang_http::extract::bearer_token(value)?;
         self.tokens
-            .verify_access(token.trim(), self.clock.now())
+            .verify_access(token, self.clock.now())
             .ok()
             .map(|c| c.user_id)
     }
@@ -157,21 +156,23 @@ fn count(route: &'static str) {
 #[async_trait]
 impl Around for ReadRouting {
     async fn around(&self, req: Request, next: Next) -> Response {
-        let member = self.member(&req);
         let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
         if !safe {
             count("primary");
+            // The member the handler authenticated, once it has run: no second token
+            // check, and only a member the handler accepted opens a window.
+            let facts = req.extensions().get::<RequestFacts>().cloned();
             let (res, _) = ReadRoute::Primary.scope(next.run(req)).await;
             // A write that may have happened (not refused as the client's error)
             // opens the member's window.
-            if let Some(user) = member
+            if let Some(user) = facts.and_then(|f| f.user_id())
                 && !res.status().is_client_error()
             {
                 self.writers.mark(user).await;
             }
             return res;
         }
-        if let Some(user) = member
+        if let Some(user) = self.reader(&req)
             && self.writers.wrote_lately(user).await
         {
             count("primary_after_write");
@@ -183,7 +184,9 @@ impl Around for ReadRouting {
         let (res, report) = ReadRoute::Replica
             .scope(next.clone().run(Request::from_parts(parts, body)))
             .await;
-        if res.status() == StatusCode::SERVICE_UNAVAILABLE && report.replica_used {
+        // Any server error once a replica took part — unreachable, killed mid-query, or
+        // behind a migration the primary already has — is worth one try on the primary.
+        if res.status().is_server_error() && report.replica_used {
             metrics::counter!("madang_read_retries_total").increment(1);
             tracing::warn!("a read on a replica failed; answering from the primary");
             return ReadRoute::Primary.scope(next.run(again)).await.0;
