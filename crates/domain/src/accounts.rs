@@ -78,6 +78,22 @@ pub struct PasswordChange {
     pub password2: Option<String>,
 }
 
+/// What a log-in must meet beyond a right password and a member who may write.
+#[derive(Debug, Clone, Default)]
+pub struct LoginGate {
+    /// Refuse at once, without checking the password, after this many failures.
+    pub throttle: Option<LoginThrottle>,
+    /// The least role that may log in here.
+    pub min_role: Option<Role>,
+}
+
+/// At most `max_failures` failed log-ins of one account within `window_ms`.
+#[derive(Debug, Clone, Copy)]
+pub struct LoginThrottle {
+    pub max_failures: u32,
+    pub window_ms: i64,
+}
+
 /// Where a log-in came from, for the login history.
 #[derive(Debug, Clone, Default)]
 pub struct ClientInfo {
@@ -188,18 +204,56 @@ impl Accounts {
         password: &str,
         client: ClientInfo,
     ) -> Result<TokenPair> {
+        let user = self
+            .check_credentials(username, password, &client, &LoginGate::default())
+            .await?;
+        let now = self.clock.now();
+        let refresh = self.tokens.new_refresh();
+        let expires = now.plus_secs(self.tokens.refresh_ttl_secs());
+        let session_id = self
+            .sessions
+            .open_session(user.id, &refresh.hash, expires, now)
+            .await?;
+        self.pair(
+            AccessClaims {
+                user_id: user.id,
+                session_id,
+            },
+            refresh.token,
+            now,
+        )
+    }
+
+    /// Checks a log-in and records it in the login history: the name (or email) and
+    /// password, that the member may write, and what `gate` asks besides. A wrong name
+    /// and a wrong password answer alike. Answers the member, in their state now.
+    pub async fn check_credentials(
+        &self,
+        username: &str,
+        password: &str,
+        client: &ClientInfo,
+        gate: &LoginGate,
+    ) -> Result<User> {
         let key = fold_case(username.trim());
         let found = if key.is_empty() {
             None
         } else {
             self.users.credentials(&key).await?
         };
+        let now = self.clock.now();
+        if let (Some((user, _)), Some(limit)) = (&found, &gate.throttle) {
+            let since = Timestamp(now.millis() - limit.window_ms);
+            if self.users.failed_logins_since(user.id, since).await? >= limit.max_failures {
+                return Err(Error::RateLimited(
+                    "too many failed log-ins; try again later".into(),
+                ));
+            }
+        }
         let ok = self
             .hasher
             .verify(password, found.as_ref().map(|(_, h)| h.as_str()))
             .await?;
-        let now = self.clock.now();
-        let Some((user, _)) = found else {
+        let Some((mut user, _)) = found else {
             return Err(Error::Unauthorized("invalid username or password".into()));
         };
         let attempt = |succeeded| LoginAttempt {
@@ -213,31 +267,22 @@ impl Accounts {
             self.users.record_login(&attempt(false)).await?;
             return Err(Error::Unauthorized("invalid username or password".into()));
         }
+        user.state = user.state.at(now).clone();
         let actor = Actor {
             id: user.id,
             role: user.role,
-            state: user.state.at(now).clone(),
+            state: user.state.clone(),
             session_id: 0,
         };
-        if let Err(e) = actor.ensure_can_write() {
+        let allowed = actor
+            .ensure_can_write()
+            .and_then(|()| gate.min_role.map_or(Ok(()), |r| actor.ensure_role(r)));
+        if let Err(e) = allowed {
             self.users.record_login(&attempt(false)).await?;
             return Err(e);
         }
-        let refresh = self.tokens.new_refresh();
-        let expires = now.plus_secs(self.tokens.refresh_ttl_secs());
-        let session_id = self
-            .sessions
-            .open_session(user.id, &refresh.hash, expires, now)
-            .await?;
         self.users.record_login(&attempt(true)).await?;
-        self.pair(
-            AccessClaims {
-                user_id: user.id,
-                session_id,
-            },
-            refresh.token,
-            now,
-        )
+        Ok(user)
     }
 
     fn pair(

@@ -39,6 +39,9 @@ pub enum Error {
     Forbidden(String),
     #[error("{0} not found")]
     NotFound(&'static str),
+    /// Too many attempts in a short time (failed log-ins); try again later.
+    #[error("{0}")]
+    RateLimited(String),
     /// A uniqueness or state conflict; `field` names the unique field when there is one.
     #[error("{message}")]
     Conflict {

@@ -9,6 +9,7 @@ pub mod accounts;
 pub mod cache;
 pub mod categories;
 pub mod comments;
+pub mod console;
 pub mod error;
 pub mod jobs;
 pub mod listing;

@@ -105,6 +105,7 @@ impl From<Error> for ApiError {
             Error::Unauthorized(m) => Self::new(StatusCode::UNAUTHORIZED, m),
             Error::Forbidden(m) => Self::new(StatusCode::FORBIDDEN, m),
             Error::NotFound(what) => Self::new(StatusCode::NOT_FOUND, format!("{what} not found")),
+            Error::RateLimited(m) => Self::new(StatusCode::TOO_MANY_REQUESTS, m),
             Error::Conflict { field, message } => Self {
                 status: StatusCode::CONFLICT,
                 details: field
@@ -155,11 +156,11 @@ pub async fn render_errors(req: Request, next: Next) -> Response {
     let (mut parts, body) = res.into_parts();
     let err = match parts.extensions.remove::<ApiError>() {
         Some(e) => e,
-        // Already rendered as JSON by some handler that knows the shape: keep it.
-        None if parts
-            .headers
-            .get(header::CONTENT_TYPE)
-            .is_some_and(|v| v.as_bytes().starts_with(b"application/json")) =>
+        // Already rendered as JSON by some handler that knows the shape, or as a page
+        // by the staff console: keep it.
+        None if parts.headers.get(header::CONTENT_TYPE).is_some_and(|v| {
+            v.as_bytes().starts_with(b"application/json") || v.as_bytes().starts_with(b"text/html")
+        }) =>
         {
             return Response::from_parts(parts, body);
         }

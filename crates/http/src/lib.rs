@@ -149,6 +149,12 @@ fn api() -> Router<AppState> {
 
 /// The whole HTTP application.
 pub fn router(state: AppState, settings: &HttpSettings) -> Router {
+    router_with(state, settings, Router::new())
+}
+
+/// The HTTP application with more routes beside the API (the staff console), behind
+/// the same layers.
+pub fn router_with(state: AppState, settings: &HttpSettings, more: Router) -> Router {
     let mut routes = Router::new()
         .nest("/api/v1", api())
         .route("/health/live", get(routes::ops::live))
@@ -157,7 +163,7 @@ pub fn router(state: AppState, settings: &HttpSettings) -> Router {
     if settings.metrics_on_main {
         routes = routes.route("/metrics", get(routes::ops::metrics));
     }
-    with_layers(routes.with_state(state), settings)
+    with_layers(routes.with_state(state).merge(more), settings)
 }
 
 /// `/metrics` alone, for a listener of its own (`MADANG_METRICS_LISTEN`), so the

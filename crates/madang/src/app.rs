@@ -11,6 +11,7 @@ use madang_classify::adapters::{BuiltIn, HttpClassifier, HttpSettings as Classif
 use madang_domain::accounts::Accounts;
 use madang_domain::categories::Categories;
 use madang_domain::comments::Comments;
+use madang_domain::console::{Console, ConsolePorts, ConsoleSettings};
 use madang_domain::jobs::FollowUps;
 use madang_domain::maintenance::{DAY_MS, Maintenance, MaintenanceSettings};
 use madang_domain::ports::JobQueue;
@@ -53,6 +54,8 @@ pub fn load_model(path: &str) -> anyhow::Result<Model> {
 /// The assembled application: its state and the database behind it.
 pub struct App {
     pub state: AppState,
+    /// The staff console's use cases (served at `/admin`).
+    pub console: Arc<Console>,
     pub db: Db,
     pub settings: Settings,
     /// Where each request's reads go, when replicas are configured.
@@ -257,15 +260,32 @@ impl App {
             pools.record_pool_metrics();
             prometheus.render()
         };
-        let state = AppState {
-            accounts: Arc::new(Accounts::new(
-                store.clone(),
-                store.clone(),
-                hasher,
+        let accounts = Arc::new(Accounts::new(
+            store.clone(),
+            store.clone(),
+            hasher,
+            tokens.clone(),
+            cache.clone(),
+            clock.clone(),
+        ));
+        let console = Arc::new(Console::new(
+            ConsolePorts {
+                store: store.clone(),
+                accounts: accounts.clone(),
+                users: store.clone(),
+                posts: store.clone(),
+                comments: store.clone(),
+                categories: store.clone(),
+                jobs: jobs.clone(),
+                stats: store.clone(),
                 tokens,
-                cache.clone(),
-                clock.clone(),
-            )),
+                cache: cache.clone(),
+                clock: clock.clone(),
+            },
+            ConsoleSettings::default(),
+        ));
+        let state = AppState {
+            accounts,
             categories: Arc::new(Categories::new(store.clone(), cache.clone(), clock.clone())),
             posts: Arc::new(Posts::new(
                 store.clone(),
@@ -289,6 +309,7 @@ impl App {
         };
         Ok(Self {
             state,
+            console,
             db,
             settings,
             read_routing,
@@ -356,7 +377,7 @@ impl App {
     }
 
     pub fn router(&self) -> axum::Router {
-        madang_http::router(
+        madang_http::router_with(
             self.state.clone(),
             &HttpSettings {
                 body_limit: self.settings.body_limit_bytes,
@@ -368,6 +389,7 @@ impl App {
                     .unwrap_or_default(),
                 around: self.read_routing.clone(),
             },
+            madang_admin::router(self.console.clone()),
         )
     }
 

@@ -20,6 +20,26 @@ fn category_error(e: sqlx::Error) -> Error {
     }
 }
 
+impl Db {
+    /// Renames a category in the caller's transaction (the sibling-name rule applies).
+    pub(crate) async fn rename_category_in(
+        &self,
+        tx: &mut sqlx::AnyConnection,
+        id: i64,
+        name: &CategoryName,
+    ) -> Result<bool> {
+        let n = self
+            .stmt("UPDATE categories SET name = ?, name_key = ? WHERE id = ?")
+            .bind(name.as_str().to_owned())
+            .bind(name.key())
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(category_error)?;
+        Ok(n > 0)
+    }
+}
+
 #[async_trait]
 impl CategoryStore for Db {
     async fn all_categories(&self) -> Result<Vec<Category>> {

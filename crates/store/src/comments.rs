@@ -92,6 +92,49 @@ impl Db {
     }
 }
 
+impl Db {
+    /// Soft-deletes (`Some(when)`) or restores (`None`) a comment of `post_id` in the
+    /// caller's transaction, keeping the post's comment count; `false` if it was
+    /// already so.
+    pub(crate) async fn set_comment_deleted_in(
+        &self,
+        tx: &mut sqlx::AnyConnection,
+        id: i64,
+        post_id: i64,
+        deleted: Option<Timestamp>,
+    ) -> Result<bool> {
+        // Same lock order as a new comment: the post first, then the comment.
+        let lock = format!("SELECT id FROM posts WHERE id = ?{}", self.for_update());
+        self.stmt(&lock)
+            .bind(post_id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        let sql = format!(
+            "UPDATE comments SET deleted_at = ? WHERE id = ? AND post_id = ? AND deleted_at IS {}NULL",
+            if deleted.is_some() { "" } else { "NOT " }
+        );
+        let n = self
+            .stmt(&sql)
+            .bind(deleted.map(Timestamp::millis))
+            .bind(id)
+            .bind(post_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        if n > 0 {
+            let delta = if deleted.is_some() { -1 } else { 1 };
+            self.stmt("UPDATE posts SET comment_count = comment_count + ? WHERE id = ?")
+                .bind(delta)
+                .bind(post_id)
+                .execute(&mut *tx)
+                .await
+                .map_err(map_err)?;
+        }
+        Ok(n > 0)
+    }
+}
+
 #[async_trait]
 impl CommentStore for Db {
     async fn insert_comment(&self, new: &NewComment) -> Result<Option<i64>> {
@@ -252,29 +295,11 @@ impl CommentStore for Db {
         };
         let post_id: i64 = col(&row, "post_id")?;
         let mut tx = self.begin().await?;
-        // Same lock order as a new comment: the post first, then the comment.
-        let lock = format!("SELECT id FROM posts WHERE id = ?{}", self.for_update());
-        self.stmt(&lock)
-            .bind(post_id)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(map_err)?;
-        let n = self
-            .stmt("UPDATE comments SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL")
-            .bind(now.millis())
-            .bind(id)
-            .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
-        if n > 0 {
-            self.stmt("UPDATE posts SET comment_count = comment_count - 1 WHERE id = ?")
-                .bind(post_id)
-                .execute(&mut *tx)
-                .await
-                .map_err(map_err)?;
-        }
+        let done = self
+            .set_comment_deleted_in(&mut tx, id, post_id, Some(now))
+            .await?;
         tx.commit().await.map_err(map_err)?;
-        Ok((n > 0).then_some(post_id))
+        Ok(done.then_some(post_id))
     }
 
     async fn set_comment_vote(

@@ -8,6 +8,7 @@
 
 mod categories;
 mod comments;
+mod console;
 mod db;
 mod jobs;
 mod maintenance;

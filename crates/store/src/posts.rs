@@ -262,6 +262,40 @@ impl Db {
             .map_err(map_err)
     }
 
+    /// Soft-deletes (`Some(when)`) or restores (`None`) a post in the caller's
+    /// transaction, keeping its category's count; `false` if it was already so.
+    pub(crate) async fn set_post_deleted_in(
+        &self,
+        tx: &mut sqlx::AnyConnection,
+        id: i64,
+        deleted: Option<Timestamp>,
+    ) -> Result<bool> {
+        let sql = format!(
+            "SELECT category_id FROM posts WHERE id = ? AND deleted_at IS {}NULL{}",
+            if deleted.is_some() { "" } else { "NOT " },
+            self.for_update()
+        );
+        let Some(row) = self
+            .stmt(&sql)
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(map_err)?
+        else {
+            return Ok(false);
+        };
+        self.stmt("UPDATE posts SET deleted_at = ? WHERE id = ?")
+            .bind(deleted.map(Timestamp::millis))
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        let delta = if deleted.is_some() { -1 } else { 1 };
+        self.count_in_category(tx, col(&row, "category_id")?, delta)
+            .await?;
+        Ok(true)
+    }
+
     /// Moves a category's count of active posts by `delta`, in the caller's transaction.
     async fn count_in_category(
         &self,
@@ -449,19 +483,9 @@ impl PostStore for Db {
 
     async fn delete_post(&self, id: i64, now: Timestamp) -> Result<bool> {
         let mut tx = self.begin().await?;
-        let Some(row) = self.lock_active_post(&mut tx, id).await? else {
-            return Ok(false);
-        };
-        self.stmt("UPDATE posts SET deleted_at = ? WHERE id = ?")
-            .bind(now.millis())
-            .bind(id)
-            .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
-        self.count_in_category(&mut tx, col(&row, "category_id")?, -1)
-            .await?;
+        let done = self.set_post_deleted_in(&mut tx, id, Some(now)).await?;
         tx.commit().await.map_err(map_err)?;
-        Ok(true)
+        Ok(done)
     }
 
     async fn set_post_vote(

@@ -265,6 +265,22 @@ impl UserStore for Db {
             .map_err(map_err)
     }
 
+    async fn failed_logins_since(&self, user_id: i64, since: Timestamp) -> Result<u32> {
+        // Failures count from the later of `since` and the last successful log-in.
+        let s = self
+            .stmt(
+                "SELECT COUNT(*) AS n FROM login_history WHERE user_id = ? AND created_at >= ? AND succeeded = 0 \
+                 AND created_at >= COALESCE((SELECT MAX(created_at) FROM login_history \
+                 WHERE user_id = ? AND created_at >= ? AND succeeded = 1), 0)",
+            )
+            .bind(user_id)
+            .bind(since.millis())
+            .bind(user_id)
+            .bind(since.millis());
+        let n = count(s, &mut *self.rd().await?).await?;
+        Ok(u32::try_from(n).unwrap_or(u32::MAX))
+    }
+
     async fn logins(&self, user_id: i64, page: &PageRequest) -> Result<Page<LoginRecord>> {
         let mut s = self.stmt(
             "SELECT id, succeeded, ip, user_agent, created_at FROM login_history WHERE user_id = ?",
@@ -324,12 +340,33 @@ impl UserStore for Db {
     }
 
     async fn set_role(&self, id: i64, role: Role, now: Timestamp) -> Result<()> {
+        let mut tx = self.begin().await?;
+        self.set_role_in(&mut tx, id, role, now).await?;
+        tx.commit().await.map_err(map_err)
+    }
+
+    async fn set_state(&self, id: i64, state: &UserState, now: Timestamp) -> Result<()> {
+        let mut tx = self.begin().await?;
+        self.set_state_in(&mut tx, id, state, now).await?;
+        tx.commit().await.map_err(map_err)
+    }
+}
+
+impl Db {
+    /// Sets a member's role in the caller's transaction.
+    pub(crate) async fn set_role_in(
+        &self,
+        tx: &mut sqlx::AnyConnection,
+        id: i64,
+        role: Role,
+        now: Timestamp,
+    ) -> Result<()> {
         let n = self
             .stmt("UPDATE users SET role = ?, updated_at = ? WHERE id = ? AND deleted_at IS NULL")
             .bind(role.as_str().to_owned())
             .bind(now.millis())
             .bind(id)
-            .execute(&mut *self.wr().await?)
+            .execute(&mut *tx)
             .await
             .map_err(map_err)?;
         if n == 0 {
@@ -339,13 +376,20 @@ impl UserStore for Db {
         }
     }
 
-    async fn set_state(&self, id: i64, state: &UserState, now: Timestamp) -> Result<()> {
+    /// Sets a member's state, and records it in their state history, in the caller's
+    /// transaction.
+    pub(crate) async fn set_state_in(
+        &self,
+        tx: &mut sqlx::AnyConnection,
+        id: i64,
+        state: &UserState,
+        now: Timestamp,
+    ) -> Result<()> {
         let (until, reason) = match state {
             UserState::Active => (None, None),
             UserState::Suspended { until, reason } => (Some(until.millis()), Some(reason.clone())),
             UserState::Banned { reason } => (None, Some(reason.clone())),
         };
-        let mut tx = self.begin().await?;
         let n = self
             .stmt(
                 "UPDATE users SET state = ?, state_until = ?, state_reason = ?, updated_at = ? \
@@ -371,7 +415,7 @@ impl UserStore for Db {
             .execute(&mut *tx)
             .await
             .map_err(map_err)?;
-        tx.commit().await.map_err(map_err)
+        Ok(())
     }
 }
 
