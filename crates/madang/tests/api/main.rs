@@ -4,6 +4,7 @@
 
 mod categories;
 mod comments;
+mod console;
 mod deploy;
 mod helpers;
 mod jobs;

@@ -1,0 +1,193 @@
+// End-to-end tests of the staff console in a real browser (Debian's Chromium, driven
+// by Playwright). Run by e2e/run, which starts `madang serve` on a fresh database.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { mkdirSync } from "node:fs";
+import { chromium } from "playwright-core";
+
+const BASE = process.env.MADANG_URL;
+const SHOTS = process.env.MADANG_E2E_SCREENSHOTS || "";
+assert.ok(BASE, "MADANG_URL must name the server under test");
+
+let browser;
+
+before(async () => {
+  browser = await chromium.launch({
+    executablePath: "/usr/bin/chromium",
+    headless: true,
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--no-first-run",
+      "--disable-sync",
+      "--disable-quic",
+    ],
+  });
+  if (SHOTS) mkdirSync(SHOTS, { recursive: true });
+});
+
+after(async () => {
+  await browser?.close();
+});
+
+async function shot(page, name) {
+  if (SHOTS) await page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: true });
+}
+
+async function logIn(name, password, options = {}) {
+  const context = await browser.newContext({ locale: "en-US", ...options });
+  const page = await context.newPage();
+  await page.goto(`${BASE}/admin/`);
+  assert.match(page.url(), /\/admin\/login\?next=/);
+  await page.fill("#f-username", name);
+  await page.fill("#f-password", password);
+  await Promise.all([page.waitForURL(`${BASE}/admin/`), page.click("button[type=submit]")]);
+  return { context, page };
+}
+
+test("a moderator logs in, searches users and soft-deletes three posts of a category through the confirmation page", async () => {
+  const { context, page } = await logIn("e2e-mod", "moderator-e2e-pass");
+  await shot(page, "dashboard");
+  assert.equal(await page.locator("h1").first().textContent(), "Dashboard");
+  assert.equal(await page.locator("svg.chart polyline").count(), 4);
+
+  // Search a user.
+  await page.click("nav.side >> text=Users");
+  await page.fill("input[name=q]", "u1");
+  await page.press("input[name=q]", "Enter");
+  await page.waitForURL(/\/admin\/users\?q=u1/);
+  const names = await page.locator("table.results tbody tr td:nth-child(3)").allTextContents();
+  assert.ok(names.length > 0, "the search finds users");
+  for (const n of names) assert.match(n.trim(), /u1/);
+
+  // Filter posts by a category from the sidebar: the one with the most posts.
+  await page.goto(`${BASE}/admin/categories?o=-posts`);
+  const firstCategory = (await page.locator("table.results tbody tr td:nth-child(2)").first().textContent()).trim();
+  await page.goto(`${BASE}/admin/posts`);
+  await page.locator("aside.filters a", { hasText: new RegExp(`^(· )*${firstCategory}$`) }).first().click();
+  await page.waitForURL(/category=\d+/);
+  const filteredUrl = page.url();
+  const categories = await page.locator("table.results tbody tr td:nth-child(4)").allTextContents();
+  assert.ok(categories.length >= 3, "the category has at least three posts");
+  for (const c of categories) assert.equal(c.trim(), firstCategory);
+
+  // Select three and watch the counter.
+  const checks = page.locator("input.row-check");
+  const ids = [];
+  for (let i = 0; i < 3; i++) {
+    await checks.nth(i).check();
+    ids.push(await checks.nth(i).getAttribute("value"));
+  }
+  assert.match(await page.locator("#counter").textContent(), /^3 of \d+ selected$/);
+  await shot(page, "posts-filtered");
+
+  // Soft-delete them through the confirmation page.
+  await page.selectOption("#bulk-action", "delete_posts");
+  await Promise.all([page.waitForURL(/\/admin\/posts\/action$/), page.click("#bulk-go")]);
+  const planned = page.locator("ul.planned > li");
+  assert.equal(await planned.count(), 3, "the confirmation lists exactly the three posts");
+  for (const id of ids) {
+    assert.equal(await page.locator("ul.planned > li", { hasText: `#${id} ` }).count(), 1);
+  }
+  assert.equal(await page.locator("ul.changes li", { hasText: "Deleted: no → yes" }).count(), 3);
+  await shot(page, "confirm");
+  await Promise.all([page.waitForURL(/done=3/), page.click("button.danger")]);
+
+  // Back on the same filtered list, the three are marked deleted.
+  assert.ok(page.url().startsWith(filteredUrl.split("?")[0]));
+  assert.match(page.url(), /category=\d+/, "filters are kept after the action");
+  assert.match(await page.locator(".notice").textContent(), /3 objects changed/);
+  for (const id of ids) {
+    const row = page.locator(`tr[data-id="${id}"]`);
+    assert.equal(await row.getAttribute("class"), "muted-row");
+    assert.equal((await row.locator("td").nth(5).textContent()).trim(), "Deleted");
+  }
+
+  // The audit log has an entry per post, by this moderator.
+  await page.goto(`${BASE}/admin/audit?action=delete`);
+  const rows = page.locator("table.results tbody tr");
+  assert.equal(await rows.count(), 3);
+  for (let i = 0; i < 3; i++) {
+    assert.equal((await rows.nth(i).locator("td").nth(1).textContent()).trim(), "e2e-mod");
+  }
+  const objects = (await page.locator("table.results tbody tr td:nth-child(4)").allTextContents()).join(" ");
+  for (const id of ids) assert.ok(objects.includes(`#${id} `), `audit names post ${id}`);
+  await shot(page, "audit");
+
+  // The post's own history page shows it too.
+  await page.goto(`${BASE}/admin/posts/${ids[0]}/history`);
+  assert.match(await page.locator("table.grid tbody").textContent(), /e2e-mod/);
+  await context.close();
+});
+
+test("a failed form validation shows the message beside the field, and admin-only actions are refused", async () => {
+  const { context, page } = await logIn("e2e-mod", "moderator-e2e-pass");
+  await page.goto(`${BASE}/admin/users?role=user`);
+  const target = await page.locator("input.row-check").first().getAttribute("value");
+  await page.locator("input.row-check").first().check();
+  await page.selectOption("#bulk-action", "suspend");
+  await page.click("#bulk-go");
+  await page.fill("#f-until", "2001-01-01");
+  await page.click("button.primary");
+  assert.match(await page.locator("#e-until").textContent(), /until must be today or later/);
+  assert.match(await page.locator("#e-reason").textContent(), /reason is required/);
+  // The message sits in the field's own box.
+  assert.equal(await page.locator(".field.invalid #f-reason").count(), 1);
+  await shot(page, "validation");
+
+  // Moderators are not offered role changes, and a forged request is refused.
+  await page.goto(`${BASE}/admin/users`);
+  assert.equal(await page.locator('#bulk-action option[value="set_role"]').count(), 0);
+  await page.goto(`${BASE}/admin/users/${target}`);
+  assert.equal(await page.locator("#f-role").count(), 0, "no role form for a moderator");
+  const csrf = await page.locator('input[name="csrf"]').first().getAttribute("value");
+  const res = await page.request.post(`${BASE}/admin/users/action`, {
+    form: { csrf, action: "set_role", ids: target, stage: "apply", role: "admin" },
+    maxRedirects: 0,
+  });
+  assert.equal(res.status(), 403);
+  assert.match(await res.text(), /may not do this/);
+  // And without the CSRF token even an allowed action is refused.
+  const noToken = await page.request.post(`${BASE}/admin/users/action`, {
+    form: { action: "reinstate", ids: target, stage: "apply" },
+    maxRedirects: 0,
+  });
+  assert.equal(noToken.status(), 403);
+  await context.close();
+});
+
+test("an admin changes a role through the confirmation page; the console speaks Korean and fits a phone", async () => {
+  const { context, page } = await logIn("e2e-admin", "admin-e2e-pass");
+  await page.goto(`${BASE}/admin/users?role=user&o=id`);
+  const id = await page.locator("input.row-check").first().getAttribute("value");
+  await page.goto(`${BASE}/admin/users/${id}`);
+  await page.selectOption("#f-role", "moderator");
+  await page.locator("form", { has: page.locator("#f-role") }).locator("button").click();
+  assert.equal(await page.locator("ul.changes li", { hasText: "Role: user → moderator" }).count(), 1);
+  await Promise.all([page.waitForURL(new RegExp(`/admin/users/${id}\\?done=1`)), page.click("button.danger")]);
+  assert.match(await page.locator("dl.fields").textContent(), /Moderator/);
+  await shot(page, "user-detail");
+
+  // The language toggle switches to Korean and stays.
+  await page.click('a[lang="ko"]');
+  await page.waitForURL(new RegExp(`/admin/users/${id}`));
+  assert.equal(await page.locator("html").getAttribute("lang"), "ko");
+  await page.goto(`${BASE}/admin/`);
+  assert.equal((await page.locator("h1").first().textContent()).trim(), "대시보드");
+  await shot(page, "dashboard-ko");
+
+  // A phone-sized window: no horizontal scrolling of the page itself.
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.goto(`${BASE}/admin/posts`);
+  await shot(page, "posts-phone");
+  const overflow = await page.evaluate(() => {
+    const wide = [...document.querySelectorAll("body *")]
+      .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1 && !e.closest(".scroll"))
+      .map((e) => e.tagName + "." + e.className);
+    return { by: document.documentElement.scrollWidth - window.innerWidth, wide: wide.slice(0, 5) };
+  });
+  assert.ok(overflow.by <= 1, `page overflows a phone by ${overflow.by}px: ${overflow.wide}`);
+  await context.close();
+});
