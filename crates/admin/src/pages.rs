@@ -1145,8 +1145,13 @@ pub async fn action(
             },
         ))
     };
-    let fields_page = |plan: &[Planned], fields, status| {
-        let f = action_form(&s, &bulk, "review", fields, None);
+    // The action's fields, with each validation error beside its field.
+    let fields_page = |plan: &[Planned], err: Option<Error>, status| {
+        let fields = action_fields(lang, action, &input);
+        let mut f = action_form(&s, &bulk, "review", fields, None);
+        if let Some(e) = err {
+            place_errors(&mut f, e);
+        }
         Ok::<_, Failure>(html(
             status,
             &ConfirmPage {
@@ -1171,17 +1176,7 @@ pub async fn action(
                     .plan(&s.staff, action, &ids, None)
                     .await
                     .map_err(fail)?;
-                let mut fields = action_fields(lang, action, &input);
-                let mut tmp = FormView {
-                    action: String::new(),
-                    submit: "",
-                    danger: false,
-                    hidden: Vec::new(),
-                    fields: std::mem::take(&mut fields),
-                    error: None,
-                };
-                place_errors(&mut tmp, e);
-                fields_page(&plan, tmp.fields, StatusCode::BAD_REQUEST)
+                fields_page(&plan, Some(e), StatusCode::BAD_REQUEST)
             }
             Err(e) => Err(fail(e)),
         },
@@ -1193,7 +1188,7 @@ pub async fn action(
                     .plan(&s.staff, action, &ids, None)
                     .await
                     .map_err(fail)?;
-                return fields_page(&plan, action_fields(lang, action, &input), StatusCode::OK);
+                return fields_page(&plan, None, StatusCode::OK);
             }
             match st.console.plan(&s.staff, action, &ids, Some(&input)).await {
                 Ok(plan) => {
@@ -1208,16 +1203,7 @@ pub async fn action(
                         .plan(&s.staff, action, &ids, None)
                         .await
                         .map_err(fail)?;
-                    let mut tmp = FormView {
-                        action: String::new(),
-                        submit: "",
-                        danger: false,
-                        hidden: Vec::new(),
-                        fields: action_fields(lang, action, &input),
-                        error: None,
-                    };
-                    place_errors(&mut tmp, e);
-                    fields_page(&plan, tmp.fields, StatusCode::BAD_REQUEST)
+                    fields_page(&plan, Some(e), StatusCode::BAD_REQUEST)
                 }
                 Err(e) => Err(fail(e)),
             }
