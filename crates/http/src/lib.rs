@@ -57,6 +57,9 @@ pub struct HttpSettings {
     pub trusted_proxies: middleware::TrustedProxies,
     /// Run around every request (read routing, when replicas are configured).
     pub around: Option<Arc<dyn middleware::Around>>,
+    /// Serve admitted requests on this runtime rather than on the one holding the
+    /// connections (see [`middleware::hand_over`]).
+    pub work_runtime: Option<middleware::WorkRuntime>,
 }
 
 impl std::fmt::Debug for HttpSettings {
@@ -68,6 +71,7 @@ impl std::fmt::Debug for HttpSettings {
             .field("metrics_on_main", &self.metrics_on_main)
             .field("trusted_proxies", &self.trusted_proxies)
             .field("around", &self.around.is_some())
+            .field("work_runtime", &self.work_runtime.is_some())
             .finish()
     }
 }
@@ -81,6 +85,7 @@ impl Default for HttpSettings {
             metrics_on_main: true,
             trusted_proxies: middleware::TrustedProxies::default(),
             around: None,
+            work_runtime: None,
         }
     }
 }
@@ -174,10 +179,10 @@ pub fn metrics_router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// The layers every route sits behind. Outermost first: load shedding, the client's
-/// address, request id and access log, error rendering, the time limit, the wiring's
-/// [`middleware::Around`] (if any), panic catching, body limit; then routing, with
-/// unknown routes answered in the error shape.
+/// The layers every route sits behind. Outermost first: load shedding, the hand-over
+/// to the work runtime (if any), the client's address, request id and access log,
+/// error rendering, the time limit, the wiring's [`middleware::Around`] (if any), panic
+/// catching, body limit; then routing, with unknown routes answered in the error shape.
 pub fn with_layers(routes: Router, settings: &HttpSettings) -> Router {
     let mut routes = routes
         .fallback(no_route)
@@ -190,7 +195,7 @@ pub fn with_layers(routes: Router, settings: &HttpSettings) -> Router {
             middleware::run_around,
         ));
     }
-    routes
+    routes = routes
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
             settings.request_timeout,
@@ -200,11 +205,17 @@ pub fn with_layers(routes: Router, settings: &HttpSettings) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             settings.trusted_proxies.clone(),
             middleware::client_addr,
-        ))
-        .layer(axum::middleware::from_fn_with_state(
-            middleware::ConcurrencyBound::new(settings.max_concurrent_requests),
-            middleware::shed_load,
-        ))
+        ));
+    if let Some(rt) = &settings.work_runtime {
+        routes = routes.layer(axum::middleware::from_fn_with_state(
+            rt.clone(),
+            middleware::hand_over,
+        ));
+    }
+    routes.layer(axum::middleware::from_fn_with_state(
+        middleware::ConcurrencyBound::new(settings.max_concurrent_requests),
+        middleware::shed_load,
+    ))
 }
 
 #[cfg(test)]
@@ -239,5 +250,81 @@ mod tests {
         assert_eq!(v["error"]["message"], "internal server error");
         assert_eq!(v["error"]["request_id"], id.as_str());
         assert!(!String::from_utf8_lossy(&body).contains("secret"));
+    }
+
+    async fn thread_name() -> String {
+        std::thread::current().name().unwrap_or("").to_owned()
+    }
+
+    fn on_work_runtime(rt: &tokio::runtime::Runtime) -> Router {
+        let settings = HttpSettings {
+            work_runtime: Some(middleware::WorkRuntime(rt.handle().clone())),
+            ..HttpSettings::default()
+        };
+        with_layers(
+            Router::new()
+                .route("/api/where", get(thread_name))
+                .route("/api/boom", get(boom)),
+            &settings,
+        )
+    }
+
+    async fn body_of(res: axum::response::Response) -> String {
+        let body = axum::body::to_bytes(res.into_body(), 1 << 16)
+            .await
+            .unwrap();
+        String::from_utf8(body.to_vec()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn admitted_requests_are_served_on_the_work_runtime() {
+        let work = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("madang-work-test")
+            .enable_all()
+            .build()
+            .unwrap();
+        let app = on_work_runtime(&work);
+        let res = app
+            .clone()
+            .oneshot(Request::get("/api/where").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        assert!(res.headers().contains_key("x-request-id"));
+        assert_eq!(body_of(res).await, "madang-work-test");
+        // A handler's panic is still caught and answered in the error shape.
+        let res = app
+            .oneshot(Request::get("/api/boom").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(body_of(res).await.contains(r#""code":"internal""#));
+        work.shutdown_background();
+    }
+
+    #[tokio::test]
+    async fn a_request_the_stopped_work_runtime_cannot_take_is_503_unavailable() {
+        let work = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let app = on_work_runtime(&work);
+        work.shutdown_background();
+        let res = app
+            .oneshot(
+                Request::get("/api/where")
+                    .header("x-request-id", "stopped-1")
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(res.headers()["retry-after"], "1");
+        let v: serde_json::Value = serde_json::from_str(&body_of(res).await).unwrap();
+        assert_eq!(v["error"]["code"], "unavailable");
+        assert_eq!(v["error"]["request_id"], "stopped-1");
     }
 }

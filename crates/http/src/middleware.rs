@@ -4,7 +4,7 @@ use std::net::IpAddr;
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
-use axum::extract::{MatchedPath, Request};
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::HeaderValue;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -231,31 +231,66 @@ pub async fn shed_load(
     }
     let Ok(permit) = bound.0.clone().try_acquire_owned() else {
         metrics::counter!("http_requests_shed_total").increment(1);
-        let id = req
-            .headers()
-            .get(REQUEST_ID_HEADER)
-            .and_then(acceptable_id)
-            .unwrap_or_else(|| ulid::Ulid::new().to_string());
-        let body = serde_json::json!({"error": {
-            "code": "unavailable", "message": "the server is busy; retry shortly", "request_id": id}});
-        let mut res = (
-            axum::http::StatusCode::SERVICE_UNAVAILABLE,
-            axum::Json(body),
-        )
-            .into_response();
-        let headers = res.headers_mut();
-        headers.insert(
-            axum::http::header::RETRY_AFTER,
-            HeaderValue::from_static("1"),
-        );
-        if let Ok(v) = HeaderValue::from_str(&id) {
-            headers.insert(REQUEST_ID_HEADER, v);
-        }
-        return res;
+        return busy(req.headers().get(REQUEST_ID_HEADER));
     };
     let res = next.run(req).await;
     drop(permit);
     res
+}
+
+/// The refusal of a request Madang cannot take now: 503 `unavailable` with
+/// `Retry-After`, in the error shape, built in place (no access log, no routing).
+fn busy(request_id: Option<&HeaderValue>) -> Response {
+    let id = request_id
+        .and_then(acceptable_id)
+        .unwrap_or_else(|| ulid::Ulid::new().to_string());
+    let body = serde_json::json!({"error": {
+        "code": "unavailable", "message": "the server is busy; retry shortly", "request_id": id}});
+    let mut res = (
+        axum::http::StatusCode::SERVICE_UNAVAILABLE,
+        axum::Json(body),
+    )
+        .into_response();
+    let headers = res.headers_mut();
+    headers.insert(
+        axum::http::header::RETRY_AFTER,
+        HeaderValue::from_static("1"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        headers.insert(REQUEST_ID_HEADER, v);
+    }
+    res
+}
+
+/// The runtime admitted requests are served on, when it is not the one that holds
+/// the connections (see [`hand_over`]).
+#[derive(Clone)]
+pub struct WorkRuntime(pub tokio::runtime::Handle);
+
+/// Serves the rest of the request — everything inside the load-shedding layer — as a
+/// task on the work runtime, while the connection stays on the runtime that accepted
+/// it.
+///
+/// Why: a refusal is only worth having if it is prompt. On one runtime, a request
+/// that will be refused waits in the same run queue as the admitted requests' work,
+/// so under CPU saturation the refusals queue behind the very work they protect, and
+/// the admitted requests queue behind the refusals. With the connections on a thread
+/// of their own, which needs little CPU and is mostly asleep, the kernel runs it as
+/// soon as bytes arrive: new requests are parsed and refused at once, and the work
+/// runtime's share goes to the requests it admitted.
+///
+/// The task is aborted if the connection goes away first, as a handler future is
+/// dropped when it runs inline.
+pub async fn hand_over(State(rt): State<WorkRuntime>, req: Request, next: Next) -> Response {
+    let request_id = req.headers().get(REQUEST_ID_HEADER).cloned();
+    let task = tokio_util::task::AbortOnDropHandle::new(rt.0.spawn(next.run(req)));
+    match task.await {
+        Ok(res) => res,
+        // Handlers' panics are caught further in; this is one in a layer around them.
+        Err(e) if e.is_panic() => crate::error::panic_response(e.into_panic()),
+        // Cancelled: the work runtime is shutting down.
+        Err(_) => busy(request_id.as_ref()),
+    }
 }
 
 #[cfg(test)]

@@ -20,7 +20,7 @@ use madang_domain::posts::Posts;
 use madang_domain::seminars::Seminars;
 use madang_domain::sentiment::Sentiments;
 use madang_domain::time::Clock;
-use madang_http::middleware::{Around, TrustedProxies};
+use madang_http::middleware::{Around, TrustedProxies, WorkRuntime};
 use madang_http::{AppState, HttpSettings};
 use madang_jobs::handlers::madang_handlers;
 use madang_jobs::{RedisQueue, Scheduler, WorkerSettings, Workers};
@@ -377,6 +377,12 @@ impl App {
     }
 
     pub fn router(&self) -> axum::Router {
+        self.router_on(None)
+    }
+
+    /// The router, serving admitted requests on `work` when the connections are held
+    /// by another runtime.
+    fn router_on(&self, work: Option<WorkRuntime>) -> axum::Router {
         madang_http::router_with(
             self.state.clone(),
             &HttpSettings {
@@ -388,6 +394,7 @@ impl App {
                 trusted_proxies: TrustedProxies::parse(&self.settings.trusted_proxies)
                     .unwrap_or_default(),
                 around: self.read_routing.clone(),
+                work_runtime: work,
             },
             madang_admin::router(self.console.clone()),
         )
@@ -437,14 +444,37 @@ impl App {
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         self.start_background(self.settings.workers);
-        let router = self.router();
         let grace = Duration::from_secs(self.settings.shutdown_grace_secs);
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-        let server = axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move {
+        // The connections live on a runtime of their own (`http_threads`), and the
+        // requests they admit are served on this one: see `madang_http::middleware::hand_over`.
+        let front = Front::start(self.settings.http_threads)?;
+        let work = front
+            .handle()
+            .map(|_| WorkRuntime(tokio::runtime::Handle::current()));
+        let app = self
+            .router_on(work)
+            .into_make_service_with_connect_info::<SocketAddr>();
+        let mut stop = stop_rx.clone();
+        let graceful = async move {
+            let _ = stop.wait_for(|s| *s).await;
+        };
+        let server = match front.handle() {
+            Some(rt) => {
+                let listener = listener.into_std()?;
+                rt.spawn(async move {
+                    axum::serve(TcpListener::from_std(listener)?, app)
+                        .with_graceful_shutdown(graceful)
+                        .await
+                })
+            }
+            None => tokio::spawn(async move {
+                axum::serve(listener, app)
+                    .with_graceful_shutdown(graceful)
+                    .await
+            }),
+        };
+        tokio::spawn(async move {
             shutdown.await;
             let _ = stop_tx.send(true);
         });
@@ -462,15 +492,47 @@ impl App {
         }
         let mut stopped = stop_rx.clone();
         tokio::select! {
-            r = server => r?,
+            r = server => r??,
             _ = async move {
                 let _ = stopped.wait_for(|s| *s).await;
                 tokio::time::sleep(grace).await;
             } => tracing::warn!("shutdown grace period over; dropping unfinished requests"),
         }
+        // Connections still open past the grace period go with the front runtime.
+        drop(front);
         // Drain background work (jobs) before the pools close.
         self.drain().await;
         Ok(())
+    }
+}
+
+/// The runtime that holds the HTTP connections, when it is not the main one. Dropped
+/// (also on an early return) without waiting, as a runtime inside another must be.
+struct Front(Option<tokio::runtime::Runtime>);
+
+impl Front {
+    fn start(threads: usize) -> anyhow::Result<Self> {
+        if threads == 0 {
+            return Ok(Self(None));
+        }
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(threads)
+            .thread_name("madang-http")
+            .enable_all()
+            .build()?;
+        Ok(Self(Some(rt)))
+    }
+
+    fn handle(&self) -> Option<&tokio::runtime::Handle> {
+        self.0.as_ref().map(tokio::runtime::Runtime::handle)
+    }
+}
+
+impl Drop for Front {
+    fn drop(&mut self) {
+        if let Some(rt) = self.0.take() {
+            rt.shutdown_background();
+        }
     }
 }
 

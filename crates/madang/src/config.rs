@@ -66,6 +66,9 @@ pub struct Settings {
     pub request_timeout_secs: u64,
     /// API requests served at once; past it, 503 with `Retry-After` at once.
     pub max_concurrent_requests: usize,
+    /// Threads that hold the HTTP connections (accept, parse, shed, write), apart
+    /// from the runtime that serves the admitted requests; 0: one runtime does both.
+    pub http_threads: usize,
     /// A separate address for `/metrics` (then not served on `listen`); empty: none.
     pub metrics_listen: String,
     /// A sentiment model file; empty: the model built into the binary.
@@ -131,6 +134,7 @@ impl Settings {
             .set_default("cache_max_bytes", 64 * 1024 * 1024)?
             .set_default("request_timeout_secs", 30)?
             .set_default("max_concurrent_requests", 1024)?
+            .set_default("http_threads", 1)?
             .set_default("metrics_listen", "")?
             .set_default("classifier_model", "")?
             .set_default("classifier_url", "")?
@@ -191,6 +195,7 @@ impl Settings {
             cache_max_bytes: 16 * 1024 * 1024,
             request_timeout_secs: 30,
             max_concurrent_requests: 1024,
+            http_threads: 1,
             metrics_listen: String::new(),
             classifier_model: String::new(),
             classifier_url: String::new(),

@@ -145,7 +145,18 @@ async fn sigterm_lets_in_flight_requests_finish_then_exits_cleanly() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn past_the_concurrency_bound_requests_are_shed_with_503_at_once() {
-    let server = start(&[("MADANG_MAX_CONCURRENT_REQUESTS", "2")]).await;
+    // Connections on a runtime of their own (the default), and on the work runtime.
+    for threads in ["1", "0"] {
+        past_the_bound(&[
+            ("MADANG_MAX_CONCURRENT_REQUESTS", "2"),
+            ("MADANG_HTTP_THREADS", threads),
+        ])
+        .await;
+    }
+}
+
+async fn past_the_bound(settings: &[(&str, &str)]) {
+    let server = start(settings).await;
     let results = logins(&server.base, 10).await;
     let ok = results.iter().filter(|r| r.0 == StatusCode::OK).count();
     let shed: Vec<_> = results
