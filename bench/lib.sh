@@ -22,7 +22,7 @@ start_server() {
   # The server gets core 0, the load generator core 1 (see drive): neither steals the
   # other's CPU, so the figures are the server's.
   ( cd "$dir" && exec env MADANG_LISTEN="127.0.0.1:$port" MADANG_LOG=warn \
-      MADANG_PASSWORD_HASH_MEMORY_KIB=4096 MADANG_PASSWORD_HASH_ITERATIONS=1 "$@" taskset -c 0 "$BIN" serve ) &
+      MADANG_PASSWORD_HASH_MEMORY_KIB=4096 MADANG_PASSWORD_HASH_ITERATIONS=1 "$@" taskset -c "${SERVER_CPUS:-0}" "$BIN" serve ) &
   PIDS+=($!)
   SERVER_PID=$!
   for _ in $(seq 1 100); do
@@ -50,7 +50,7 @@ seed() {
 drive() {
   local name=$1 c=$2 z=$3 url=$4; shift 4
   rm -f "$RESULTS/$name.db"
-  taskset -c 1 oha --no-tui -c "$c" -z "$z" "$@" --output-format json --db-url "$RESULTS/$name.db" "$url" \
+  taskset -c "${LOAD_CPUS:-1}" oha --no-tui -c "$c" -z "$z" "$@" --output-format json --db-url "$RESULTS/$name.db" "$url" \
     >"$RESULTS/$name.oha.json"
 }
 
