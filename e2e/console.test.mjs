@@ -3,7 +3,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
-import { chromium } from "playwright-core";
+import { chromium, request } from "playwright-core";
 
 const BASE = process.env.MADANG_URL;
 const SHOTS = process.env.MADANG_E2E_SCREENSHOTS || "";
@@ -189,5 +189,77 @@ test("an admin changes a role through the confirmation page; the console speaks 
     return { by: document.documentElement.scrollWidth - window.innerWidth, wide: wide.slice(0, 5) };
   });
   assert.ok(overflow.by <= 1, `page overflows a phone by ${overflow.by}px: ${overflow.wide}`);
+  await context.close();
+});
+
+// A seminar with an instructor and two participants, made through the public API.
+async function seminarWithTwoParticipants() {
+  const api = await request.newContext({ baseURL: `${BASE}/api/v1/` });
+  const member = async (name, role, profile) => {
+    const password = "e2e-member-pass";
+    const up = await api.post("users", {
+      data: { name, email: `${name}@madang.kr`, password1: password, password2: password },
+    });
+    assert.equal(up.status(), 201, await up.text());
+    const tok = await api.post("auth/token", { data: { username: name, password } });
+    const headers = { Authorization: `Bearer ${(await tok.json()).access_token}` };
+    const r = await api.post("users/me/roles", { headers, data: { role, ...profile } });
+    assert.equal(r.status(), 201, await r.text());
+    return headers;
+  };
+  const teacher = await member("e2e-teacher", "instructor", { company: "Madang", year: 3 });
+  const created = await api.post("seminars", {
+    headers: teacher,
+    data: { name: "브라우저 세미나", capacity: 2, count: 4, time: "19:30" },
+  });
+  assert.equal(created.status(), 201, await created.text());
+  const id = (await created.json()).id;
+  for (const name of ["e2e-pupil1", "e2e-pupil2"]) {
+    const headers = await member(name, "participant", { university: "마당대학교" });
+    const joined = await api.post(`seminars/${id}/participants`, { headers });
+    assert.equal(joined.status(), 201, await joined.text());
+  }
+  await api.dispose();
+  return id;
+}
+
+test("an admin changes a seminar's settings: a capacity below its participants is refused beside the field, the change is audited", async () => {
+  const id = await seminarWithTwoParticipants();
+
+  // A moderator sees the seminar but has no settings form.
+  const mod = await logIn("e2e-mod", "moderator-e2e-pass");
+  await mod.page.goto(`${BASE}/admin/seminars/${id}`);
+  assert.match(await mod.page.locator("h1").textContent(), /브라우저 세미나/);
+  assert.equal(await mod.page.locator("#f-capacity").count(), 0);
+  await mod.context.close();
+
+  const { context, page } = await logIn("e2e-admin", "admin-e2e-pass");
+  await page.goto(`${BASE}/admin/seminars`);
+  await page.click("aside.filters >> text=Under 30");
+  await page.waitForURL(/capacity=under_30/);
+  await Promise.all([page.waitForURL(new RegExp(`/admin/seminars/${id}$`)), page.click("table.results >> text=브라우저 세미나")]);
+  assert.match(await page.locator("section.card", { hasText: "Instructors and participants" }).textContent(), /e2e-pupil2/);
+
+  await page.fill("#f-capacity", "1");
+  await page.locator("form", { has: page.locator("#f-capacity") }).locator("button").click();
+  assert.match(await page.locator("#e-capacity").textContent(), /capacity cannot go below the 2 active participants/);
+  assert.equal(await page.locator(".field.invalid #f-capacity").count(), 1);
+  assert.equal(await page.inputValue("#f-capacity"), "1", "the form keeps what was sent");
+  await shot(page, "seminar-validation");
+
+  await page.fill("#f-capacity", "30");
+  await page.selectOption("#f-online", "no");
+  await Promise.all([
+    page.waitForURL(new RegExp(`/admin/seminars/${id}$`)),
+    page.locator("form", { has: page.locator("#f-capacity") }).locator("button").click(),
+  ]);
+  const fields = await page.locator("dl.fields").textContent();
+  assert.match(fields, /Capacity\s*\(read-only\)\s*30/);
+  await page.goto(`${BASE}/admin/seminars?capacity=30_or_more&online=no`);
+  assert.equal(await page.locator("table.results >> text=브라우저 세미나").count(), 1);
+  await page.goto(`${BASE}/admin/seminars/${id}/history`);
+  const history = await page.locator("table.grid tbody").textContent();
+  assert.match(history, /e2e-admin/);
+  assert.match(history, /2 → 30/);
   await context.close();
 });

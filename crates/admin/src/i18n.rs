@@ -217,6 +217,9 @@ static WORDS: &[(&str, &str, &str)] = &[
     ("participants", "Participants", "참가자"),
     ("online", "Online", "온라인"),
     ("start_time", "Starts", "시작 시간"),
+    ("count", "Sessions", "회차"),
+    ("time", "Start time (HH:MM)", "시작 시간 (HH:MM)"),
+    ("members", "Instructors and participants", "강사와 참가자"),
     ("seminar", "Seminar", "세미나"),
     ("member_role", "Member role", "참여 역할"),
     ("active", "Active", "활성"),
@@ -304,6 +307,7 @@ static WORDS: &[(&str, &str, &str)] = &[
     ("reinstate_one", "Reinstate", "복권"),
     ("set_role_one", "Change role", "역할 변경"),
     ("rename", "Rename", "이름 변경"),
+    ("settings", "Settings", "설정"),
     // Search placeholders
     (
         "search_users",

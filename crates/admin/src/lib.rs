@@ -50,7 +50,7 @@ pub fn router(console: Arc<Console>) -> Router {
         .route("/admin/{model}", get(pages::list))
         .route("/admin/{model}/action", post(pages::action))
         .route("/admin/{model}/{id}", get(pages::detail))
-        .route("/admin/{model}/{id}/rename", post(pages::rename))
+        .route("/admin/{model}/{id}/edit", post(pages::edit))
         .route("/admin/{model}/{id}/history", get(pages::history))
         .layer(axum::middleware::from_fn(security_headers))
         .with_state(state)

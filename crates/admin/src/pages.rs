@@ -15,7 +15,9 @@ use madang_domain::console::{
     Action, ActionInput, AuditEntry, Cell, Choices, FieldChange, ListQuery, Model, Permission,
     Planned, RawListQuery, Total,
 };
+use madang_domain::error::Violation;
 use madang_domain::maintenance::{DAY_MS, Day};
+use madang_domain::seminars::{Seminar, SeminarInput};
 use madang_domain::users::UserState;
 use madang_http::extract::Client;
 
@@ -821,6 +823,16 @@ pub async fn list(
                     });
                 }
             }
+            // Reached from a seminar's page: only the chosen one is offered.
+            Choices::Seminar => {
+                if let Some(id) = current {
+                    options.push(LinkView {
+                        label: format!("#{id}"),
+                        href: params.refine(f.key, Some(id)),
+                        active: true,
+                    });
+                }
+            }
             Choices::Categories => {
                 let tree = st.console.category_tree().await.map_err(fail)?;
                 for node in flatten(&tree) {
@@ -1249,27 +1261,106 @@ fn object_action(s: &Session, model: Model, action: Action, id: i64) -> (&'stati
     (lang.t(one), f)
 }
 
-fn rename_form(s: &Session, id: i64, value: &str) -> (&'static str, FormView) {
-    let lang = s.ctx.lang;
-    (
-        lang.t("rename"),
-        FormView {
-            action: format!("/admin/categories/{id}/rename"),
-            submit: lang.t("save"),
-            danger: false,
-            hidden: vec![("csrf".into(), s.staff.csrf.clone())],
-            fields: vec![InputView::new(lang, "name", "text", value)],
-            error: None,
-        },
-    )
+/// The change form of an object's editable settings, at `/admin/{model}/{id}/edit`,
+/// with the errors of a refused save beside their fields.
+fn edit_form(
+    s: &Session,
+    model: Model,
+    id: i64,
+    title: &'static str,
+    fields: Vec<InputView>,
+    refused: Option<Error>,
+) -> (&'static str, FormView) {
+    let mut form = FormView {
+        action: format!("/admin/{}/{id}/edit", model.slug()),
+        submit: s.ctx.lang.t("save"),
+        danger: false,
+        hidden: vec![("csrf".into(), s.staff.csrf.clone())],
+        fields,
+        error: None,
+    };
+    if let Some(e) = refused {
+        place_errors(&mut form, e);
+    }
+    (title, form)
 }
 
+/// A seminar's settings as the form shows them: what was sent, or what is stored.
+fn seminar_fields(lang: Lang, sent: Option<&FormData>, sem: &Seminar) -> Vec<InputView> {
+    let value =
+        |key: &str, stored: String| sent.map_or(stored, |f| f.get(key).unwrap_or("").to_owned());
+    let online = value("online", if sem.online { "yes" } else { "no" }.to_owned());
+    let mut online_field = InputView::new(lang, "online", "select", &online);
+    online_field.options = ["yes", "no"]
+        .iter()
+        .map(|v| (v.to_string(), lang.t(v).to_owned(), online == *v))
+        .collect();
+    vec![
+        InputView::new(lang, "name", "text", &value("name", sem.name.clone())),
+        InputView::new(
+            lang,
+            "capacity",
+            "number",
+            &value("capacity", sem.capacity.to_string()),
+        ),
+        InputView::new(
+            lang,
+            "count",
+            "number",
+            &value("count", sem.count.to_string()),
+        ),
+        InputView::new(lang, "time", "text", &value("time", sem.time.clone())),
+        online_field,
+    ]
+}
+
+/// Reads the seminar form into the API's input type. A number field that is not a
+/// whole number is reported beside it together with what the seminar rules say of
+/// the other fields, all at once.
+fn seminar_input(form: &FormData) -> Result<SeminarInput, Error> {
+    let mut bad = Vec::new();
+    let mut number = |key: &'static str| match form.get(key).map(str::trim) {
+        None | Some("") => None,
+        Some(v) => v.parse::<i64>().map_or_else(
+            |_| {
+                bad.push(Violation::new(
+                    key,
+                    "integer",
+                    format!("{key} must be a whole number"),
+                ));
+                None
+            },
+            Some,
+        ),
+    };
+    let input = SeminarInput {
+        name: form.get("name").map(str::to_owned),
+        capacity: number("capacity"),
+        count: number("count"),
+        time: form.get("time").map(|t| t.trim().to_owned()),
+        online: match form.get("online") {
+            Some("yes") => Some(true),
+            Some("no") => Some(false),
+            _ => None,
+        },
+    };
+    if bad.is_empty() {
+        return Ok(input);
+    }
+    // The unreadable fields are absent from `input`, so the rules say nothing of them.
+    if let Err(Error::Validation(more)) = input.check(false) {
+        bad.extend(more);
+    }
+    Err(Error::Validation(bad))
+}
+
+/// A change page; `edit` is a refused edit form as sent, with why it was refused.
 async fn detail_page(
     st: &AdminState,
     s: &Session,
     model: Model,
     id: i64,
-    rename: Option<(String, Error)>,
+    edit: Option<(&FormData, Error)>,
 ) -> Result<DetailPage, Failure> {
     let lang = s.ctx.lang;
     let fail = |e| Failure::from_error(e, lang);
@@ -1532,15 +1623,11 @@ async fn detail_page(
                 ),
             ];
             if s.staff.can(Permission::EditCategories) {
-                let (value, err) = match rename {
-                    Some((v, e)) => (v, Some(e)),
-                    None => (cat.name.clone(), None),
-                };
-                let mut f = rename_form(s, id, &value);
-                if let Some(e) = err {
-                    place_errors(&mut f.1, e);
-                }
-                page.forms.push(f);
+                let (sent, err) = edit.unzip();
+                let name = sent.map_or(cat.name.as_str(), |f| f.get("name").unwrap_or(""));
+                let field = InputView::new(lang, "name", "text", name);
+                page.forms
+                    .push(edit_form(s, model, id, lang.t("rename"), vec![field], err));
             }
             page.inlines.push(InlineView {
                 title: lang.t("posts").to_owned(),
@@ -1553,10 +1640,68 @@ async fn detail_page(
                 }),
             });
         }
+        Model::Seminar => {
+            let detail = st.console.seminar(id).await.map_err(fail)?;
+            let sem = &detail.seminar;
+            page.title = format!("{} #{}", sem.name, sem.id);
+            page.fields = vec![
+                ("id", c(Cell::Int(sem.id))),
+                ("name", c(Cell::Text(sem.name.clone()))),
+                ("capacity", c(Cell::Int(sem.capacity))),
+                ("participants", c(Cell::Int(sem.participant_count))),
+                ("count", c(Cell::Int(sem.count))),
+                ("start_time", c(Cell::Text(sem.time.clone()))),
+                ("online", c(Cell::Bool(sem.online))),
+                ("created_at", c(Cell::Time(sem.created_at))),
+                ("updated_at", c(Cell::Time(sem.updated_at))),
+            ];
+            if s.staff.can(Permission::EditSeminars) {
+                let (sent, err) = edit.unzip();
+                let fields = seminar_fields(lang, sent, sem);
+                page.forms
+                    .push(edit_form(s, model, id, lang.t("settings"), fields, err));
+            }
+            page.inlines.push(InlineView {
+                title: lang.t("members").to_owned(),
+                columns: vec![
+                    lang.t("user"),
+                    lang.t("member_role"),
+                    lang.t("active"),
+                    lang.t("joined_at"),
+                    lang.t("dropped_at"),
+                ],
+                rows: detail
+                    .members
+                    .iter()
+                    .take(MEMBERS_SHOWN)
+                    .map(|m| {
+                        vec![
+                            c(m.name.clone().map_or(Cell::Empty, |name| Cell::Link {
+                                model: Model::User,
+                                id: m.user_id,
+                                text: name,
+                            })),
+                            c(Cell::Tag(m.role.as_str().to_owned())),
+                            c(Cell::Bool(m.is_active)),
+                            c(Cell::Time(m.joined_at)),
+                            c(m.dropped_at.map_or(Cell::Empty, Cell::Time)),
+                        ]
+                    })
+                    .collect(),
+                more: Some(LinkView {
+                    label: lang.t("enrolments").to_owned(),
+                    href: format!("/admin/enrolments?seminar={id}"),
+                    active: false,
+                }),
+            });
+        }
         _ => return Err(fail(Error::NotFound("page"))),
     }
     Ok(page)
 }
+
+/// Members a seminar's change page lists; the enrolment list has them all.
+const MEMBERS_SHOWN: usize = 50;
 
 pub async fn detail(
     State(st): State<AdminState>,
@@ -1570,7 +1715,9 @@ pub async fn detail(
     ok(&page)
 }
 
-pub async fn rename(
+/// Saves a change page's form: a category's name, a seminar's settings. The rules
+/// are the API's; a refusal shows the form again with each message beside its field.
+pub async fn edit(
     State(st): State<AdminState>,
     s: Session,
     Path((slug, id)): Path<(String, String)>,
@@ -1580,17 +1727,27 @@ pub async fn rename(
     let fail = |e| Failure::from_error(e, lang);
     let model = model_of(&slug, lang)?;
     let id = id_of(&id, lang)?;
-    if model != Model::Category {
-        return Err(fail(Error::NotFound("page")));
-    }
     let form = FormData::parse(&body);
     form.check_csrf(&s.staff).map_err(fail)?;
-    s.staff.ensure(Permission::EditCategories).map_err(fail)?;
-    let name = form.get("name").unwrap_or("").to_owned();
-    match st.console.rename_category(&s.staff, id, &name).await {
-        Ok(_) => Ok(Redirect::to(&format!("/admin/categories/{id}")).into_response()),
+    let saved = match model {
+        Model::Category => {
+            let name = form.get("name").unwrap_or("");
+            st.console.rename_category(&s.staff, id, name).await
+        }
+        Model::Seminar => match seminar_input(&form) {
+            Ok(input) => st.console.edit_seminar(&s.staff, id, input).await,
+            Err(e) => {
+                // The permission comes before what the form says.
+                s.staff.ensure(Permission::EditSeminars).map_err(fail)?;
+                Err(e)
+            }
+        },
+        _ => return Err(fail(Error::NotFound("page"))),
+    };
+    match saved {
+        Ok(_) => Ok(Redirect::to(&format!("/admin/{}/{id}", model.slug())).into_response()),
         Err(e @ (Error::Validation(_) | Error::Conflict { .. })) => {
-            let page = detail_page(&st, &s, model, id, Some((name, e))).await?;
+            let page = detail_page(&st, &s, model, id, Some((&form, e))).await?;
             Ok(html(StatusCode::BAD_REQUEST, &page))
         }
         Err(e) => Err(fail(e)),

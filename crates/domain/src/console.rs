@@ -20,10 +20,11 @@ use crate::error::{Error, Result, Violation};
 use crate::jobs::{Job, JobState, JobStats};
 use crate::maintenance::{DAY_MS, DailyCounts, Day};
 use crate::ports::{
-    Cache, CategoryStore, CommentStore, JobQueue, MaintenanceStore, PostStore, TokenCodec,
-    UserStore,
+    Cache, CategoryStore, CommentStore, JobQueue, MaintenanceStore, PostStore, SeminarStore,
+    TokenCodec, UserStore,
 };
 use crate::posts::{PostDetail, PostVersion};
+use crate::seminars::{Seminar, SeminarChange, SeminarDetail, SeminarInput};
 use crate::time::{Clock, Timestamp};
 use crate::users::{Role, User, UserState, fold_case};
 use crate::validate::{Violations, char_len};
@@ -39,6 +40,8 @@ pub enum Permission {
     ChangeRole,
     /// Rename and move categories.
     EditCategories,
+    /// Change a seminar's settings (name, capacity, sessions, time, online).
+    EditSeminars,
 }
 
 /// The permission table: moderators moderate content and discipline members; admins
@@ -131,6 +134,8 @@ pub enum Choices {
     Fixed(&'static [&'static str]),
     /// Every category, by id.
     Categories,
+    /// One seminar, by id: a seminar's change page links to its enrolments so.
+    Seminar,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -295,6 +300,10 @@ static ENROLMENT_SPEC: ModelSpec = ModelSpec {
         col("dropped_at"),
     ],
     filters: &[
+        FilterSpec {
+            key: "seminar",
+            choices: Choices::Seminar,
+        },
         filter("member_role", &["instructor", "participant"]),
         filter("active", YES_NO),
     ],
@@ -342,7 +351,10 @@ static AUDIT_SPEC: ModelSpec = ModelSpec {
                 "change",
             ],
         ),
-        filter("object_type", &["user", "post", "comment", "category"]),
+        filter(
+            "object_type",
+            &["user", "post", "comment", "category", "seminar"],
+        ),
     ],
     search: Some("search_by_actor"),
     dated: true,
@@ -419,7 +431,7 @@ impl Model {
     pub fn has_detail(self) -> bool {
         matches!(
             self,
-            Model::User | Model::Post | Model::Comment | Model::Category
+            Model::User | Model::Post | Model::Comment | Model::Category | Model::Seminar
         )
     }
 }
@@ -649,7 +661,7 @@ impl ListQuery {
             };
             let ok = match f.choices {
                 Choices::Fixed(values) => values.contains(&v.as_str()),
-                Choices::Categories => v.parse::<i64>().is_ok_and(|id| id > 0),
+                Choices::Categories | Choices::Seminar => v.parse::<i64>().is_ok_and(|id| id > 0),
             };
             if !ok {
                 return Err(Error::BadRequest(format!("{v} is not a choice of {k}")));
@@ -820,11 +832,32 @@ pub struct AuditEntry {
 pub enum StaffChange {
     DeletePost(i64),
     RestorePost(i64),
-    DeleteComment { id: i64, post_id: i64 },
-    RestoreComment { id: i64, post_id: i64 },
-    SetState { user_id: i64, state: UserState },
-    SetRole { user_id: i64, role: Role },
-    RenameCategory { id: i64, name: CategoryName },
+    DeleteComment {
+        id: i64,
+        post_id: i64,
+    },
+    RestoreComment {
+        id: i64,
+        post_id: i64,
+    },
+    SetState {
+        user_id: i64,
+        state: UserState,
+    },
+    SetRole {
+        user_id: i64,
+        role: Role,
+    },
+    RenameCategory {
+        id: i64,
+        name: CategoryName,
+    },
+    /// Under the seminar's row lock, refused (a validation error on `capacity`) when
+    /// the new capacity is below the active participants.
+    EditSeminar {
+        id: i64,
+        change: SeminarChange,
+    },
 }
 
 /// What applying a change did.
@@ -948,6 +981,7 @@ pub struct Console {
     posts: Arc<dyn PostStore>,
     comments: Arc<dyn CommentStore>,
     categories: Arc<dyn CategoryStore>,
+    seminars: Arc<dyn SeminarStore>,
     jobs: Arc<dyn JobQueue>,
     stats: Arc<dyn MaintenanceStore>,
     tokens: Arc<dyn TokenCodec>,
@@ -964,6 +998,7 @@ pub struct ConsolePorts {
     pub posts: Arc<dyn PostStore>,
     pub comments: Arc<dyn CommentStore>,
     pub categories: Arc<dyn CategoryStore>,
+    pub seminars: Arc<dyn SeminarStore>,
     pub jobs: Arc<dyn JobQueue>,
     pub stats: Arc<dyn MaintenanceStore>,
     pub tokens: Arc<dyn TokenCodec>,
@@ -980,6 +1015,7 @@ impl Console {
             posts: p.posts,
             comments: p.comments,
             categories: p.categories,
+            seminars: p.seminars,
             jobs: p.jobs,
             stats: p.stats,
             tokens: p.tokens,
@@ -1408,6 +1444,36 @@ impl Console {
         .await
     }
 
+    pub async fn seminar(&self, id: i64) -> Result<SeminarDetail> {
+        self.seminars
+            .seminar(id)
+            .await?
+            .ok_or(Error::NotFound("seminar"))
+    }
+
+    /// Changes a seminar's settings (admins): the seminar rules of the API apply, the
+    /// capacity included — never below the active participants, checked under the
+    /// seminar's row lock. Answers whether anything changed.
+    pub async fn edit_seminar(&self, staff: &Staff, id: i64, input: SeminarInput) -> Result<bool> {
+        staff.ensure(Permission::EditSeminars)?;
+        let change = input.check(false)?;
+        let current = self.seminar(id).await?.seminar;
+        let changes = seminar_changes(&current, &change);
+        if changes.is_empty() {
+            return Ok(false);
+        }
+        let name = change.name.as_deref().unwrap_or(&current.name);
+        let repr = format!("#{id} {name}");
+        self.write(
+            staff,
+            "change",
+            &StaffChange::EditSeminar { id, change },
+            repr,
+            changes,
+        )
+        .await
+    }
+
     async fn write(
         &self,
         staff: &Staff,
@@ -1499,6 +1565,36 @@ pub fn state_changes(from: &UserState, to: &UserState) -> Vec<FieldChange> {
     out
 }
 
+/// The fields a seminar change moves; empty when it would change nothing.
+fn seminar_changes(s: &Seminar, c: &SeminarChange) -> Vec<FieldChange> {
+    let yes_no = |b: bool| if b { "yes" } else { "no" };
+    let mut out = Vec::new();
+    if let Some(n) = c.name.as_ref().filter(|n| **n != s.name) {
+        out.push(FieldChange::new("name", s.name.clone(), n.clone()));
+    }
+    if let Some(n) = c.capacity.filter(|n| *n != s.capacity) {
+        out.push(FieldChange::new(
+            "capacity",
+            s.capacity.to_string(),
+            n.to_string(),
+        ));
+    }
+    if let Some(n) = c.count.filter(|n| *n != s.count) {
+        out.push(FieldChange::new(
+            "count",
+            s.count.to_string(),
+            n.to_string(),
+        ));
+    }
+    if let Some(t) = c.time.as_ref().filter(|t| t.as_str() != s.time) {
+        out.push(FieldChange::new("time", s.time.clone(), t.as_str()));
+    }
+    if let Some(o) = c.online.filter(|o| *o != s.online) {
+        out.push(FieldChange::new("online", yes_no(s.online), yes_no(o)));
+    }
+    out
+}
+
 fn change_object(c: &StaffChange) -> (&'static str, i64) {
     match c {
         StaffChange::DeletePost(id) | StaffChange::RestorePost(id) => ("post", *id),
@@ -1509,6 +1605,7 @@ fn change_object(c: &StaffChange) -> (&'static str, i64) {
             ("user", *user_id)
         }
         StaffChange::RenameCategory { id, .. } => ("category", *id),
+        StaffChange::EditSeminar { id, .. } => ("seminar", *id),
     }
 }
 
@@ -1530,6 +1627,7 @@ fn invalidations(c: &StaffChange) -> Vec<String> {
         StaffChange::RenameCategory { .. } => {
             vec![scope::CATEGORIES.to_owned(), scope::NAMES.to_owned()]
         }
+        StaffChange::EditSeminar { .. } => vec![scope::SEMINARS.to_owned()],
     }
 }
 
@@ -1540,7 +1638,13 @@ mod tests {
     #[test]
     fn moderators_moderate_and_discipline_and_only_admins_do_the_rest() {
         use Permission::*;
-        for p in [Moderate, Discipline, ChangeRole, EditCategories] {
+        for p in [
+            Moderate,
+            Discipline,
+            ChangeRole,
+            EditCategories,
+            EditSeminars,
+        ] {
             assert!(can(Role::Admin, p));
             assert!(!can(Role::User, p));
         }
@@ -1548,6 +1652,7 @@ mod tests {
         assert!(can(Role::Moderator, Discipline));
         assert!(!can(Role::Moderator, ChangeRole));
         assert!(!can(Role::Moderator, EditCategories));
+        assert!(!can(Role::Moderator, EditSeminars));
     }
 
     #[test]
@@ -1692,6 +1797,41 @@ mod tests {
         );
         assert!(state_changes(&s, &s).is_empty());
         assert_eq!(state_changes(&s, &UserState::Active).len(), 3);
+    }
+
+    #[test]
+    fn seminar_changes_name_only_the_fields_that_move() {
+        let s = Seminar {
+            id: 7,
+            name: "Rust".into(),
+            capacity: 30,
+            count: 4,
+            time: "19:30".into(),
+            online: true,
+            participant_count: 3,
+            created_at: Timestamp(0),
+            updated_at: Timestamp(0),
+        };
+        let same = SeminarInput {
+            name: Some("Rust".into()),
+            capacity: Some(30),
+            count: Some(4),
+            time: Some("19:30".into()),
+            online: Some(true),
+        };
+        assert!(seminar_changes(&s, &same.check(false).unwrap()).is_empty());
+        let moved = SeminarInput {
+            capacity: Some(40),
+            online: Some(false),
+            ..same
+        };
+        assert_eq!(
+            seminar_changes(&s, &moved.check(false).unwrap()),
+            vec![
+                FieldChange::new("capacity", "30", "40"),
+                FieldChange::new("online", "yes", "no"),
+            ]
+        );
     }
 
     #[test]

@@ -116,8 +116,49 @@ pub struct SeminarInput {
     pub online: Option<bool>,
 }
 
+impl SeminarInput {
+    /// Checks the fields by the seminar rules — every violation at once. Creating,
+    /// all but `online` are required; updating, an absent field keeps its value.
+    pub fn check(&self, creating: bool) -> Result<SeminarChange> {
+        let mut v = Violations::new();
+        let required = |v: &mut Violations, field: &str, present: bool| {
+            if creating && !present {
+                v.add(field, "required", format!("{field} is required"));
+            }
+        };
+        required(&mut v, "name", self.name.is_some());
+        required(&mut v, "capacity", self.capacity.is_some());
+        required(&mut v, "count", self.count.is_some());
+        required(&mut v, "time", self.time.is_some());
+        let change = SeminarChange {
+            name: self.name.as_deref().and_then(|n| check_name(&mut v, n)),
+            capacity: self
+                .capacity
+                .and_then(|c| check_positive(&mut v, "capacity", c)),
+            count: self.count.and_then(|c| check_positive(&mut v, "count", c)),
+            time: self
+                .time
+                .as_deref()
+                .and_then(|t| v.check(ClockTime::parse("time", t))),
+            online: self.online.or(if creating { Some(true) } else { None }),
+        };
+        v.into_result()?;
+        Ok(change)
+    }
+}
+
+/// The refusal of a capacity below the seminar's active participants (the store
+/// settles it under the seminar's row lock).
+pub fn below_participants(n: i64) -> Violation {
+    Violation::new(
+        "capacity",
+        "participants",
+        format!("capacity cannot go below the {n} active participants"),
+    )
+}
+
 /// Checked seminar fields; `None` keeps the current value on update.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SeminarChange {
     pub name: Option<String>,
     pub capacity: Option<i64>,
@@ -323,33 +364,6 @@ impl Seminars {
         self.store.profiles(user_id).await
     }
 
-    fn check(&self, input: &SeminarInput, creating: bool) -> Result<SeminarChange> {
-        let mut v = Violations::new();
-        let required = |v: &mut Violations, field: &str, present: bool| {
-            if creating && !present {
-                v.add(field, "required", format!("{field} is required"));
-            }
-        };
-        required(&mut v, "name", input.name.is_some());
-        required(&mut v, "capacity", input.capacity.is_some());
-        required(&mut v, "count", input.count.is_some());
-        required(&mut v, "time", input.time.is_some());
-        let change = SeminarChange {
-            name: input.name.as_deref().and_then(|n| check_name(&mut v, n)),
-            capacity: input
-                .capacity
-                .and_then(|c| check_positive(&mut v, "capacity", c)),
-            count: input.count.and_then(|c| check_positive(&mut v, "count", c)),
-            time: input
-                .time
-                .as_deref()
-                .and_then(|t| v.check(ClockTime::parse("time", t))),
-            online: input.online.or(if creating { Some(true) } else { None }),
-        };
-        v.into_result()?;
-        Ok(change)
-    }
-
     /// Creates a seminar run by its creator, who needs the instructor role.
     pub async fn create(&self, actor: &Actor, input: SeminarInput) -> Result<SeminarDetail> {
         actor.ensure_can_write()?;
@@ -358,7 +372,7 @@ impl Seminars {
                 "creating a seminar needs the instructor role".into(),
             ));
         }
-        let change = self.check(&input, true)?;
+        let change = input.check(true)?;
         let id = self
             .store
             .insert_seminar(actor.id, &change, self.clock.now())
@@ -383,7 +397,7 @@ impl Seminars {
         input: SeminarInput,
     ) -> Result<SeminarDetail> {
         actor.ensure_can_write()?;
-        let change = self.check(&input, false)?;
+        let change = input.check(false)?;
         match self
             .store
             .update_seminar(id, actor.id, &change, self.clock.now())
@@ -397,9 +411,9 @@ impl Seminars {
             UpdateOutcome::NotInstructor => Err(Error::Forbidden(
                 "only its instructors may change a seminar".into(),
             )),
-            UpdateOutcome::BelowParticipants(n) => Err(Error::BadRequest(format!(
-                "capacity cannot go below the {n} active participants"
-            ))),
+            UpdateOutcome::BelowParticipants(n) => {
+                Err(Error::BadRequest(below_participants(n).message))
+            }
         }
     }
 

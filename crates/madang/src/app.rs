@@ -276,6 +276,7 @@ impl App {
                 posts: store.clone(),
                 comments: store.clone(),
                 categories: store.clone(),
+                seminars: store.clone(),
                 jobs: jobs.clone(),
                 stats: store.clone(),
                 tokens,

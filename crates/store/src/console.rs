@@ -11,6 +11,7 @@ use madang_domain::console::{
     ListQuery, Listing, Model, Row, StaffChange, Total,
 };
 use madang_domain::posts::Sentiment;
+use madang_domain::seminars::{UpdateOutcome, below_participants};
 use madang_domain::users::{AuthorRef, User};
 use madang_domain::{Error, Result, Timestamp};
 use sqlx::any::AnyRow;
@@ -203,6 +204,9 @@ fn push_where(s: &mut Stmt, src: &Source, q: &ListQuery, now: Timestamp) {
             if let Some(k) = search {
                 s.push_bind(" AND u.name_key = ?", k);
             }
+            if let Some(id) = q.filter("seminar").and_then(|v| v.parse::<i64>().ok()) {
+                s.push_bind(" AND e.seminar_id = ?", id);
+            }
             if let Some(r) = q.filter("member_role") {
                 s.push_bind(" AND e.role = ?", r.to_owned());
             }
@@ -390,7 +394,11 @@ fn row_of(model: Model, r: &AnyRow, now: Timestamp) -> Result<Row> {
                 muted: false,
                 cells: vec![
                     Cell::Int(id),
-                    Cell::Text(col(r, "name")?),
+                    Cell::Link {
+                        model: Model::Seminar,
+                        id,
+                        text: col(r, "name")?,
+                    },
                     Cell::Int(col(r, "capacity")?),
                     Cell::Int(col(r, "participant_count")?),
                     Cell::Bool(col::<i64>(r, "online")? != 0),
@@ -405,7 +413,7 @@ fn row_of(model: Model, r: &AnyRow, now: Timestamp) -> Result<Row> {
                 id: 0,
                 muted: !active,
                 cells: vec![
-                    Cell::Text(col(r, "seminar_name")?),
+                    link(r, Model::Seminar, "seminar_id", "seminar_name")?,
                     link(r, Model::User, "user_id", "user_name")?,
                     Cell::Tag(col(r, "role")?),
                     Cell::Bool(active),
@@ -717,6 +725,20 @@ impl ConsoleStore for Db {
                     return Ok(Applied::Missing);
                 }
                 true
+            }
+            StaffChange::EditSeminar { id, change } => {
+                let Some((_, participants)) = self.lock_seminar(&mut tx, *id).await? else {
+                    return Ok(Applied::Missing);
+                };
+                match self
+                    .change_locked_seminar_in(&mut tx, *id, participants, change, now)
+                    .await?
+                {
+                    UpdateOutcome::BelowParticipants(n) => {
+                        return Err(Error::Validation(vec![below_participants(n)]));
+                    }
+                    _ => true,
+                }
             }
         };
         if !applied {

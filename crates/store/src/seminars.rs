@@ -48,7 +48,11 @@ fn inserted(r: std::result::Result<u64, sqlx::Error>) -> Result<bool> {
 
 impl Db {
     /// Locks the seminar row; its capacity and active participant count.
-    async fn lock_seminar(&self, tx: &mut AnyConnection, id: i64) -> Result<Option<(i64, i64)>> {
+    pub(crate) async fn lock_seminar(
+        &self,
+        tx: &mut AnyConnection,
+        id: i64,
+    ) -> Result<Option<(i64, i64)>> {
         let sql = format!(
             "SELECT capacity, participant_count FROM seminars WHERE id = ?{}",
             self.for_update()
@@ -61,6 +65,44 @@ impl Db {
             .map_err(map_err)?;
         row.map(|r| Ok((col(&r, "capacity")?, col(&r, "participant_count")?)))
             .transpose()
+    }
+
+    /// Writes a change to a seminar whose row `tx` holds locked, with `participants`
+    /// active: a capacity below them is refused and nothing is written.
+    pub(crate) async fn change_locked_seminar_in(
+        &self,
+        tx: &mut AnyConnection,
+        id: i64,
+        participants: i64,
+        s: &SeminarChange,
+        now: Timestamp,
+    ) -> Result<UpdateOutcome> {
+        if let Some(c) = s.capacity
+            && c < participants
+        {
+            return Ok(UpdateOutcome::BelowParticipants(participants));
+        }
+        let mut q = self.stmt("UPDATE seminars SET updated_at = ?");
+        q.args_add(now.millis());
+        if let Some(n) = &s.name {
+            q.push_bind(", name = ?", n.clone());
+            q.push_bind(", name_key = ?", fold_case(n));
+        }
+        if let Some(c) = s.capacity {
+            q.push_bind(", capacity = ?", c);
+        }
+        if let Some(c) = s.count {
+            q.push_bind(", session_count = ?", c);
+        }
+        if let Some(t) = &s.time {
+            q.push_bind(", start_time = ?", t.as_str().to_owned());
+        }
+        if let Some(o) = s.online {
+            q.push_bind(", online = ?", i64::from(o));
+        }
+        q.push_bind(" WHERE id = ?", id);
+        q.execute(&mut *tx).await.map_err(map_err)?;
+        Ok(UpdateOutcome::Updated)
     }
 
     async fn membership(
@@ -270,33 +312,13 @@ impl SeminarStore for Db {
             Some((role, true)) if role == "instructor" => {}
             _ => return Ok(UpdateOutcome::NotInstructor),
         }
-        if let Some(c) = s.capacity
-            && c < participants
-        {
-            return Ok(UpdateOutcome::BelowParticipants(participants));
+        let outcome = self
+            .change_locked_seminar_in(&mut tx, id, participants, s, now)
+            .await?;
+        if outcome == UpdateOutcome::Updated {
+            tx.commit().await.map_err(map_err)?;
         }
-        let mut q = self.stmt("UPDATE seminars SET updated_at = ?");
-        q.args_add(now.millis());
-        if let Some(n) = &s.name {
-            q.push_bind(", name = ?", n.clone());
-            q.push_bind(", name_key = ?", fold_case(n));
-        }
-        if let Some(c) = s.capacity {
-            q.push_bind(", capacity = ?", c);
-        }
-        if let Some(c) = s.count {
-            q.push_bind(", session_count = ?", c);
-        }
-        if let Some(t) = &s.time {
-            q.push_bind(", start_time = ?", t.as_str().to_owned());
-        }
-        if let Some(o) = s.online {
-            q.push_bind(", online = ?", i64::from(o));
-        }
-        q.push_bind(" WHERE id = ?", id);
-        q.execute(&mut *tx).await.map_err(map_err)?;
-        tx.commit().await.map_err(map_err)?;
-        Ok(UpdateOutcome::Updated)
+        Ok(outcome)
     }
 
     async fn join_seminar(

@@ -6,6 +6,7 @@ use reqwest::StatusCode;
 use reqwest::redirect::Policy;
 
 use crate::helpers::{PASSWORD, TestApp, spawn};
+use crate::seminars::{join, seminar, with_role};
 
 /// A browser-like console client: keeps the session cookie, follows no redirects.
 struct Staff {
@@ -250,7 +251,7 @@ async fn moderators_are_refused_admin_only_actions_and_staff_targets() {
     assert_eq!(s, StatusCode::FORBIDDEN);
     let (s, _, _) = mod1
         .post(
-            &format!("/admin/categories/{cat}/rename"),
+            &format!("/admin/categories/{cat}/edit"),
             &[("name", "새 이름")],
             true,
         )
@@ -419,4 +420,112 @@ async fn restoring_a_post_brings_back_its_category_count_and_lists_filter_by_sta
     assert!(page.contains("<html"));
     let (s, _) = mod1.get("/admin/posts?p=99999").await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn admins_change_seminar_settings_by_the_seminar_rules_and_moderators_cannot() {
+    let app = spawn().await;
+    let teacher = with_role(&app, "teacher", "instructor").await;
+    let sem = seminar(&app, &teacher, "Rust 입문", 3).await;
+    for name in ["pupil1", "pupil2"] {
+        let p = with_role(&app, name, "participant").await;
+        assert_eq!(join(&app, &p, sem).await.0, StatusCode::CREATED);
+    }
+    let (mod1, _) = staff(&app, "mod1", Role::Moderator).await;
+    let (boss, _) = staff(&app, "boss", Role::Admin).await;
+    let page_path = format!("/admin/seminars/{sem}");
+    let edit = format!("{page_path}/edit");
+
+    // The list links to the change page, which lists the members; a moderator sees
+    // it read-only and is refused the form if it is forged.
+    let (_, list) = mod1.get("/admin/seminars?capacity=under_30").await;
+    assert!(list.contains(&format!("href=\"{page_path}\"")), "{list}");
+    let (s, page) = mod1.get(&page_path).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(page.contains("pupil1") && page.contains("teacher"));
+    assert!(!page.contains(&edit), "no settings form for a moderator");
+    let fields = [
+        ("name", "Rust 심화"),
+        ("capacity", "40"),
+        ("count", "6"),
+        ("time", "20:00"),
+        ("online", "no"),
+    ];
+    let (s, _, _) = mod1.post(&edit, &fields, true).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, _, _) = boss.post(&edit, &fields, false).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "no CSRF token");
+
+    // The API's rules, each message beside its field, and nothing written.
+    let (_, page) = boss.get(&page_path).await;
+    assert!(page.contains(&format!("action=\"{edit}\"")));
+    let (s, page, _) = boss
+        .post(
+            &edit,
+            &[
+                ("name", " "),
+                ("capacity", "40"),
+                ("count", "many"),
+                ("time", "25:00"),
+                ("online", "yes"),
+            ],
+            true,
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    for field in ["name", "count", "time"] {
+        assert!(
+            page.contains(&format!("id=\"e-{field}\"")),
+            "{field}: {page}"
+        );
+    }
+    assert!(page.contains("count must be a whole number"));
+    assert!(
+        page.contains("value=\"many\""),
+        "the form keeps what was sent"
+    );
+    let (s, page, _) = boss
+        .post(
+            &edit,
+            &[&fields[..1], &[("capacity", "1")], &fields[2..]].concat(),
+            true,
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert!(page.contains("id=\"e-capacity\""), "{page}");
+    assert!(page.contains("capacity cannot go below the 2 active participants"));
+    let (_, api) = app.get(&format!("/api/v1/seminars/{sem}"), None).await;
+    assert_eq!(
+        (api["name"].as_str(), api["capacity"].as_i64()),
+        (Some("Rust 입문"), Some(3))
+    );
+    assert_eq!(audit_rows(&app).await, 0);
+
+    // A valid change is saved, seen by the API at once (the seminar list is cached),
+    // and audited field by field.
+    let (s, _, to) = boss.post(&edit, &fields, true).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    assert_eq!(to.as_deref(), Some(page_path.as_str()));
+    let (_, api) = app.get(&format!("/api/v1/seminars/{sem}"), None).await;
+    assert_eq!(api["capacity"], 40);
+    assert_eq!(api["count"], 6);
+    assert_eq!(api["time"], "20:00");
+    assert_eq!(api["online"], false);
+    let (_, listed) = app.get("/api/v1/seminars", None).await;
+    assert_eq!(listed["data"][0]["name"], "Rust 심화");
+    assert_eq!(audit_rows(&app).await, 1);
+    let (_, history) = boss.get(&format!("{page_path}/history")).await;
+    assert!(history.contains("3 → 40"), "{history}");
+    assert!(history.contains("19:30 → 20:00"));
+    let (_, audit) = boss.get("/admin/audit?object_type=seminar").await;
+    assert!(audit.contains(&format!("href=\"{page_path}\"")));
+    // Saving the same settings again changes nothing and logs nothing.
+    let (s, _, _) = boss.post(&edit, &fields, true).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    assert_eq!(audit_rows(&app).await, 1);
+
+    // The enrolments of this seminar alone, from its page.
+    let (s, enrolled) = boss.get(&format!("/admin/enrolments?seminar={sem}")).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(enrolled.contains("pupil2") && enrolled.contains("class=\"total\">3 "));
 }

@@ -7,7 +7,7 @@ use sqlx::Executor;
 
 use crate::helpers::{Member, TestApp, assert_error, detail_fields, spawn};
 
-async fn with_role(app: &TestApp, name: &str, role: &str) -> Member {
+pub(crate) async fn with_role(app: &TestApp, name: &str, role: &str) -> Member {
     let m = app.member(name).await;
     let body = match role {
         "participant" => json!({"role": "participant", "university": "서울대학교"}),
@@ -20,7 +20,7 @@ async fn with_role(app: &TestApp, name: &str, role: &str) -> Member {
     m
 }
 
-async fn seminar(app: &TestApp, instructor: &Member, name: &str, capacity: i64) -> i64 {
+pub(crate) async fn seminar(app: &TestApp, instructor: &Member, name: &str, capacity: i64) -> i64 {
     let (s, b) = app
         .post(
             "/api/v1/seminars",
@@ -32,7 +32,7 @@ async fn seminar(app: &TestApp, instructor: &Member, name: &str, capacity: i64) 
     b["id"].as_i64().unwrap()
 }
 
-async fn join(app: &TestApp, m: &Member, id: i64) -> (StatusCode, Value) {
+pub(crate) async fn join(app: &TestApp, m: &Member, id: i64) -> (StatusCode, Value) {
     app.req(
         Method::POST,
         &format!("/api/v1/seminars/{id}/participants"),
