@@ -325,6 +325,11 @@ static WORDS: &[(&str, &str, &str)] = &[
         "작성자 이름 (정확히)",
     ),
     ("search_name", "Name contains", "이름 포함"),
+    (
+        "search_window",
+        "The search reads the first {n} posts of this selection in the list's order; choose a year, month or day to search further.",
+        "검색은 현재 목록 순서로 처음 {n}개의 게시글만 살펴봅니다. 더 찾으려면 연·월·일을 고르세요.",
+    ),
     ("search_by_user", "User name (exact)", "회원 이름 (정확히)"),
     (
         "search_by_actor",

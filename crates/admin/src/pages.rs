@@ -316,6 +316,8 @@ pub struct SearchView {
     pub placeholder: &'static str,
     pub value: String,
     pub hidden: Vec<(String, String)>,
+    /// Said beside a search that reads only part of its selection.
+    pub bound: Option<String>,
 }
 
 #[derive(Template)]
@@ -944,6 +946,11 @@ pub async fn list(
             .filter(|(k, _)| !matches!(k.as_str(), "q" | "p" | "done"))
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect(),
+        bound: query
+            .search
+            .as_ref()
+            .and(model.search_window())
+            .map(|n| lang.t("search_window").replace("{n}", &n.to_string())),
     });
     let done = pairs
         .iter()

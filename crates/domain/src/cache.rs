@@ -71,6 +71,18 @@ impl Entry {
         }
     }
 
+    /// The staff dashboard's counts of the days before today, from `first` (UTC):
+    /// rows are only soft-deleted, so a past day's count of created rows stands; the
+    /// entry lives ten minutes and needs no invalidation.
+    pub fn past_day_counts(first: &str) -> Self {
+        Self {
+            kind: "past_day_counts",
+            key: format!("{FORMAT}:past-day-counts:{first}"),
+            scopes: Vec::new(),
+            ttl: Duration::from_secs(600),
+        }
+    }
+
     pub fn seminar_list(query_key: &str) -> Self {
         Self {
             kind: "seminar_list",

@@ -104,7 +104,7 @@ fn days_in_month(year: i32, month: u32) -> u32 {
     }
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct DailyCounts {
     pub new_users: i64,
     pub posts: i64,
@@ -371,7 +371,12 @@ impl Maintenance {
         from: Timestamp,
         to: Timestamp,
     ) -> Result<DailyCounts> {
-        let counts = self.store.count_created(from, to).await?;
+        let counts = self
+            .store
+            .count_created(&[from, to])
+            .await?
+            .pop()
+            .unwrap_or_default();
         self.store
             .save_daily(day, &counts, self.clock.now())
             .await?;

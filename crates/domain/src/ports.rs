@@ -422,12 +422,12 @@ pub trait MaintenanceStore: Send + Sync {
     async fn category_counters(&self) -> Result<Vec<crate::maintenance::CategoryCounter>>;
     /// Recounts one category's active posts under its row lock and stores the count.
     async fn fix_category_count(&self, id: i64) -> Result<i64>;
-    /// Users, posts, comments and votes created in [from, to).
+    /// Users, posts, comments and votes created in each window between consecutive
+    /// `bounds` ([b0, b1), [b1, b2), …): one count per table however many windows.
     async fn count_created(
         &self,
-        from: Timestamp,
-        to: Timestamp,
-    ) -> Result<crate::maintenance::DailyCounts>;
+        bounds: &[Timestamp],
+    ) -> Result<Vec<crate::maintenance::DailyCounts>>;
     async fn save_daily(
         &self,
         day: crate::maintenance::Day,

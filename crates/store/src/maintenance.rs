@@ -201,26 +201,34 @@ impl MaintenanceStore for Db {
         .await
     }
 
-    async fn count_created(&self, from: Timestamp, to: Timestamp) -> Result<DailyCounts> {
+    async fn count_created(&self, bounds: &[Timestamp]) -> Result<Vec<DailyCounts>> {
+        // A range count per window and table, on one connection: each is a count of
+        // one stretch of the table's creation-time index, which every engine does
+        // without reading rows (one CASE-bucketed scan was ten times slower on SQLite).
         let mut conn = self.rd().await?;
-        let n = |table: &'static str| {
-            self.stmt(&format!(
-                "SELECT COUNT(*) AS n FROM {table} WHERE created_at >= ? AND created_at < ?"
-            ))
-            .bind(from.millis())
-            .bind(to.millis())
-        };
-        let new_users = count(n("users"), &mut *conn).await?;
-        let posts = count(n("posts"), &mut *conn).await?;
-        let comments = count(n("comments"), &mut *conn).await?;
-        let post_votes = count(n("post_votes"), &mut *conn).await?;
-        let comment_votes = count(n("comment_votes"), &mut *conn).await?;
-        Ok(DailyCounts {
-            new_users,
-            posts,
-            comments,
-            votes: post_votes + comment_votes,
-        })
+        let mut out = Vec::with_capacity(bounds.len().saturating_sub(1));
+        for w in bounds.windows(2) {
+            let mut n = [0_i64; 5];
+            for (i, table) in ["users", "posts", "comments", "post_votes", "comment_votes"]
+                .into_iter()
+                .enumerate()
+            {
+                let s = self
+                    .stmt(&format!(
+                        "SELECT COUNT(*) AS n FROM {table} WHERE created_at >= ? AND created_at < ?"
+                    ))
+                    .bind(w[0].millis())
+                    .bind(w[1].millis());
+                n[i] = count(s, &mut *conn).await?;
+            }
+            out.push(DailyCounts {
+                new_users: n[0],
+                posts: n[1],
+                comments: n[2],
+                votes: n[3] + n[4],
+            });
+        }
+        Ok(out)
     }
 
     async fn save_daily(&self, day: Day, counts: &DailyCounts, now: Timestamp) -> Result<()> {

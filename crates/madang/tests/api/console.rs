@@ -414,6 +414,23 @@ async fn restoring_a_post_brings_back_its_category_count_and_lists_filter_by_sta
     assert_eq!(s, StatusCode::OK);
     assert_eq!(audit_rows(&app).await, 3);
 
+    // A post search reads the selection's first posts (a bound it says), with the
+    // filters applied first.
+    let (s, found) = mod1
+        .get(&format!(
+            "/admin/posts?q=%EC%B2%AB%EC%A7%B8&category={cat}&status=active"
+        ))
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(found.contains(&format!("data-id=\"{a}\"")), "{found}");
+    assert!(!found.contains(&format!("data-id=\"{b}\"")));
+    assert!(found.contains("class=\"total\">1 "));
+    assert!(found.contains("search-bound"));
+    let (_, none) = mod1
+        .get("/admin/posts?q=%EC%B2%AB%EC%A7%B8&status=deleted")
+        .await;
+    assert!(none.contains("class=\"total\">0 "), "{none}");
+
     // Lists refuse what their spec does not offer, as a page.
     let (s, page) = mod1.get("/admin/posts?password=1").await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
@@ -528,4 +545,51 @@ async fn admins_change_seminar_settings_by_the_seminar_rules_and_moderators_cann
     let (s, enrolled) = boss.get(&format!("/admin/enrolments?seminar={sem}")).await;
     assert_eq!(s, StatusCode::OK);
     assert!(enrolled.contains("pupil2") && enrolled.contains("class=\"total\">3 "));
+}
+
+#[tokio::test]
+async fn list_pages_follow_their_order_and_the_total_counts_every_page() {
+    let app = spawn().await;
+    let (admin, cat) = app.board().await;
+    let mut ids = Vec::new();
+    for i in 0..53 {
+        ids.push(app.new_post(&admin, cat, &format!("글 {i}"), "내용").await);
+    }
+    let (mod1, _) = staff(&app, "mod1", Role::Moderator).await;
+    let shown = |page: &str| {
+        let mut out = Vec::new();
+        let mut rest = page;
+        while let Some(i) = rest.find("data-id=\"") {
+            rest = &rest[i + 9..];
+            out.push(rest.split('"').next().unwrap().parse::<i64>().unwrap());
+        }
+        out
+    };
+    let newest_first: Vec<i64> = ids.iter().rev().copied().collect();
+    let (_, p1) = mod1.get("/admin/posts").await;
+    let (_, p2) = mod1.get("/admin/posts?p=2").await;
+    assert_eq!(shown(&p1), newest_first[..50]);
+    assert_eq!(shown(&p2), newest_first[50..]);
+    assert!(p2.contains("class=\"total\">53 "));
+    let (_, oldest) = mod1.get("/admin/posts?o=created_at&p=2").await;
+    assert_eq!(shown(&oldest), ids[50..]);
+    // The dashboard counts today afresh each time (the days before are cached).
+    let today = |page: &str| -> Vec<i64> {
+        let body = &page[..page.find("</tbody>").unwrap()];
+        let row = &body[body.rfind("<tr><th>").unwrap()..];
+        row.split("<td class=\"num\">")
+            .skip(1)
+            .map(|c| c.split('<').next().unwrap().parse().unwrap())
+            .collect()
+    };
+    let (_, before) = mod1.get("/admin/").await;
+    assert_eq!(today(&before)[1], 53, "posts created today");
+    app.new_post(&admin, cat, "하나 더", "내용").await;
+    let (_, after) = mod1.get("/admin/").await;
+    assert_eq!(today(&after)[1], 54);
+
+    // A search pages through its matches the same way.
+    let (_, s2) = mod1.get("/admin/posts?q=%EA%B8%80&p=2").await;
+    assert_eq!(shown(&s2), newest_first[50..]);
+    assert!(s2.contains("class=\"total\">53 "));
 }
