@@ -26,6 +26,8 @@ use madang_store::{Db, DbConfig};
 use serde::Serialize;
 use serde_json::{Value, json};
 
+mod console;
+
 /// Every seeded user's password (see `madang seed`).
 const SEED_PASSWORD: &str = "madang-seed-password";
 
@@ -41,8 +43,12 @@ struct Args {
     /// Seconds per scenario.
     #[arg(long, default_value_t = 10)]
     duration: u64,
-    #[arg(long, default_value_t = 32)]
-    concurrency: u32,
+    /// Connections per scenario: 32 for the API, 4 for the console (a few staff).
+    #[arg(long)]
+    concurrency: Option<u32>,
+    /// `api` (the public API's scenarios) or `console` (the staff console's pages).
+    #[arg(long, default_value = "api")]
+    suite: String,
     /// The database; by default a file under target/bench-data (SQLite) or the
     /// database madang_bench_<scale> on the local server.
     #[arg(long)]
@@ -64,6 +70,17 @@ struct Args {
     corpus: PathBuf,
     #[arg(long, default_value = "bench/results")]
     out: PathBuf,
+}
+
+impl Args {
+    fn console(&self) -> bool {
+        self.suite == "console"
+    }
+
+    fn connections(&self) -> u32 {
+        self.concurrency
+            .unwrap_or(if self.console() { 4 } else { 32 })
+    }
 }
 
 struct Scale {
@@ -151,6 +168,13 @@ async fn main() -> anyhow::Result<()> {
         println!("already seeded: {present} posts");
     }
 
+    anyhow::ensure!(
+        matches!(args.suite.as_str(), "api" | "console"),
+        "--suite is api or console"
+    );
+    if args.console() {
+        console::ensure_admin(&madang, &url)?;
+    }
     let port = free_port()?;
     let mut server = std::process::Command::new(&madang)
         .arg("serve")
@@ -164,7 +188,11 @@ async fn main() -> anyhow::Result<()> {
         .spawn()
         .context("cannot start madang serve")?;
     let base = format!("http://127.0.0.1:{port}");
-    let result = run(&args, &url, &base, server.id(), seed_report).await;
+    let result = if args.console() {
+        run_console(&args, &url, &base, server.id()).await
+    } else {
+        run(&args, &url, &base, server.id(), seed_report).await
+    };
     let _ = server.kill();
     let _ = server.wait();
     result
@@ -180,13 +208,14 @@ async fn run(
     let http = reqwest::Client::new();
     wait_ready(&http, base).await?;
     let ctx = Context::read(&http, base, url).await?;
-    let scenarios = scenarios(&ctx, base, args.concurrency)?;
+    let scenarios = scenarios(&ctx, base, args.connections())?;
     let selected = |name: &str| args.only.is_empty() || args.only.iter().any(|o| o == name);
 
     let mut figures = Vec::new();
     // The ceiling of the HTTP stack and of the database, then reads, then writes.
     if selected("raw_sql_list") {
-        let f = raw_sql_ceiling(url, args.concurrency, Duration::from_secs(args.duration)).await?;
+        let f =
+            raw_sql_ceiling(url, args.connections(), Duration::from_secs(args.duration)).await?;
         print_row(&f);
         figures.push(f);
     }
@@ -198,7 +227,7 @@ async fn run(
             s_args.extend(["-H".into(), format!("Authorization: Bearer {token}")]);
         }
         reset_peak_rss(pid);
-        let f = drive(s, &s_args, args.concurrency, args.duration, pid)?;
+        let f = drive(s, &s_args, args.connections(), args.duration, pid)?;
         print_row(&f);
         figures.push(f);
     }
@@ -210,7 +239,7 @@ async fn run(
     let report = json!({
         "engine": args.engine,
         "scale": args.scale,
-        "concurrency": args.concurrency,
+        "concurrency": args.connections(),
         "duration_secs": args.duration,
         "machine": machine(),
         "seed": seed_report,
@@ -231,6 +260,59 @@ async fn run(
         explain,
     )?;
     println!("wrote {}.{{json,md}} and -explain.txt", stem.display());
+    Ok(())
+}
+
+/// The staff console's pages (`--suite console`).
+async fn run_console(args: &Args, url: &str, base: &str, pid: u32) -> anyhow::Result<()> {
+    let http = reqwest::Client::new();
+    wait_ready(&http, base).await?;
+    let cookie = console::log_in(base).await?;
+    let board = console::Board::read(url).await?;
+    let c = args.connections();
+    let selected = |name: &str| args.only.is_empty() || args.only.iter().any(|o| o == name);
+    let mut figures = Vec::new();
+    for s in console::scenarios(&board, base, &cookie)
+        .iter()
+        .filter(|s| selected(s.name))
+    {
+        reset_peak_rss(pid);
+        let f = drive(s, &s.oha, c, args.duration, pid)?;
+        print_row(&f);
+        figures.push(f);
+    }
+    std::fs::create_dir_all(&args.out)?;
+    let stem = args
+        .out
+        .join(format!("{}-{}-console", args.engine, args.scale));
+    let board = board.describe();
+    let report = json!({
+        "engine": args.engine,
+        "scale": args.scale,
+        "concurrency": c,
+        "duration_secs": args.duration,
+        "target_p99_ms": console::TARGET_P99_MS,
+        "machine": machine(),
+        "board": board,
+        "pages_over_target": figures.iter().filter(|f| f.p99_ms > console::TARGET_P99_MS || f.errors > 0).map(|f| f.name.clone()).collect::<Vec<_>>(),
+        "scenarios": figures,
+    });
+    std::fs::write(
+        stem.with_extension("json"),
+        serde_json::to_string_pretty(&report)? + "\n",
+    )?;
+    std::fs::write(
+        stem.with_extension("md"),
+        console::markdown(
+            &args.engine,
+            &args.scale,
+            c,
+            args.duration,
+            &board,
+            &figures,
+        ),
+    )?;
+    println!("wrote {}.{{json,md}}", stem.display());
     Ok(())
 }
 
@@ -700,7 +782,13 @@ fn markdown(args: &Args, figures: &[Figures], ratio: Option<f64>, ctx: &Context)
     let mut s = format!(
         "# {} at {} posts\n\n{} connections, {} s per scenario, `cargo run -p madang-bench --release -- --engine {} --scale {}`. \
          Data: {}.\n\n| scenario | req/s | p50 ms | p99 ms | p99.9 ms | errors | madang peak RSS MB |\n|---|---:|---:|---:|---:|---:|---:|\n",
-        args.engine, args.scale, args.concurrency, args.duration, args.engine, args.scale, ctx.data
+        args.engine,
+        args.scale,
+        args.connections(),
+        args.duration,
+        args.engine,
+        args.scale,
+        ctx.data
     );
     for f in figures {
         s.push_str(&format!(
