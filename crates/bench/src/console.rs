@@ -91,7 +91,7 @@ fn cookie(res: &reqwest::Response, name: &str) -> Option<String> {
 pub struct Board {
     /// The category holding the most posts.
     busiest_category: i64,
-    /// The year and month of the newest post (UTC).
+    /// The last whole month before the newest post's (UTC): a month of posts.
     year: i32,
     month: u32,
     max_post: i64,
@@ -124,7 +124,15 @@ impl Board {
                 .await?;
         let heavy_author = sqlx::Row::try_get::<String, _>(&heavy, 0)?;
         db.close().await;
-        let day = Day::containing(Timestamp(newest), 0);
+        let this_month = Day::containing(Timestamp(newest), 0);
+        let day = Day::from_epoch_days(
+            Day {
+                day: 1,
+                ..this_month
+            }
+            .to_epoch_days()
+                - 1,
+        );
         Ok(Self {
             busiest_category,
             year: day.year,
@@ -139,7 +147,7 @@ impl Board {
     pub fn describe(&self) -> Value {
         json!({
             "busiest_category": self.busiest_category,
-            "newest_post_month": format!("{}-{:02}", self.year, self.month),
+            "month": format!("{}-{:02}", self.year, self.month),
             "posts": self.max_post,
             "comments": self.max_comment,
             "users": self.max_user,
@@ -227,12 +235,12 @@ pub fn scenarios(b: &Board, base: &str, cookie: &str) -> Vec<Scenario> {
         ),
         page(
             "console_posts_month",
-            "posts of the newest month (date drill-down)",
+            "posts of the last whole month (date drill-down)",
             format!("/admin/posts?y={y}&m={m}"),
         ),
         page(
             "console_posts_category_negative_month",
-            "posts of the busiest category, negative, in the newest month",
+            "posts of the busiest category, negative, in that month",
             format!(
                 "/admin/posts?category={}&sentiment=negative&y={y}&m={m}",
                 b.busiest_category
@@ -250,7 +258,7 @@ pub fn scenarios(b: &Board, base: &str, cookie: &str) -> Vec<Scenario> {
         ),
         page(
             "console_posts_search_in_month",
-            "posts search \"시간낭비\" in the newest month",
+            "posts search \"시간낭비\" in that month",
             format!("/admin/posts?q={}&y={y}&m={m}", encode("시간낭비")),
         ),
         random(

@@ -361,6 +361,7 @@ impl Maintenance {
                 break;
             }
         }
+        self.store.refresh_statistics().await?;
         Ok(report)
     }
 

@@ -388,6 +388,9 @@ pub trait Outbox: Send + Sync {
 /// What the scheduled maintenance jobs read and fix.
 #[async_trait]
 pub trait MaintenanceStore: Send + Sync {
+    /// Brings the query planner's statistics up to date where the engine leaves that
+    /// to the application (SQLite).
+    async fn refresh_statistics(&self) -> Result<()>;
     /// Live posts after `after` in (created_at, id) order.
     async fn hot_batch(
         &self,

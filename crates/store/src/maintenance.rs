@@ -9,7 +9,35 @@ use madang_domain::maintenance::{
 use madang_domain::ports::MaintenanceStore;
 use madang_domain::time::Timestamp;
 
-use crate::db::{Db, col, count, map_err};
+use crate::db::{Db, Engine, col, count, map_err};
+
+impl Db {
+    /// After a schema change on SQLite, analyses the whole database again if it was
+    /// analysed before (by `madang seed`, or an operator): statistics that predate
+    /// a new index let the planner weigh that index blind, and it may pick a
+    /// two-value label's index over a category's — 390 ms instead of 3 ms for one
+    /// console page at a million posts. A database never analysed is left to the
+    /// planner's defaults. Answers whether it analysed.
+    pub async fn analyse_after_schema_change(&self) -> Result<bool> {
+        if self.engine() != Engine::Sqlite {
+            return Ok(false);
+        }
+        let mut conn = self.wr().await?;
+        let analysed = count(
+            self.stmt("SELECT COUNT(*) AS n FROM sqlite_master WHERE name = 'sqlite_stat1'"),
+            &mut *conn,
+        )
+        .await?;
+        if analysed == 0 {
+            return Ok(false);
+        }
+        self.stmt("ANALYZE")
+            .execute(&mut *conn)
+            .await
+            .map_err(map_err)?;
+        Ok(true)
+    }
+}
 
 #[async_trait]
 impl MaintenanceStore for Db {
@@ -199,6 +227,21 @@ impl MaintenanceStore for Db {
             id,
         )
         .await
+    }
+
+    async fn refresh_statistics(&self) -> Result<()> {
+        if self.engine() != Engine::Sqlite {
+            // MariaDB and PostgreSQL keep their statistics up to date themselves.
+            return Ok(());
+        }
+        // SQLite re-analyses the tables it finds worth it (grown or shrunk a lot since
+        // their last ANALYZE), every table, not only the ones this connection read.
+        let mut conn = self.wr().await?;
+        self.stmt("PRAGMA optimize = 0x10002")
+            .execute(&mut *conn)
+            .await
+            .map_err(map_err)?;
+        Ok(())
     }
 
     async fn count_created(&self, bounds: &[Timestamp]) -> Result<Vec<DailyCounts>> {

@@ -65,7 +65,21 @@ impl Db {
     /// Applies every pending migration. An applied migration whose file was edited
     /// afterwards stops the run with `MigrationError::Edited`.
     pub async fn migrate(&self) -> Result<(), MigrationError> {
+        let pending = |s: &[MigrationStatus]| {
+            s.iter()
+                .filter(|m| m.state == MigrationState::Pending)
+                .count()
+        };
+        let before = pending(&self.migration_status().await?);
         self.migrator().run(&self.write).await?;
+        if before > 0 {
+            // New indexes want statistics the planner can weigh them by.
+            match self.analyse_after_schema_change().await {
+                Ok(true) => tracing::info!("schema changed; planner statistics refreshed"),
+                Ok(false) => {}
+                Err(e) => tracing::warn!(error = %e, "planner statistics could not be refreshed"),
+            }
+        }
         Ok(())
     }
 

@@ -51,3 +51,38 @@ async fn an_applied_migration_that_was_edited_is_refused() {
     let status = db.migration_status().await.unwrap();
     assert_eq!(status[0].state, MigrationState::Edited);
 }
+
+#[tokio::test]
+async fn a_schema_change_reanalyses_a_database_that_was_analysed() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = db(&dir);
+    db.migrate().await.unwrap();
+    assert!(
+        !db.analyse_after_schema_change().await.unwrap(),
+        "a board never analysed is left to the planner's defaults"
+    );
+    sqlx::any::install_default_drivers();
+    let url = format!("sqlite://{}/m.db", dir.path().display());
+    let pool = sqlx::AnyPool::connect(&url).await.unwrap();
+    sqlx::query("INSERT INTO categories (id, name, name_key, parent_key, created_at) VALUES (1, 'c', 'c', 0, 0)")
+        .execute(&pool)
+        .await
+        .unwrap();
+    sqlx::query("ANALYZE").execute(&pool).await.unwrap();
+    // An index added later (as a migration would) is unknown to the statistics…
+    sqlx::query("CREATE INDEX categories_probe ON categories (created_at)")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let known = || async {
+        let row = sqlx::query("SELECT COUNT(*) FROM sqlite_stat1 WHERE idx = 'categories_probe'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        sqlx::Row::try_get::<i64, _>(&row, 0).unwrap()
+    };
+    assert_eq!(known().await, 0);
+    // …until the database is analysed again after the change.
+    assert!(db.analyse_after_schema_change().await.unwrap());
+    assert_eq!(known().await, 1);
+}
