@@ -1321,13 +1321,22 @@ fn seminar_fields(lang: Lang, sent: Option<&FormData>, sem: &Seminar) -> Vec<Inp
     ]
 }
 
-/// Reads the seminar form into the API's input type. A number field that is not a
-/// whole number is reported beside it together with what the seminar rules say of
-/// the other fields, all at once.
+/// Reads the seminar form into the API's input type. A number field that is empty or
+/// not a whole number is reported beside it together with what the seminar rules say
+/// of the other fields, all at once.
 fn seminar_input(form: &FormData) -> Result<SeminarInput, Error> {
     let mut bad = Vec::new();
+    // The form shows every field, so an emptied number is a missing value, as in
+    // the API's create, not "keep the current one".
     let mut number = |key: &'static str| match form.get(key).map(str::trim) {
-        None | Some("") => None,
+        None | Some("") => {
+            bad.push(Violation::new(
+                key,
+                "required",
+                format!("{key} is required"),
+            ));
+            None
+        }
         Some(v) => v.parse::<i64>().map_or_else(
             |_| {
                 bad.push(Violation::new(

@@ -481,7 +481,7 @@ async fn admins_change_seminar_settings_by_the_seminar_rules_and_moderators_cann
             &edit,
             &[
                 ("name", " "),
-                ("capacity", "40"),
+                ("capacity", ""),
                 ("count", "many"),
                 ("time", "25:00"),
                 ("online", "yes"),
