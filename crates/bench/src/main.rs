@@ -247,19 +247,22 @@ async fn run(
         "list_first_vs_raw_sql": ratio,
         "scenarios": figures,
     });
-    std::fs::write(
-        stem.with_extension("json"),
-        serde_json::to_string_pretty(&report)? + "\n",
-    )?;
-    std::fs::write(
-        stem.with_extension("md"),
-        markdown(args, &figures, ratio, &ctx),
-    )?;
+    write_results(&stem, &report, markdown(args, &figures, ratio, &ctx))?;
     std::fs::write(
         PathBuf::from(format!("{}-explain.txt", stem.display())),
         explain,
     )?;
     println!("wrote {}.{{json,md}} and -explain.txt", stem.display());
+    Ok(())
+}
+
+/// `<stem>.json` (every figure) and `<stem>.md` (the table).
+fn write_results(stem: &Path, report: &Value, md: String) -> anyhow::Result<()> {
+    std::fs::write(
+        stem.with_extension("json"),
+        serde_json::to_string_pretty(report)? + "\n",
+    )?;
+    std::fs::write(stem.with_extension("md"), md)?;
     Ok(())
 }
 
@@ -286,6 +289,11 @@ async fn run_console(args: &Args, url: &str, base: &str, pid: u32) -> anyhow::Re
         .out
         .join(format!("{}-{}-console", args.engine, args.scale));
     let board = board.describe();
+    let over: Vec<&str> = figures
+        .iter()
+        .filter(|f| f.p99_ms > console::TARGET_P99_MS || f.errors > 0)
+        .map(|f| f.name.as_str())
+        .collect();
     let report = json!({
         "engine": args.engine,
         "scale": args.scale,
@@ -294,24 +302,18 @@ async fn run_console(args: &Args, url: &str, base: &str, pid: u32) -> anyhow::Re
         "target_p99_ms": console::TARGET_P99_MS,
         "machine": machine(),
         "board": board,
-        "pages_over_target": figures.iter().filter(|f| f.p99_ms > console::TARGET_P99_MS || f.errors > 0).map(|f| f.name.clone()).collect::<Vec<_>>(),
+        "pages_over_target": over,
         "scenarios": figures,
     });
-    std::fs::write(
-        stem.with_extension("json"),
-        serde_json::to_string_pretty(&report)? + "\n",
-    )?;
-    std::fs::write(
-        stem.with_extension("md"),
-        console::markdown(
-            &args.engine,
-            &args.scale,
-            c,
-            args.duration,
-            &board,
-            &figures,
-        ),
-    )?;
+    let md = console::markdown(
+        &args.engine,
+        &args.scale,
+        c,
+        args.duration,
+        &board,
+        &figures,
+    );
+    write_results(&stem, &report, md)?;
     println!("wrote {}.{{json,md}}", stem.display());
     Ok(())
 }
