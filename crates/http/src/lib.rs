@@ -181,14 +181,19 @@ pub fn metrics_router(state: AppState) -> Router {
 
 /// The layers every route sits behind. Outermost first: load shedding, the hand-over
 /// to the work runtime (if any), the client's address, request id and access log,
-/// error rendering, the time limit, the wiring's [`middleware::Around`] (if any), panic
-/// catching, body limit; then routing, with unknown routes answered in the error shape.
+/// error rendering, the time limit, the wiring's [`middleware::Around`] (if any), the
+/// refusal of declared oversized bodies, panic catching, body limit; then routing,
+/// with unknown routes answered in the error shape.
 pub fn with_layers(routes: Router, settings: &HttpSettings) -> Router {
     let mut routes = routes
         .fallback(no_route)
         .route_layer(axum::middleware::from_fn(middleware::record_route))
         .layer(DefaultBodyLimit::max(settings.body_limit))
-        .layer(CatchPanicLayer::custom(error::panic_response));
+        .layer(CatchPanicLayer::custom(error::panic_response))
+        .layer(axum::middleware::from_fn_with_state(
+            middleware::BodyLimit(settings.body_limit),
+            middleware::refuse_oversized,
+        ));
     if let Some(around) = &settings.around {
         routes = routes.layer(axum::middleware::from_fn_with_state(
             middleware::AroundLayer(around.clone()),

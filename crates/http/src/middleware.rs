@@ -262,6 +262,50 @@ fn busy(request_id: Option<&HeaderValue>) -> Response {
     res
 }
 
+/// The body limit, for [`refuse_oversized`].
+#[derive(Clone, Copy)]
+pub struct BodyLimit(pub usize);
+
+/// How long an oversized body is read, at most, before it is answered.
+const DRAIN_FOR: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Answers a request whose declared body is over the limit with 413, without
+/// handing the body to anything — but reads it (up to 16 times the limit, for at most
+/// five seconds) and throws it away first. Answering while the client is still
+/// sending and closing with its bytes unread makes the kernel reset the connection,
+/// and the client sees a broken pipe instead of the 413; this is nginx's "lingering
+/// close". A body larger than that still gets the 413, but may lose it to the reset.
+pub async fn refuse_oversized(
+    State(limit): State<BodyLimit>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let declared = req
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let limit = limit.0 as u64;
+    match declared {
+        Some(n) if n > limit => {
+            if n <= limit.saturating_mul(16) {
+                use futures::StreamExt;
+                let mut body = req.into_body().into_data_stream();
+                let _ = tokio::time::timeout(DRAIN_FOR, async {
+                    while let Some(Ok(_)) = body.next().await {}
+                })
+                .await;
+            }
+            crate::error::ApiError::new(
+                axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+                "request body is too large",
+            )
+            .into_response()
+        }
+        _ => next.run(req).await,
+    }
+}
+
 /// The runtime admitted requests are served on, when it is not the one that holds
 /// the connections (see [`hand_over`]).
 #[derive(Clone)]
