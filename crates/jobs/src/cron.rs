@@ -50,8 +50,11 @@ pub fn parse_zone(name: &str) -> Result<Tz, String> {
     Tz::from_str(name).map_err(|_| format!("{name:?} is not an IANA time zone"))
 }
 
+/// `t` in `tz`, to the whole second: cron has no finer grain, and a tick found from
+/// an instant with milliseconds keeps them — so two nodes (or two passes of one) would
+/// see one tick as two different slots, and claim it twice.
 fn to_zoned(t: Timestamp, tz: Tz) -> DateTime<Tz> {
-    Utc.timestamp_millis_opt(t.millis())
+    Utc.timestamp_opt(t.millis().div_euclid(1000), 0)
         .single()
         .unwrap_or_default()
         .with_timezone(&tz)
@@ -232,6 +235,15 @@ mod tests {
         let sched = Scheduler::new(vec![s.clone()], tz, Arc::new(NoStore), Arc::new(At(now)));
         let due = sched.due(&s, now).expect("a due tick");
         assert_eq!(due, Timestamp(1_795_345_200_000));
+        // The same tick whatever the milliseconds of the moment it is looked for.
+        for ms in [1, 521, 999] {
+            let later = Timestamp(now.millis() + ms);
+            assert_eq!(sched.due(&s, later), Some(due), "+{ms} ms");
+            assert_eq!(
+                sched.next(&s, later),
+                Some(Timestamp(1_795_345_200_000 + 86_400_000))
+            );
+        }
         let job = sched.job_for(&s, due, now);
         assert!(
             job.payload.contains("\"day\":\"2026-11-22\""),
