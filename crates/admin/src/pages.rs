@@ -436,10 +436,10 @@ fn login_page(
     res
 }
 
-fn query_pairs(q: Option<&str>) -> Vec<(String, String)> {
-    form_urlencoded::parse(q.unwrap_or("").as_bytes())
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect()
+fn query_pairs(q: Option<&str>, lang: Lang) -> Result<Vec<(String, String)>, Failure> {
+    FormData::parse(q.unwrap_or("").as_bytes())
+        .map(|f| f.0)
+        .map_err(|e| Failure::from_error(e, lang))
 }
 
 pub async fn login_form_page(
@@ -447,10 +447,11 @@ pub async fn login_form_page(
     ctx: Ctx,
     RawQuery(q): RawQuery,
 ) -> Response {
-    let next = query_pairs(q.as_deref())
-        .into_iter()
-        .find(|(k, _)| k == "next")
-        .map(|(_, v)| v);
+    let pairs = match query_pairs(q.as_deref(), ctx.lang) {
+        Ok(pairs) => pairs,
+        Err(failure) => return failure.into_response(),
+    };
+    let next = pairs.into_iter().find(|(k, _)| k == "next").map(|(_, v)| v);
     let next = safe_back(next.as_deref(), "/admin/");
     login_page(&st, &ctx, StatusCode::OK, &next, "", None)
 }
@@ -462,7 +463,10 @@ pub async fn log_in(
     client: Result<Client, madang_http::error::ApiError>,
     body: Bytes,
 ) -> Response {
-    let form = FormData::parse(&body);
+    let form = match FormData::parse(&body) {
+        Ok(form) => form,
+        Err(e) => return Failure::from_error(e, ctx.lang).into_response(),
+    };
     let next = safe_back(form.get("next"), "/admin/");
     let username = form.get("username").unwrap_or("").to_owned();
     // Double-submit: the form's token must match the cookie set with the form.
@@ -515,9 +519,9 @@ pub async fn log_in(
 }
 
 pub async fn log_out(State(st): State<AdminState>, s: Session, body: Bytes) -> PageResult {
-    let form = FormData::parse(&body);
-    form.check_csrf(&s.staff)
-        .map_err(|e| Failure::from_error(e, s.ctx.lang))?;
+    let fail = |e| Failure::from_error(e, s.ctx.lang);
+    let form = FormData::parse(&body).map_err(fail)?;
+    form.check_csrf(&s.staff).map_err(fail)?;
     st.console
         .log_out(&s.staff)
         .await
@@ -557,9 +561,9 @@ pub async fn password_form_page(s: Session) -> PageResult {
 
 pub async fn change_password(State(st): State<AdminState>, s: Session, body: Bytes) -> PageResult {
     let lang = s.ctx.lang;
-    let form = FormData::parse(&body);
-    form.check_csrf(&s.staff)
-        .map_err(|e| Failure::from_error(e, lang))?;
+    let fail = |e| Failure::from_error(e, lang);
+    let form = FormData::parse(&body).map_err(fail)?;
+    form.check_csrf(&s.staff).map_err(fail)?;
     let input = PasswordChange {
         current_password: form.get("current_password").map(str::to_owned),
         password1: form.get("password1").map(str::to_owned),
@@ -586,7 +590,10 @@ pub async fn change_password(State(st): State<AdminState>, s: Session, body: Byt
 }
 
 pub async fn set_lang(ctx: Ctx, RawQuery(q): RawQuery) -> Response {
-    let pairs = query_pairs(q.as_deref());
+    let pairs = match query_pairs(q.as_deref(), ctx.lang) {
+        Ok(pairs) => pairs,
+        Err(failure) => return failure.into_response(),
+    };
     let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
     let lang = get("to").and_then(Lang::parse).unwrap_or(ctx.lang);
     let back = safe_back(get("back"), "/admin/");
@@ -769,7 +776,7 @@ pub async fn list(
     let lang = s.ctx.lang;
     let fail = |e| Failure::from_error(e, lang);
     let model = model_of(&slug, lang)?;
-    let pairs = query_pairs(q.as_deref());
+    let pairs = query_pairs(q.as_deref(), lang)?;
     let raw = raw_query(&pairs, lang)?;
     let query = ListQuery::parse(model, &raw).map_err(fail)?;
     let listing = st.console.list(&query).await.map_err(fail)?;
@@ -1125,7 +1132,7 @@ pub async fn action(
     let lang = s.ctx.lang;
     let fail = |e| Failure::from_error(e, lang);
     let model = model_of(&slug, lang)?;
-    let form = FormData::parse(&body);
+    let form = FormData::parse(&body).map_err(fail)?;
     form.check_csrf(&s.staff).map_err(fail)?;
     let action = form
         .get("action")
@@ -1743,7 +1750,7 @@ pub async fn edit(
     let fail = |e| Failure::from_error(e, lang);
     let model = model_of(&slug, lang)?;
     let id = id_of(&id, lang)?;
-    let form = FormData::parse(&body);
+    let form = FormData::parse(&body).map_err(fail)?;
     form.check_csrf(&s.staff).map_err(fail)?;
     let saved = match model {
         Model::Category => {

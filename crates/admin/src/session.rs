@@ -132,12 +132,17 @@ impl FromRequestParts<AdminState> for Session {
 pub struct FormData(pub Vec<(String, String)>);
 
 impl FormData {
-    pub fn parse(body: &[u8]) -> Self {
-        Self(
-            form_urlencoded::parse(body)
-                .map(|(k, v)| (k.into_owned(), v.into_owned()))
-                .collect(),
+    /// The pairs of a form body or a query string; one that carries U+0000 is refused
+    /// (`validate::no_nul`), as the API refuses it.
+    pub fn parse(body: &[u8]) -> Result<Self, Error> {
+        let pairs: Vec<(String, String)> = form_urlencoded::parse(body)
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        madang_domain::validate::no_nul_in_pairs(
+            pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())),
         )
+        .map_err(|v| Error::Validation(vec![v]))?;
+        Ok(Self(pairs))
     }
 
     pub fn get(&self, key: &str) -> Option<&str> {
@@ -187,6 +192,12 @@ impl Failure {
         };
         let detail = match e {
             Error::Internal(_) | Error::Unavailable(_) => String::new(),
+            // A page has no field to show a message beside: it lists them.
+            Error::Validation(violations) => violations
+                .iter()
+                .map(|v| v.message.as_str())
+                .collect::<Vec<_>>()
+                .join("; "),
             e => e.to_string(),
         };
         Self {
@@ -258,7 +269,7 @@ mod tests {
 
     #[test]
     fn repeated_form_keys_are_all_kept() {
-        let f = FormData::parse(b"ids=1&ids=2&action=delete_posts&csrf=a%2Bb");
+        let f = FormData::parse(b"ids=1&ids=2&action=delete_posts&csrf=a%2Bb").unwrap();
         assert_eq!(f.all("ids").collect::<Vec<_>>(), vec!["1", "2"]);
         assert_eq!(f.get("csrf"), Some("a+b"));
         assert_eq!(f.get("none"), None);

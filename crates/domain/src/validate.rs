@@ -91,3 +91,56 @@ pub fn positive_id(field: &str, id: i64) -> Result<i64, Violation> {
         ))
     }
 }
+
+/// U+0000 has no place in board text, and PostgreSQL's `text` cannot hold it (the
+/// other engines can), so a request that carries it anywhere — a body field, a form
+/// field, a query parameter — is refused before any rule or store sees it.
+pub fn no_nul(field: &str, value: &str) -> Result<(), Violation> {
+    if value.contains('\0') {
+        let name = if field.is_empty() { "the body" } else { field };
+        Err(Violation::new(
+            field,
+            "no_nul",
+            format!("{name} must not contain the NUL character (U+0000)"),
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+/// The first pair whose key or value holds U+0000 (see [`no_nul`]).
+pub fn no_nul_in_pairs<'a>(
+    pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> Result<(), Violation> {
+    pairs.into_iter().try_for_each(|(k, v)| {
+        no_nul(k, v)?;
+        // A key with NUL is named by its printable part.
+        no_nul(&k.replace('\0', ""), k)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nul_is_refused_in_values_and_keys_and_named() {
+        assert!(no_nul("title", "제목 title").is_ok());
+        let v = no_nul("title", "a\0b").unwrap_err();
+        assert_eq!((v.field.as_str(), v.constraint), ("title", "no_nul"));
+        assert_eq!(
+            v.message,
+            "title must not contain the NUL character (U+0000)"
+        );
+        assert_eq!(
+            no_nul("", "\0").unwrap_err().message,
+            "the body must not contain the NUL character (U+0000)"
+        );
+
+        assert!(no_nul_in_pairs([("q", "꿀"), ("o", "-created")]).is_ok());
+        let v = no_nul_in_pairs([("q", "ok"), ("keyword", "\0")]).unwrap_err();
+        assert_eq!(v.field, "keyword");
+        let v = no_nul_in_pairs([("ke\0y", "value")]).unwrap_err();
+        assert_eq!(v.field, "key");
+    }
+}

@@ -612,6 +612,12 @@ pub(crate) fn map_err(e: sqlx::Error) -> Error {
         sqlx::Error::Database(db) if is_connection_failure(db.code().as_deref()) => {
             Error::Unavailable("the database is unavailable".into())
         }
+        // PostgreSQL refuses U+0000 in text (22021). Requests are refused with it at
+        // the door (`validate::no_nul`); this keeps any text that came another way a
+        // client's error rather than a 500.
+        sqlx::Error::Database(db) if db.code().as_deref() == Some("22021") => {
+            Error::BadRequest("text must not contain the NUL character (U+0000)".into())
+        }
         _ => Error::internal(e),
     }
 }

@@ -17,7 +17,12 @@ use crate::extract::{Auth, Id, JsonBody, OptionalJson, QueryParams};
 #[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct RoleRequest {
     /// `participant` or `instructor`.
-    #[schema(required = true, nullable = false, example = "participant")]
+    #[schema(
+        required = true,
+        nullable = false,
+        example = "participant",
+        pattern = "^(participant|instructor)$"
+    )]
     pub role: Option<String>,
     /// For participants.
     #[schema(max_length = 100)]
@@ -114,6 +119,7 @@ impl From<SeminarRequest> for SeminarInput {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct JoinRequest {
     /// `participant` (default) or `instructor`.
+    #[schema(pattern = "^(participant|instructor)$")]
     pub role: Option<String>,
 }
 

@@ -224,6 +224,45 @@ async fn a_post_without_the_csrf_token_is_refused_and_changes_nothing() {
 }
 
 #[tokio::test]
+async fn the_nul_character_in_a_console_form_or_query_is_a_400_page() {
+    let app = spawn().await;
+    let (admin, cat) = app.board().await;
+    let post = app.new_post(&admin, cat, "남길 글", "내용").await;
+    let (mod1, _) = staff(&app, "mod1", Role::Moderator).await;
+
+    for path in [
+        "/admin/posts?q=a%00b",
+        "/admin/users?q=%00",
+        "/admin/lang?to=en&back=/admin/%00",
+    ] {
+        let (s, body) = mod1.get(path).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{path}");
+        assert!(body.contains("U+0000"), "{path}: the page says why");
+    }
+    let id = post.to_string();
+    let (s, body, _) = mod1
+        .post(
+            "/admin/posts/action",
+            &[
+                ("action", "delete_posts"),
+                ("stage", "apply"),
+                ("ids", &id),
+                ("note", "\0"),
+            ],
+            true,
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert!(body.contains("U+0000"));
+    let (s, _) = app.get(&format!("/api/v1/posts/{post}"), None).await;
+    assert_eq!(s, StatusCode::OK, "the post is untouched");
+    assert_eq!(audit_rows(&app).await, 0);
+
+    let (res, _) = log_in(&app, "mod1\0", PASSWORD).await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
 async fn moderators_are_refused_admin_only_actions_and_staff_targets() {
     let app = spawn().await;
     let (_, cat) = app.board().await;

@@ -115,6 +115,57 @@ async fn deep_nesting_and_huge_bodies_are_refused() {
 }
 
 #[tokio::test]
+async fn the_nul_character_is_refused_everywhere_a_request_carries_text() {
+    // PostgreSQL's text cannot hold U+0000; every engine refuses it the same way.
+    let app = spawn().await;
+    let (m, cat) = app.board().await;
+    let (s, b) = app
+        .post(
+            "/api/v1/posts",
+            Some(&m.token),
+            json!({"category_id": cat, "title": "a\u{0}b", "content": "c"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+    assert_error(&b, "validation_failed");
+    assert_eq!(detail_fields(&b), ["title"]);
+    assert_eq!(b["error"]["details"][0]["constraint"], "no_nul");
+    let (s, b) = app
+        .post(
+            "/api/v1/sentiment",
+            Some(&m.token),
+            json!({"text": "나\u{0}빠요"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+    assert_eq!(detail_fields(&b), ["text"]);
+    assert_eq!(app.count("SELECT COUNT(*) FROM posts").await, 0);
+
+    let (s, b) = app.get("/api/v1/posts?keyword=a%00b", None).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{b}");
+    assert_error(&b, "bad_request");
+    let res = app
+        .client
+        .post(app.url("/api/v1/auth/token"))
+        .form(&[("username", "a\u{0}"), ("password", "whatever-it-is")])
+        .send()
+        .await
+        .unwrap();
+    let (s, b) = read(res).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+    assert_eq!(detail_fields(&b), ["username"]);
+    let (s, b) = app
+        .post(
+            "/api/v1/auth/token",
+            None,
+            json!({"username": "a\u{0}", "password": "whatever-it-is"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+    assert_eq!(detail_fields(&b), ["username"]);
+}
+
+#[tokio::test]
 async fn unknown_routes_and_methods_have_the_error_shape() {
     let app = spawn().await;
     let (s, b) = app.get("/api/v1/nothing-here", None).await;

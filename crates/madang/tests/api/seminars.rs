@@ -161,6 +161,51 @@ async fn instructors_create_seminars_with_every_rule_checked() {
 }
 
 #[tokio::test]
+async fn integers_written_as_floats_and_a_null_join_body_are_taken() {
+    let app = spawn().await;
+    let teacher = with_role(&app, "teacher", "instructor").await;
+    let student = with_role(&app, "student", "participant").await;
+    // JSON Schema's `integer` includes 10.0; a fraction is refused in plain words.
+    let (s, b) = app
+        .post(
+            "/api/v1/seminars",
+            Some(&teacher.token),
+            json!({"name": "Rust", "capacity": 2.5, "count": 3, "time": "09:00"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+    assert_eq!(detail_fields(&b), ["capacity"]);
+    assert_eq!(
+        b["error"]["details"][0]["message"],
+        "capacity must be an integer"
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM seminars").await, 0);
+    let (s, sem) = app
+        .post(
+            "/api/v1/seminars",
+            Some(&teacher.token),
+            json!({"name": "Rust", "capacity": 10.0, "count": 3e0, "time": "09:00"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{sem}");
+    assert_eq!(sem["capacity"], 10);
+    assert_eq!(sem["count"], 3);
+    let id = sem["id"].as_i64().unwrap();
+
+    // The join's body is optional, and its schema allows `null`.
+    let (s, b) = app
+        .post(
+            &format!("/api/v1/seminars/{id}/participants"),
+            Some(&student.token),
+            Value::Null,
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    assert_eq!(b["participant_count"], 1);
+    assert_eq!(active_rows(&app, id).await, 1);
+}
+
+#[tokio::test]
 async fn joining_dropping_and_their_refusals() {
     let app = spawn().await;
     let teacher = with_role(&app, "teacher", "instructor").await;
