@@ -138,10 +138,7 @@ impl FormData {
         let pairs: Vec<(String, String)> = form_urlencoded::parse(body)
             .map(|(k, v)| (k.into_owned(), v.into_owned()))
             .collect();
-        madang_domain::validate::no_nul_in_pairs(
-            pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())),
-        )
-        .map_err(|v| Error::Validation(vec![v]))?;
+        madang_domain::validate::no_nul_in_pairs(&pairs).map_err(|v| Error::Validation(vec![v]))?;
         Ok(Self(pairs))
     }
 

@@ -71,9 +71,10 @@ impl Entry {
         }
     }
 
-    /// The staff dashboard's counts of the days before today, from `first` (UTC):
-    /// rows are only soft-deleted, so a past day's count of created rows stands; the
-    /// entry lives ten minutes and needs no invalidation.
+    /// The staff dashboard's counts of the days before today, from `first` (UTC).
+    /// Users, posts and comments are only soft-deleted, so their past counts stand; a
+    /// withdrawn vote (deleted) or a seed that backfills old dates moves them, and the
+    /// entry's ten minutes bound how long the chart can lag that. No invalidation.
     pub fn past_day_counts(first: &str) -> Self {
         Self {
             kind: "past_day_counts",

@@ -426,7 +426,7 @@ pub trait MaintenanceStore: Send + Sync {
     /// Recounts one category's active posts under its row lock and stores the count.
     async fn fix_category_count(&self, id: i64) -> Result<i64>;
     /// Users, posts, comments and votes created in each window between consecutive
-    /// `bounds` ([b0, b1), [b1, b2), …): one count per table however many windows.
+    /// `bounds` ([b0, b1), [b1, b2), …), one `DailyCounts` per window.
     async fn count_created(
         &self,
         bounds: &[Timestamp],

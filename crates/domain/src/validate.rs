@@ -109,10 +109,8 @@ pub fn no_nul(field: &str, value: &str) -> Result<(), Violation> {
 }
 
 /// The first pair whose key or value holds U+0000 (see [`no_nul`]).
-pub fn no_nul_in_pairs<'a>(
-    pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
-) -> Result<(), Violation> {
-    pairs.into_iter().try_for_each(|(k, v)| {
+pub fn no_nul_in_pairs(pairs: &[(String, String)]) -> Result<(), Violation> {
+    pairs.iter().try_for_each(|(k, v)| {
         no_nul(k, v)?;
         // A key with NUL is named by its printable part.
         no_nul(&k.replace('\0', ""), k)
@@ -137,10 +135,15 @@ mod tests {
             "the body must not contain the NUL character (U+0000)"
         );
 
-        assert!(no_nul_in_pairs([("q", "꿀"), ("o", "-created")]).is_ok());
-        let v = no_nul_in_pairs([("q", "ok"), ("keyword", "\0")]).unwrap_err();
+        let pairs = |p: &[(&str, &str)]| -> Vec<(String, String)> {
+            p.iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect()
+        };
+        assert!(no_nul_in_pairs(&pairs(&[("q", "꿀"), ("o", "-created")])).is_ok());
+        let v = no_nul_in_pairs(&pairs(&[("q", "ok"), ("keyword", "\0")])).unwrap_err();
         assert_eq!(v.field, "keyword");
-        let v = no_nul_in_pairs([("ke\0y", "value")]).unwrap_err();
+        let v = no_nul_in_pairs(&pairs(&[("ke\0y", "value")])).unwrap_err();
         assert_eq!(v.field, "key");
     }
 }

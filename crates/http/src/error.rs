@@ -61,6 +61,14 @@ impl ApiError {
         Self::new(StatusCode::BAD_REQUEST, message)
     }
 
+    /// A body over the limit, however it was found out.
+    pub fn too_large() -> Self {
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            default_message(StatusCode::PAYLOAD_TOO_LARGE),
+        )
+    }
+
     pub fn validation(violations: Vec<Violation>) -> Self {
         let message = Error::Validation(violations.clone()).to_string();
         Self {

@@ -42,7 +42,7 @@ fn is_form(parts_ct: Option<&header::HeaderValue>) -> bool {
 
 fn body_error(r: BytesRejection) -> ApiError {
     if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "request body is too large")
+        ApiError::too_large()
     } else {
         ApiError::bad_request("the request body could not be read")
     }
@@ -207,8 +207,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonOrForm<T> {
             let bytes = Bytes::from_request(req, state).await.map_err(body_error)?;
             let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&bytes)
                 .map_err(|e| ApiError::bad_request(format!("malformed form body: {e}")))?;
-            validate::no_nul_in_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-                .map_err(|v| ApiError::validation(vec![v]))?;
+            validate::no_nul_in_pairs(&pairs).map_err(|v| ApiError::validation(vec![v]))?;
             serde_urlencoded::from_bytes(&bytes)
                 .map(JsonOrForm)
                 .map_err(|e| ApiError::bad_request(format!("malformed form body: {e}")))
@@ -231,8 +230,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for QueryParams<T>
         let q = parts.uri.query().unwrap_or_default();
         let pairs: Vec<(String, String)> = serde_urlencoded::from_str(q)
             .map_err(|e| ApiError::bad_request(format!("invalid query string: {e}")))?;
-        validate::no_nul_in_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-            .map_err(|v| ApiError::bad_request(v.message))?;
+        validate::no_nul_in_pairs(&pairs).map_err(|v| ApiError::bad_request(v.message))?;
         serde_urlencoded::from_str(q)
             .map(QueryParams)
             .map_err(|e| ApiError::bad_request(format!("invalid query string: {e}")))

@@ -296,11 +296,7 @@ pub async fn refuse_oversized(
                 })
                 .await;
             }
-            crate::error::ApiError::new(
-                axum::http::StatusCode::PAYLOAD_TOO_LARGE,
-                "request body is too large",
-            )
-            .into_response()
+            crate::error::ApiError::too_large().into_response()
         }
         _ => next.run(req).await,
     }

@@ -65,14 +65,16 @@ impl Db {
     /// Applies every pending migration. An applied migration whose file was edited
     /// afterwards stops the run with `MigrationError::Edited`.
     pub async fn migrate(&self) -> Result<(), MigrationError> {
-        let pending = |s: &[MigrationStatus]| {
-            s.iter()
-                .filter(|m| m.state == MigrationState::Pending)
-                .count()
-        };
-        let before = pending(&self.migration_status().await?);
+        // Only SQLite leaves planner statistics to the application, so only there is
+        // it worth reading what is pending first.
+        let schema_changes = self.engine() == Engine::Sqlite
+            && self
+                .migration_status()
+                .await?
+                .iter()
+                .any(|m| m.state == MigrationState::Pending);
         self.migrator().run(&self.write).await?;
-        if before > 0 {
+        if schema_changes {
             // New indexes want statistics the planner can weigh them by.
             match self.analyse_after_schema_change().await {
                 Ok(true) => tracing::info!("schema changed; planner statistics refreshed"),
