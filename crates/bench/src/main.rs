@@ -18,7 +18,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
-use clap::Parser;
+use clap::{Parser, ValueEnum};
 use madang_domain::listing::{Cursor, PageRequest};
 use madang_domain::posts::{PostFilter, PostSort};
 use madang_domain::search::Keyword;
@@ -47,8 +47,8 @@ struct Args {
     #[arg(long)]
     concurrency: Option<u32>,
     /// `api` (the public API's scenarios) or `console` (the staff console's pages).
-    #[arg(long, default_value = "api")]
-    suite: String,
+    #[arg(long, value_enum, default_value_t = Suite::Api)]
+    suite: Suite,
     /// The database; by default a file under target/bench-data (SQLite) or the
     /// database madang_bench_<scale> on the local server.
     #[arg(long)]
@@ -72,9 +72,21 @@ struct Args {
     out: PathBuf,
 }
 
+/// Which pages a run drives; checked when the arguments are read, before any seeding.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Suite {
+    Api,
+    Console,
+}
+
 impl Args {
+    /// Whether `--only` leaves this scenario in.
+    fn selected(&self, name: &str) -> bool {
+        self.only.is_empty() || self.only.iter().any(|o| o == name)
+    }
+
     fn console(&self) -> bool {
-        self.suite == "console"
+        self.suite == Suite::Console
     }
 
     fn connections(&self) -> u32 {
@@ -168,10 +180,6 @@ async fn main() -> anyhow::Result<()> {
         println!("already seeded: {present} posts");
     }
 
-    anyhow::ensure!(
-        matches!(args.suite.as_str(), "api" | "console"),
-        "--suite is api or console"
-    );
     if args.console() {
         console::ensure_admin(&madang, &url)?;
     }
@@ -209,17 +217,16 @@ async fn run(
     wait_ready(&http, base).await?;
     let ctx = Context::read(&http, base, url).await?;
     let scenarios = scenarios(&ctx, base, args.connections())?;
-    let selected = |name: &str| args.only.is_empty() || args.only.iter().any(|o| o == name);
 
     let mut figures = Vec::new();
     // The ceiling of the HTTP stack and of the database, then reads, then writes.
-    if selected("raw_sql_list") {
+    if args.selected("raw_sql_list") {
         let f =
             raw_sql_ceiling(url, args.connections(), Duration::from_secs(args.duration)).await?;
         print_row(&f);
         figures.push(f);
     }
-    for s in scenarios.iter().filter(|s| selected(s.name)) {
+    for s in scenarios.iter().filter(|s| args.selected(s.name)) {
         let mut s_args = s.oha.clone();
         if s.writes {
             // A fresh token for each write scenario: a long run outlives one.
@@ -273,11 +280,10 @@ async fn run_console(args: &Args, url: &str, base: &str, pid: u32) -> anyhow::Re
     let cookie = console::log_in(base).await?;
     let board = console::Board::read(url).await?;
     let c = args.connections();
-    let selected = |name: &str| args.only.is_empty() || args.only.iter().any(|o| o == name);
     let mut figures = Vec::new();
     for s in console::scenarios(&board, base, &cookie)
         .iter()
-        .filter(|s| selected(s.name))
+        .filter(|s| args.selected(s.name))
     {
         reset_peak_rss(pid);
         let f = drive(s, &s.oha, c, args.duration, pid)?;
