@@ -21,7 +21,6 @@ use anyhow::{Context as _, bail};
 use clap::{Parser, ValueEnum};
 use madang_domain::listing::{Cursor, PageRequest};
 use madang_domain::posts::{PostFilter, PostSort};
-use madang_domain::search::Keyword;
 use madang_store::{Db, DbConfig};
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -337,8 +336,22 @@ struct Context {
     /// Page 500, or half the board's pages when it has fewer than 1,000.
     deep_page: i64,
     keywords: [(&'static str, &'static str); 4],
+    /// A keyword with at least one and fewer than 50 matches, when the data has one.
+    rare: Option<&'static str>,
     data: Value,
 }
+
+/// Two-syllable words that a board of film reviews holds rarely.
+const RARE_CANDIDATES: &[&str] = &[
+    "꽃게",
+    "낙지",
+    "잠수함",
+    "해적선",
+    "우주선",
+    "팝콘",
+    "좀비",
+    "마녀",
+];
 
 impl Context {
     async fn read(http: &reqwest::Client, base: &str, url: &str) -> anyhow::Result<Self> {
@@ -413,7 +426,22 @@ impl Context {
                 json!({"keyword": k, "total_items": r["page_info"]["total_items"], "total_capped": r["page_info"]["total_capped"]}),
             );
         }
+        // A rare two-syllable keyword: the first of these with 1..50 matches.
+        let mut rare = None;
+        for k in RARE_CANDIDATES {
+            let r = get(format!("{base}/api/v1/posts?size=1&keyword={}", encode(k))).await?;
+            let n = r["page_info"]["total_items"].as_i64().unwrap_or(0);
+            if (1..50).contains(&n) {
+                matches.insert(
+                    "search_rare".to_owned(),
+                    json!({"keyword": k, "total_items": n, "total_capped": false}),
+                );
+                rare = Some(*k);
+                break;
+            }
+        }
         Ok(Self {
+            rare,
             user_name,
             board: best.0,
             board_ids: best.2,
@@ -530,6 +558,37 @@ fn scenarios(ctx: &Context, base: &str, concurrency: u32) -> anyhow::Result<Vec<
             format!("/api/v1/posts?keyword={}", encode(k)),
         ));
     }
+    if let Some(k) = ctx.rare {
+        v.push(get(
+            "search_rare",
+            format!("keyword search, rare (\"{k}\", fewer than 50 matches)"),
+            format!("/api/v1/posts?keyword={}", encode(k)),
+        ));
+    }
+    v.push(get(
+        "search_none",
+        "keyword search with no match (\"뷁햏\")".into(),
+        format!("/api/v1/posts?keyword={}", encode("뷁햏")),
+    ));
+    v.push(get(
+        "search_two_words",
+        "keyword search, two words (\"배우 연기\")".into(),
+        format!("/api/v1/posts?keyword={}", encode("배우 연기")),
+    ));
+    v.push(get(
+        "search_category",
+        "keyword search \"배우\" in the busiest tier-1 category".into(),
+        format!(
+            "/api/v1/posts?keyword={}&category_id={}",
+            encode("배우"),
+            ctx.board
+        ),
+    ));
+    v.push(get(
+        "search_relevance",
+        "keyword search \"배우\", sort=relevance".into(),
+        format!("/api/v1/posts?keyword={}&sort=relevance", encode("배우")),
+    ));
     let mut detail = get(
         "post_detail",
         "post detail, a random post each request".into(),
@@ -750,23 +809,13 @@ async fn explain(url: &str, ctx: &Context) -> anyhow::Result<String> {
         category_ids: Some(ctx.board_ids.clone()),
         ..PostFilter::default()
     };
-    let mut cases: Vec<(String, PostFilter, PageRequest)> = vec![
+    let cases: Vec<(String, PostFilter, PageRequest)> = vec![
         ("list_first".into(), all.clone(), first),
         ("list_offset_500".into(), all.clone(), page500),
         ("list_cursor_deep".into(), all, cursor),
         ("list_category".into(), board, first),
     ];
-    for (name, k) in ctx.keywords {
-        let keyword = Keyword::parse("keyword", k).map_err(|v| anyhow::anyhow!("{}", v.message))?;
-        cases.push((
-            format!("{name} ({k})"),
-            PostFilter {
-                keyword,
-                ..PostFilter::default()
-            },
-            first,
-        ));
-    }
+    // Keyword searches are the search index's, not SQL: nothing to explain.
     let mut out = String::new();
     for (name, f, p) in cases {
         let (page, count) = db

@@ -183,6 +183,7 @@ pub struct ReconcileReport {
 pub struct PurgeReport {
     pub login_history: u64,
     pub jobs: u64,
+    pub search_changes: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -262,6 +263,9 @@ impl Maintenance {
         Ok(changed)
     }
 
+    /// How long the search change log is kept.
+    pub const SEARCH_LOG_RETENTION_MS: i64 = 24 * 3600 * 1000;
+
     /// Deletes login history past its retention and completed jobs past theirs.
     pub async fn purge(&self) -> Result<PurgeReport> {
         let now = self.clock.now().millis();
@@ -280,6 +284,11 @@ impl Maintenance {
         report.jobs = self
             .jobs
             .purge_done(Timestamp(now - self.settings.job_retention_ms))
+            .await?;
+        // A day of the search change log: a node down for longer rebuilds its index.
+        report.search_changes = self
+            .store
+            .purge_search_changes(Timestamp(now - Self::SEARCH_LOG_RETENTION_MS))
             .await?;
         Ok(report)
     }

@@ -157,6 +157,9 @@ pub trait PostStore: Send + Sync {
         filter: &PostFilter,
         page: &PageRequest,
     ) -> Result<Page<PostSummary>>;
+    /// The active ones of these posts as list items, each with its whole content (for a
+    /// search's excerpt), in no particular order.
+    async fn post_summaries(&self, ids: &[i64]) -> Result<Vec<(PostSummary, String)>>;
 }
 
 #[async_trait]
@@ -401,6 +404,9 @@ pub trait MaintenanceStore: Send + Sync {
     async fn set_hot_rank(&self, id: i64, vote_count: i64, rank: f64) -> Result<bool>;
     /// Deletes up to `limit` login history rows older than `before`.
     async fn purge_login_history(&self, before: Timestamp, limit: u32) -> Result<u64>;
+    /// Drops the search change log's entries older than `before` (a node whose index
+    /// stopped before them rebuilds it); answers how many went.
+    async fn purge_search_changes(&self, before: Timestamp) -> Result<u64>;
     /// Stored and actual counters of posts with id above `after`, by id.
     async fn post_counters(
         &self,

@@ -11,7 +11,10 @@ use crate::error::{Error, Result, Violation};
 use crate::jobs::FollowUps;
 use crate::listing::{KeyValue, Page, PageRequest};
 use crate::ports::{Cache, CategoryStore, PostStore};
-use crate::search::{Keyword, hot_rank, post_search_text};
+use crate::search::text::nfc;
+use crate::search::{
+    Highlights, PostSearch, SearchQuery, SearchRequest, highlight, hot_rank, post_search_text,
+};
 use crate::sentiment::parse_label;
 use crate::time::{Clock, Timestamp};
 use crate::users::AuthorRef;
@@ -20,17 +23,19 @@ use crate::validate::{Violations, char_len, not_blank, positive_id};
 pub const TITLE_MAX: usize = 200;
 pub const CONTENT_MAX: usize = 50_000;
 pub const EXCERPT_CHARS: usize = 200;
+/// How deep a keyword search pages by number; beyond, its cursor goes on.
+pub const SEARCH_OFFSET_MAX: u64 = 10_000;
 
-/// 1–200 characters, not blank; kept without surrounding white space.
+/// 1–200 characters, not blank; kept in NFC without surrounding white space.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Title(String);
 
 impl Title {
     pub fn parse(s: &str) -> Result<Self, Violation> {
-        let s = s.trim();
-        not_blank("title", s)?;
-        char_len("title", s, 1, TITLE_MAX)?;
-        Ok(Self(s.to_owned()))
+        let s = nfc(s.trim());
+        not_blank("title", &s)?;
+        char_len("title", &s, 1, TITLE_MAX)?;
+        Ok(Self(s))
     }
 
     pub fn as_str(&self) -> &str {
@@ -38,15 +43,17 @@ impl Title {
     }
 }
 
-/// Body text of `min..=max` characters, not blank; kept exactly as written.
+/// Body text of `min..=max` characters, not blank; kept as written, in NFC (so what
+/// is stored, searched and highlighted is the same text whichever way it was typed).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Body(String);
 
 impl Body {
     pub fn parse(field: &str, s: &str, max: usize) -> Result<Self, Violation> {
-        not_blank(field, s)?;
-        char_len(field, s, 1, max)?;
-        Ok(Self(s.to_owned()))
+        let s = nfc(s);
+        not_blank(field, &s)?;
+        char_len(field, &s, 1, max)?;
+        Ok(Self(s))
     }
 
     pub fn as_str(&self) -> &str {
@@ -95,6 +102,8 @@ pub struct PostSummary {
     pub vote_count: i64,
     pub hot_rank: f64,
     pub sentiment: Option<Sentiment>,
+    /// Where a keyword search matched; `None` in other lists.
+    pub highlights: Option<Highlights>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -142,6 +151,8 @@ pub enum PostSort {
     New,
     Top,
     Hot,
+    /// Keyword searches only: title matches first, then more matches, then newer.
+    Relevance,
 }
 
 impl PostSort {
@@ -150,10 +161,11 @@ impl PostSort {
             "new" => Ok(Self::New),
             "top" => Ok(Self::Top),
             "hot" => Ok(Self::Hot),
+            "relevance" => Ok(Self::Relevance),
             _ => Err(Violation::new(
                 "sort",
                 "one_of",
-                "sort must be one of new, top, hot",
+                "sort must be one of new, top, hot, relevance",
             )),
         }
     }
@@ -164,13 +176,15 @@ impl PostSort {
             Self::New => "posts.new",
             Self::Top => "posts.top",
             Self::Hot => "posts.hot",
+            Self::Relevance => "posts.relevance",
         }
     }
 
-    /// The sort key and id of a listed post, for its cursor.
+    /// The sort key and id of a listed post, for its cursor. Relevance is not a column
+    /// of the post: its key comes from the search index.
     pub fn key_of(self, p: &PostSummary) -> (KeyValue, i64) {
         match self {
-            Self::New => (KeyValue::Int(p.created_at.millis()), p.id),
+            Self::New | Self::Relevance => (KeyValue::Int(p.created_at.millis()), p.id),
             Self::Top => (KeyValue::Int(p.vote_count), p.id),
             Self::Hot => (KeyValue::Float(p.hot_rank), p.id),
         }
@@ -184,7 +198,6 @@ pub struct PostFilter {
     pub sentiment: Option<String>,
     /// The chosen category and all below it.
     pub category_ids: Option<Vec<i64>>,
-    pub keyword: Option<Keyword>,
     pub author_id: Option<i64>,
     pub sort: PostSort,
 }
@@ -219,6 +232,7 @@ pub struct VoteState {
 
 pub struct Posts {
     posts: Arc<dyn PostStore>,
+    search: Arc<dyn PostSearch>,
     categories: Arc<dyn CategoryStore>,
     cache: Arc<dyn Cache>,
     follow_ups: FollowUps,
@@ -228,6 +242,7 @@ pub struct Posts {
 impl Posts {
     pub fn new(
         posts: Arc<dyn PostStore>,
+        search: Arc<dyn PostSearch>,
         categories: Arc<dyn CategoryStore>,
         cache: Arc<dyn Cache>,
         follow_ups: FollowUps,
@@ -235,6 +250,7 @@ impl Posts {
     ) -> Self {
         Self {
             posts,
+            search,
             categories,
             cache,
             follow_ups,
@@ -443,9 +459,15 @@ impl Posts {
         let keyword = q
             .keyword
             .as_deref()
-            .and_then(|k| v.check(Keyword::parse("keyword", k)))
+            .and_then(|k| v.check(SearchQuery::parse("keyword", k)))
             .flatten();
         v.into_result()?;
+        // Relevance orders matches; without a keyword (or with a blank one) every post
+        // matches equally, and the list is the newest first.
+        let sort = match (sort, &keyword) {
+            (PostSort::Relevance, None) => PostSort::New,
+            (s, _) => s,
+        };
         let page = PageRequest::parse(q.page, q.size, q.cursor.as_deref(), sort.order())?;
         let category_ids = match q.category_id {
             Some(id) => Some(self.tree().await?.subtree_ids(id)),
@@ -453,11 +475,65 @@ impl Posts {
         };
         let filter = PostFilter {
             category_ids,
-            keyword,
             author_id: q.author_id,
             sort,
             sentiment,
         };
-        self.posts.list_posts(&filter, &page).await
+        match keyword {
+            Some(query) => self.search(&query, &filter, &page).await,
+            None => self.posts.list_posts(&filter, &page).await,
+        }
+    }
+
+    /// A keyword search: the index picks the page's posts, the store reads them, and
+    /// each gets its excerpt around the first match and its highlights.
+    async fn search(
+        &self,
+        query: &SearchQuery,
+        filter: &PostFilter,
+        page: &PageRequest,
+    ) -> Result<Page<PostSummary>> {
+        if page.after.is_none() && page.offset() + u64::from(page.size) > SEARCH_OFFSET_MAX {
+            return Err(Error::invalid(
+                "page",
+                "range",
+                format!(
+                    "a keyword search pages by number up to its {SEARCH_OFFSET_MAX}th match; \
+                     follow next_cursor to go further"
+                ),
+            ));
+        }
+        let found = self
+            .search
+            .search(&SearchRequest {
+                query,
+                category_ids: filter.category_ids.as_deref(),
+                author_id: filter.author_id,
+                sentiment: filter.sentiment.as_deref(),
+                sort: filter.sort,
+                page,
+            })
+            .await?;
+        let ids: Vec<i64> = found.hits.iter().map(|h| h.id).collect();
+        let mut rows = self.posts.post_summaries(&ids).await?;
+        // The index and the rows can disagree for the moment a post is deleted between
+        // the two reads: such a post is left out rather than shown half.
+        let mut items = Vec::with_capacity(found.hits.len());
+        for hit in found.hits {
+            if let Some(i) = rows.iter().position(|r| r.0.id == hit.id) {
+                let (mut summary, content) = rows.swap_remove(i);
+                let (excerpt, h) = highlight(&summary.title, &content, query);
+                summary.excerpt = excerpt;
+                summary.highlights = Some(h);
+                items.push((summary, hit));
+            }
+        }
+        let order = filter.sort.order();
+        Ok(
+            Page::from_rows(items, page, order, found.total, found.capped, |(_, h)| {
+                (h.key, h.id)
+            })
+            .map(|(summary, _)| summary),
+        )
     }
 }

@@ -180,11 +180,15 @@ pub struct PageParams {
 pub struct PostListParams {
     /// Posts in this category or any category below it.
     pub category_id: Option<i64>,
-    /// Matches title, content and author name; any substring, Hangul included.
+    /// Matches title, content and author name: any substring, one Hangul syllable up,
+    /// ignoring case, NFC-normalised. Words separated by spaces must all match, in any
+    /// order; `"…"` keeps words together. At most 100 characters; blank or punctuation
+    /// only is no filter.
     #[param(max_length = 100)]
     pub keyword: Option<String>,
     pub author_id: Option<i64>,
-    /// `new` (default), `top` or `hot`.
+    /// `new` (default), `top`, `hot`, or `relevance` (keyword searches: title matches
+    /// first, then more matches, then newer; without a keyword the same as `new`).
     #[param(value_type = Option<PostSortParam>)]
     pub sort: Option<String>,
     /// `positive` or `negative`: posts the classifier labelled so (moderators and admins).
@@ -207,6 +211,7 @@ pub enum PostSortParam {
     New,
     Top,
     Hot,
+    Relevance,
 }
 
 // ---------------------------------------------------------------- responses
@@ -426,13 +431,29 @@ pub struct PostItemView {
     pub category: CategoryRefView,
     pub author: Option<AuthorView>,
     pub title: String,
-    /// The first 200 characters of the content.
+    /// 200 characters of the content: the first ones, or in a keyword search the ones
+    /// around the first match in the content.
     pub excerpt: String,
     pub created_at: String,
     pub updated_at: String,
     pub comment_count: i64,
     pub vote_count: i64,
     pub sentiment: Option<SentimentView>,
+    /// Keyword searches only: where the keyword matched.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub highlights: Option<HighlightsView>,
+}
+
+/// Matches as `[start, end)` character offsets (Unicode scalar values, NFC), ascending
+/// and not overlapping.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HighlightsView {
+    /// In `title`.
+    #[schema(value_type = Vec<Vec<u32>>, example = json!([[0, 2]]))]
+    pub title: Vec<[u32; 2]>,
+    /// In `excerpt`.
+    #[schema(value_type = Vec<Vec<u32>>, example = json!([[5, 7]]))]
+    pub excerpt: Vec<[u32; 2]>,
 }
 
 impl From<PostSummary> for PostItemView {
@@ -448,6 +469,10 @@ impl From<PostSummary> for PostItemView {
             comment_count: p.comment_count,
             vote_count: p.vote_count,
             sentiment: sentiment(p.sentiment),
+            highlights: p.highlights.map(|h| HighlightsView {
+                title: h.title,
+                excerpt: h.excerpt,
+            }),
         }
     }
 }

@@ -4,6 +4,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use anyhow::Context as _;
+
 use async_trait::async_trait;
 use madang_cache::{CacheService, LocalStore, Passthrough, RedisSettings, RedisStore};
 use madang_classify::Model;
@@ -24,6 +26,7 @@ use madang_http::middleware::{Around, TrustedProxies, WorkRuntime};
 use madang_http::{AppState, HttpSettings};
 use madang_jobs::handlers::madang_handlers;
 use madang_jobs::{RedisQueue, Scheduler, WorkerSettings, Workers};
+use madang_search::{SearchIndex, SearchSettings};
 use madang_store::{Db, DbConfig, EmbeddedQueue, MigrationError};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -62,6 +65,8 @@ pub struct App {
     read_routing: Option<Arc<dyn Around>>,
     pub jobs: Arc<dyn JobQueue>,
     pub workers: Arc<Workers>,
+    /// This node's search index; opened by `serve`.
+    pub search: SearchIndex,
     scheduler: Option<Scheduler>,
     /// Workers, the relay and the scheduler; shutdown waits for them.
     background: TaskTracker,
@@ -85,6 +90,19 @@ impl Probe for DbProbe {
                 "migrations are pending".into(),
             ))
         }
+    }
+}
+
+struct SearchProbe(SearchIndex);
+
+#[async_trait]
+impl Probe for SearchProbe {
+    fn name(&self) -> &'static str {
+        "search"
+    }
+
+    async fn check(&self) -> madang_domain::Result<()> {
+        self.0.readiness()
     }
 }
 
@@ -139,7 +157,18 @@ impl App {
             settings.access_token_ttl_secs,
             settings.refresh_token_ttl_secs,
         ));
-        let mut probes: Vec<Arc<dyn Probe>> = vec![Arc::new(DbProbe(db.clone()))];
+        let search = SearchIndex::new(
+            store.clone(),
+            SearchSettings {
+                dir: settings.search_dir.clone().into(),
+                poll: Duration::from_millis(settings.search_poll_ms.max(10)),
+                writer_memory: 50_000_000,
+            },
+        );
+        let mut probes: Vec<Arc<dyn Probe>> = vec![
+            Arc::new(DbProbe(db.clone())),
+            Arc::new(SearchProbe(search.clone())),
+        ];
         let mut cache: Arc<dyn Cache> = if settings.cache == "off" {
             Arc::new(Passthrough)
         } else if settings.redis_url.is_empty() {
@@ -290,6 +319,7 @@ impl App {
             categories: Arc::new(Categories::new(store.clone(), cache.clone(), clock.clone())),
             posts: Arc::new(Posts::new(
                 store.clone(),
+                Arc::new(search.clone()),
                 store.clone(),
                 cache.clone(),
                 follow_ups.clone(),
@@ -316,6 +346,7 @@ impl App {
             read_routing,
             jobs,
             workers,
+            search,
             scheduler,
             background: TaskTracker::new(),
             stop: CancellationToken::new(),
@@ -352,6 +383,7 @@ impl App {
     /// Stops background work from taking anything new, waits up to the grace period
     /// for running jobs to finish, and closes the pools.
     pub async fn drain(&self) {
+        self.search.stop();
         self.stop.cancel();
         self.background.close();
         let grace = Duration::from_secs(self.settings.shutdown_grace_secs);
@@ -445,6 +477,14 @@ impl App {
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         self.start_background(self.settings.workers);
+        self.search
+            .start()
+            .with_context(|| format!("opening the search index in {}", self.settings.search_dir))?;
+        if !self.search.wait_ready(Duration::from_secs(10)).await {
+            tracing::warn!(
+                "search index still building; keyword searches answer 503 until it is ready"
+            );
+        }
         let grace = Duration::from_secs(self.settings.shutdown_grace_secs);
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         // The connections live on a runtime of their own (`http_threads`), and the

@@ -100,6 +100,26 @@ pub struct Settings {
     pub cron_daily_stats: String,
     /// Login history older than this is purged.
     pub login_history_retention_days: u32,
+    /// Where this node keeps its search index (each node its own).
+    pub search_dir: String,
+    /// How often the search index reads the database's change log.
+    pub search_poll_ms: u64,
+}
+
+/// A search directory of its own for each test app (several run in one process).
+fn test_search_dir() -> String {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    std::env::temp_dir()
+        .join(format!(
+            "madang-test-search-{}-{nanos}-{n}",
+            std::process::id()
+        ))
+        .display()
+        .to_string()
 }
 
 impl Settings {
@@ -153,6 +173,8 @@ impl Settings {
             .set_default("cron_reconcile", "0 4 * * *")?
             .set_default("cron_daily_stats", "0 20 * * *")?
             .set_default("login_history_retention_days", 180)?
+            .set_default("search_dir", "./data/search")?
+            .set_default("search_poll_ms", 200)?
             .add_source(config::File::new(&file, config::FileFormat::Toml).required(false))
             .add_source(
                 config::Environment::with_prefix("MADANG")
@@ -214,6 +236,8 @@ impl Settings {
             cron_reconcile: "0 4 * * *".to_owned(),
             cron_daily_stats: "0 20 * * *".to_owned(),
             login_history_retention_days: 180,
+            search_dir: test_search_dir(),
+            search_poll_ms: 100,
         }
     }
 

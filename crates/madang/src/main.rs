@@ -10,6 +10,8 @@ use madang_domain::accounts::SignUp;
 use madang_domain::users::{Role, UserState};
 use madang_store::MigrationState;
 
+mod search_cli;
+
 #[derive(Parser)]
 #[command(name = "madang", version, about = "Madang, a community board service")]
 struct Cli {
@@ -42,6 +44,11 @@ enum Command {
     /// Fill the database with a generated board (for benchmarks and demos). Adds to what
     /// is there; Ctrl-C stops it after the batches in hand, leaving only whole posts.
     Seed(SeedArgs),
+    /// This node's search index: status and rebuild.
+    Search {
+        #[command(subcommand)]
+        command: search_cli::SearchCommand,
+    },
     /// The built-in sentiment model: train, evaluate, try.
     Classify {
         #[command(subcommand)]
@@ -217,6 +224,10 @@ async fn main() -> anyhow::Result<()> {
         Command::Seed(args) => {
             app.db.migrate().await?;
             seed(&app, args).await?;
+        }
+        Command::Search { command } => {
+            app.db.migrate().await?;
+            search_cli::run(&app, command).await?;
         }
         Command::Classify { .. } => unreachable!("handled before the application is built"),
     }

@@ -592,6 +592,8 @@ impl Cluster {
         let child = self
             .command_with(env)
             .env("MADANG_LISTEN", format!("127.0.0.1:{port}"))
+            // Every node keeps its own search index.
+            .env("MADANG_SEARCH_DIR", format!("search-{port}"))
             .spawn()
             .unwrap();
         let node = Node {

@@ -361,6 +361,7 @@ impl Node {
             .arg("serve")
             .current_dir(dir)
             .env("MADANG_LISTEN", format!("127.0.0.1:{port}"))
+            .env("MADANG_SEARCH_DIR", format!("search-{port}"))
             .env("MADANG_DATABASE_URL", &pair.primary_url)
             .env("MADANG_DATABASE_REPLICA_URLS", &pair.replica_url)
             .env("MADANG_REPLICA_MAX_LAG_MS", max_lag_ms.to_string())

@@ -15,6 +15,7 @@ mod maintenance;
 mod migrate;
 mod posts;
 mod replicas;
+mod search_feed;
 mod seed;
 mod seminars;
 mod sessions;

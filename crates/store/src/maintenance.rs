@@ -41,6 +41,10 @@ impl Db {
 
 #[async_trait]
 impl MaintenanceStore for Db {
+    async fn purge_search_changes(&self, before: Timestamp) -> Result<u64> {
+        self.purge_search_log(before).await
+    }
+
     async fn hot_batch(&self, after: (Timestamp, i64), limit: u32) -> Result<Vec<HotRow>> {
         let rows = self
             .stmt(
@@ -159,6 +163,7 @@ impl MaintenanceStore for Db {
             .execute(&mut *tx)
             .await
             .map_err(map_err)?;
+        self.note_search_change(&mut tx, id).await?;
         tx.commit().await.map_err(map_err)?;
         Ok((comments, votes))
     }

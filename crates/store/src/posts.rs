@@ -14,8 +14,8 @@ use madang_domain::{Error, Result, Timestamp};
 use sqlx::any::AnyRow;
 
 use crate::db::{
-    COUNT_CAP, Db, Stmt, col, count, is_foreign_key_violation, like_contains, map_err, push_after,
-    push_order, push_page,
+    COUNT_CAP, Db, Stmt, col, count, is_foreign_key_violation, map_err, push_after, push_order,
+    push_page,
 };
 
 pub(crate) fn author_from_row(row: &AnyRow) -> Result<Option<AuthorRef>> {
@@ -74,12 +74,31 @@ fn detail_from_row(r: &AnyRow) -> Result<PostDetail> {
 
 /// Whether a list's total is a sum of category counters: it filters by nothing else.
 fn counted_by_categories(f: &PostFilter) -> bool {
-    f.author_id.is_none() && f.sentiment.is_none() && f.keyword.is_none()
+    f.author_id.is_none() && f.sentiment.is_none()
+}
+
+/// A list item from a row of `post_page_stmt` or `post_summaries`.
+fn summary_from_row(r: &AnyRow) -> Result<PostSummary> {
+    Ok(PostSummary {
+        id: col(r, "id")?,
+        category: category_from_row(r)?,
+        author: author_from_row(r)?,
+        title: col(r, "title")?,
+        excerpt: col(r, "excerpt")?,
+        created_at: Timestamp(col(r, "created_at")?),
+        updated_at: Timestamp(col(r, "updated_at")?),
+        comment_count: col(r, "comment_count")?,
+        vote_count: col(r, "vote_count")?,
+        hot_rank: col(r, "hot_rank")?,
+        sentiment: sentiment_from_row(r)?,
+        highlights: None,
+    })
 }
 
 fn sort_column(sort: PostSort) -> &'static str {
     match sort {
-        PostSort::New => "p.created_at",
+        // Relevance is the search index's order; a list without a keyword is newest first.
+        PostSort::New | PostSort::Relevance => "p.created_at",
         PostSort::Top => "p.vote_count",
         PostSort::Hot => "p.hot_rank",
     }
@@ -116,14 +135,6 @@ impl Db {
         }
         if let Some(label) = &f.sentiment {
             s.push_bind(" AND p.sentiment_label = ?", label.clone());
-        }
-        if let Some(k) = &f.keyword {
-            let pattern = like_contains(k.folded());
-            s.push_bind(" AND (p.search_text LIKE ? ESCAPE '!'", pattern.clone());
-            s.push_bind(
-                " OR p.author_id IN (SELECT id FROM users WHERE name_key LIKE ? ESCAPE '!'))",
-                pattern,
-            );
         }
     }
 
@@ -290,6 +301,7 @@ impl Db {
             .execute(&mut *tx)
             .await
             .map_err(map_err)?;
+        self.note_search_change(tx, id).await?;
         let delta = if deleted.is_some() { -1 } else { 1 };
         self.count_in_category(tx, col(&row, "category_id")?, delta)
             .await?;
@@ -339,6 +351,7 @@ impl PostStore for Db {
             .insert_id(&mut *tx)
             .await
             .map_err(unknown_category)?;
+        self.note_search_change(&mut tx, id).await?;
         self.stmt("INSERT INTO post_versions (post_id, version, title, content, created_at) VALUES (?, 1, ?, ?, ?)")
             .bind(id)
             .bind(new.title.as_str().to_owned())
@@ -440,6 +453,7 @@ impl PostStore for Db {
             .await
             .map_err(map_err)?;
         let version: i64 = col(&row, "version")?;
+        self.note_search_change(&mut tx, id).await?;
         self.stmt("INSERT INTO post_versions (post_id, version, title, content, created_at) VALUES (?, ?, ?, ?, ?)")
             .bind(id)
             .bind(version)
@@ -530,6 +544,7 @@ impl PostStore for Db {
                 .execute(&mut *tx)
                 .await
                 .map_err(map_err)?;
+            self.note_search_change(&mut tx, post_id).await?;
         }
         tx.commit().await.map_err(map_err)?;
         Ok(Some(votes))
@@ -543,21 +558,7 @@ impl PostStore for Db {
             .map_err(map_err)?;
         let items = rows
             .iter()
-            .map(|r| {
-                Ok(PostSummary {
-                    id: col(r, "id")?,
-                    category: category_from_row(r)?,
-                    author: author_from_row(r)?,
-                    title: col(r, "title")?,
-                    excerpt: col(r, "excerpt")?,
-                    created_at: Timestamp(col(r, "created_at")?),
-                    updated_at: Timestamp(col(r, "updated_at")?),
-                    comment_count: col(r, "comment_count")?,
-                    vote_count: col(r, "vote_count")?,
-                    hot_rank: col(r, "hot_rank")?,
-                    sentiment: sentiment_from_row(r)?,
-                })
-            })
+            .map(summary_from_row)
             .collect::<Result<Vec<_>>>()?;
         // The total came with the rows, unless there were none (a page past the end).
         let (total, capped) = match rows.first() {
@@ -573,6 +574,31 @@ impl PostStore for Db {
             capped,
             |p| sort.key_of(p),
         ))
+    }
+
+    async fn post_summaries(&self, ids: &[i64]) -> Result<Vec<(PostSummary, String)>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut s = self.stmt(
+            "SELECT p.id, p.category_id, c.name AS category_name, p.author_id, u.name AS author_name, p.title, \
+             p.content AS excerpt, p.created_at, p.updated_at, p.comment_count, p.vote_count, p.hot_rank, \
+             p.sentiment_label, p.sentiment_score \
+             FROM posts p JOIN categories c ON c.id = p.category_id LEFT JOIN users u ON u.id = p.author_id \
+             WHERE p.deleted_at IS NULL AND p.id IN ",
+        );
+        s.push_in_list(ids);
+        let rows = s
+            .fetch_all(&mut *self.rd_lagging().await?)
+            .await
+            .map_err(map_err)?;
+        rows.iter()
+            .map(|r| {
+                let summary = summary_from_row(r)?;
+                let content = summary.excerpt.clone();
+                Ok((summary, content))
+            })
+            .collect()
     }
 }
 
@@ -605,15 +631,20 @@ impl madang_domain::ports::SentimentStore for Db {
     }
 
     async fn set_post_sentiment(&self, id: i64, version: i64, s: &Sentiment) -> Result<bool> {
+        let mut tx = self.begin().await?;
         let n = self
             .stmt("UPDATE posts SET sentiment_label = ?, sentiment_score = ? WHERE id = ? AND version = ?")
             .bind(s.label.clone())
             .bind(s.score)
             .bind(id)
             .bind(version)
-            .execute(&mut *self.wr().await?)
+            .execute(&mut *tx)
             .await
             .map_err(map_err)?;
+        if n > 0 {
+            self.note_search_change(&mut tx, id).await?;
+        }
+        tx.commit().await.map_err(map_err)?;
         Ok(n > 0)
     }
 

@@ -231,6 +231,12 @@ impl Db {
         .execute(&mut *conn)
         .await
         .map_err(map_err)?;
+        // The seed wrote posts around the search change log: a new generation makes
+        // every node rebuild its index.
+        self.stmt("UPDATE search_state SET generation = generation + 1 WHERE id = 1")
+            .execute(&mut *conn)
+            .await
+            .map_err(map_err)?;
         let statements: Vec<String> = match self.engine {
             Engine::Postgres => {
                 let mut v: Vec<String> = ["users", "posts", "comments"]

@@ -92,7 +92,9 @@ pub async fn spawn() -> TestApp {
     let mut shutdown = vec![tx];
     let (base, nginx) = if through_nginx {
         // A second node on the same database and Redis, both behind nginx.
-        let (second, tx) = serve(App::build(settings).expect("build app")).await;
+        let mut second_settings = settings;
+        second_settings.search_dir = format!("{}-second", second_settings.search_dir);
+        let (second, tx) = serve(App::build(second_settings).expect("build app")).await;
         shutdown.push(tx);
         let nginx = nginx::Nginx::start(&addr, &second).await;
         (nginx.base.clone(), Some(nginx))

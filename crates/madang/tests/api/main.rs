@@ -11,6 +11,7 @@ mod jobs;
 mod outage;
 mod posts;
 mod robustness;
+mod search;
 mod seed;
 mod seminars;
 mod sentiment;

@@ -108,7 +108,21 @@ async fn a_seeded_board_is_whole_and_consistent_and_a_second_seed_adds_to_it() {
         tree[0]["children"][0]["children"].as_array().unwrap().len(),
         3
     );
-    let (_, search) = app.get("/api/v1/posts?keyword=배우", None).await;
+    // A seed writes around the search change log: the index is rebuilt for it, and
+    // until then a search says so (503) rather than miss the seeded posts.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let search = loop {
+        let (s, search) = app.get("/api/v1/posts?keyword=배우", None).await;
+        if s == StatusCode::OK {
+            break search;
+        }
+        assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE, "{search}");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "index not rebuilt: {search}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
     assert!(search["page_info"]["total_items"].as_i64().unwrap() > 0);
     let name = {
         let row = sqlx::query("SELECT name FROM users ORDER BY id LIMIT 1")

@@ -1,10 +1,19 @@
-//! Keyword search and ranking rules shared by every engine.
+//! Keyword search and ranking rules shared by every engine and by the search index.
 //!
 //! Search matches substrings of any length, Hangul included, ignoring case. Engines
 //! disagree on what "ignoring case" means (SQLite folds only ASCII, MariaDB's default
 //! collations also fold accents, PostgreSQL's LIKE folds nothing), so Madang folds
-//! case itself: each post keeps a folded copy of its title and content, and the
-//! keyword is folded the same way. The engines then only compare bytes.
+//! text itself ([`text::fold`]): the index, the keyword and each post's `search_text`
+//! column are folded the same way, and only folded characters are compared.
+
+mod highlight;
+mod port;
+mod query;
+pub mod text;
+
+pub use highlight::{Highlights, Ranges, highlight};
+pub use port::*;
+pub use query::SearchQuery;
 
 use crate::error::Violation;
 use crate::time::Timestamp;
@@ -33,11 +42,12 @@ impl Keyword {
     }
 }
 
-/// The folded text a post is searched by.
+/// The folded text a post is searched by (the `search_text` column): title and content,
+/// one line apart, so that no term (which has no line break) matches across the two.
 pub fn post_search_text(title: &str, content: &str) -> String {
-    let mut s = fold_case(title);
+    let mut s = text::fold_str(title);
     s.push('\n');
-    s.push_str(&fold_case(content));
+    s.push_str(&text::fold_str(content));
     s
 }
 
@@ -87,7 +97,7 @@ mod tests {
     #[test]
     fn search_text_folds_both_parts() {
         assert_eq!(
-            post_search_text("Rust 게시판", "HELLO"),
+            post_search_text("Rust  게시판", "HELLO"),
             "rust 게시판\nhello"
         );
     }

@@ -1,0 +1,447 @@
+//! Madang's search index: tantivy, embedded in every node, behind the domain's
+//! [`PostSearch`] port.
+//!
+//! Each node keeps its own index under its data directory and tails the database's
+//! change log (`search_changes`, written in the same transaction as every post write)
+//! from a thread of its own. A search is exact as of the database, not of the index:
+//! it reads the log's entries the index has not applied yet, leaves those posts out of
+//! the index's answer, and scores their current rows in a small in-memory index of the
+//! same schema, so a write shows in the writer's very next search on every node. An
+//! index that is being built, or is too far behind to answer that way, answers
+//! `unavailable` (503 with `Retry-After`), and `/health/ready` names it.
+
+mod collect;
+mod index;
+mod query;
+mod schema;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use madang_domain::search::{
+    COUNT_CAP, Change, PostSearch, SearchFeed, SearchHit, SearchHits, SearchRequest,
+};
+use madang_domain::{Error, Result};
+use tantivy::Searcher;
+use tokio::runtime::Handle;
+
+use crate::collect::{Best, Ranked, TopPosts};
+pub use crate::index::{IndexError, Mark, Progress};
+use crate::index::{Snapshot, Writer, dir_size, in_ram, lock, open_live, rebuild};
+use crate::query::Fixed;
+
+/// More unapplied changes than this, and a search waits for the index (503).
+const PENDING_MAX: u32 = 2_000;
+/// Members whose name matches one term, at most (an author-name match beyond is not
+/// found; names are short, so a term matching this many is a letter or two).
+const AUTHORS_MAX: u32 = 5_000;
+/// How often the node reads the database's generation and purge mark.
+const HEAD_EVERY: Duration = Duration::from_secs(1);
+
+#[derive(Debug, Clone)]
+pub struct SearchSettings {
+    /// Where this node keeps its index.
+    pub dir: PathBuf,
+    /// How often the change log is read.
+    pub poll: Duration,
+    /// The live writer's memory budget.
+    pub writer_memory: usize,
+}
+
+enum State {
+    /// Not started (a CLI command, or a node that serves no API).
+    Idle,
+    Building {
+        done: u64,
+        total: u64,
+    },
+    Ready(Arc<Snapshot>),
+    Stopped,
+}
+
+/// Unapplied changes scored in RAM, kept while the log does not move.
+struct PendingCache {
+    key: (i64, i64, usize),
+    searcher: Searcher,
+}
+
+struct Inner {
+    feed: Arc<dyn SearchFeed>,
+    settings: SearchSettings,
+    fields: schema::Fields,
+    state: RwLock<State>,
+    pending: Mutex<Option<PendingCache>>,
+    stop: AtomicBool,
+}
+
+/// The search index of this node: the [`PostSearch`] port, a readiness probe, and the
+/// thread that keeps it in step.
+#[derive(Clone)]
+pub struct SearchIndex {
+    inner: Arc<Inner>,
+}
+
+impl SearchIndex {
+    /// The index of `settings.dir`, not opened yet: searches answer `unavailable` until
+    /// [`SearchIndex::start`].
+    pub fn new(feed: Arc<dyn SearchFeed>, settings: SearchSettings) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                feed,
+                settings,
+                fields: schema::schema().1,
+                state: RwLock::new(State::Idle),
+                pending: Mutex::new(None),
+                stop: AtomicBool::new(false),
+            }),
+        }
+    }
+
+    /// Opens (or builds, in the background) the index and starts following the change
+    /// log, on a thread of its own. Fails at once if another process holds the directory.
+    /// Must be called inside the Tokio runtime the database pools run on.
+    pub fn start(&self) -> Result<(), IndexError> {
+        let lock = lock(&self.inner.settings.dir)?;
+        set_state(&self.inner, State::Building { done: 0, total: 0 });
+        let rt = Handle::current();
+        let inner = self.inner.clone();
+        std::thread::Builder::new()
+            .name("madang-search".into())
+            .spawn(move || {
+                let _lock = lock;
+                follow(&inner, &rt, &inner.settings);
+                set_state(&inner, State::Stopped);
+            })?;
+        Ok(())
+    }
+
+    /// Waits up to `limit` for the index to be ready; answers whether it is. A small
+    /// board's index is built in well under a second, so a node can wait for it before
+    /// it takes requests; a large one's build goes on while the node serves.
+    pub async fn wait_ready(&self, limit: Duration) -> bool {
+        let until = Instant::now() + limit;
+        loop {
+            if self.readiness().is_ok() {
+                return true;
+            }
+            if Instant::now() >= until || matches!(&*read_state(&self.inner), State::Stopped) {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Stops the thread that follows the log (at its next step).
+    pub fn stop(&self) {
+        self.inner.stop.store(true, Ordering::Relaxed);
+    }
+
+    /// `Ok` while searches can be answered; otherwise why not.
+    pub fn readiness(&self) -> Result<()> {
+        match &*read_state(&self.inner) {
+            State::Ready(_) => Ok(()),
+            State::Building { done, total } => Err(Error::Unavailable(format!(
+                "search index is being built ({done} of {total} posts)"
+            ))),
+            State::Stopped => Err(Error::Unavailable("search index is stopped".into())),
+            State::Idle => Err(Error::Unavailable("search index is not started".into())),
+        }
+    }
+
+    fn snapshot(&self) -> Result<Arc<Snapshot>> {
+        self.readiness()?;
+        match &*read_state(&self.inner) {
+            State::Ready(s) => Ok(s.clone()),
+            _ => Err(Error::Unavailable("search index is not ready".into())),
+        }
+    }
+
+    /// The in-memory index of the unapplied changes' posts.
+    async fn pending_searcher(
+        &self,
+        snap: &Snapshot,
+        changes: &[Change],
+        ids: &[i64],
+    ) -> Result<Searcher> {
+        let key = (
+            snap.mark.applied,
+            changes.last().map_or(0, |c| c.seq),
+            changes.len(),
+        );
+        if let Some(c) = lock_pending(&self.inner).as_ref().filter(|c| c.key == key) {
+            return Ok(c.searcher.clone());
+        }
+        let docs = self.inner.feed.search_docs(ids).await?;
+        let searcher = tokio::task::spawn_blocking(move || in_ram(&docs))
+            .await
+            .map_err(Error::internal)?
+            .map_err(Error::internal)?;
+        *lock_pending(&self.inner) = Some(PendingCache {
+            key,
+            searcher: searcher.clone(),
+        });
+        Ok(searcher)
+    }
+}
+
+fn read_state(inner: &Inner) -> std::sync::RwLockReadGuard<'_, State> {
+    inner
+        .state
+        .read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn set_state(inner: &Inner, s: State) {
+    *inner
+        .state
+        .write()
+        .unwrap_or_else(std::sync::PoisonError::into_inner) = s;
+}
+
+fn lock_pending(inner: &Inner) -> std::sync::MutexGuard<'_, Option<PendingCache>> {
+    inner
+        .pending
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn run_query(
+    searcher: &Searcher,
+    query: &dyn tantivy::query::Query,
+    collector: &TopPosts,
+) -> Result<Best> {
+    searcher
+        .search_with_statistics_provider(query, collector, &Fixed)
+        .map_err(Error::internal)
+}
+
+#[async_trait]
+impl PostSearch for SearchIndex {
+    async fn search(&self, req: &SearchRequest<'_>) -> Result<SearchHits> {
+        let started = Instant::now();
+        let snap = self.snapshot()?;
+        let feed = &self.inner.feed;
+        if feed.search_head().await?.generation != snap.mark.generation {
+            // Posts were bulk-written around the change log: this node's thread
+            // rebuilds the index (within `HEAD_EVERY`); until then no exact answer.
+            return Err(Error::Unavailable(
+                "search index is being rebuilt after a bulk load".into(),
+            ));
+        }
+        let changes = feed
+            .search_changes(snap.mark.applied, &snap.mark.gaps, PENDING_MAX + 1)
+            .await?;
+        if changes.len() > PENDING_MAX as usize {
+            return Err(Error::Unavailable(
+                "search index is catching up with the database".into(),
+            ));
+        }
+        let mut pending: Vec<i64> = changes.iter().map(|c| c.post_id).collect();
+        pending.sort_unstable();
+        pending.dedup();
+        let mut authors = Vec::with_capacity(req.query.terms().len());
+        for term in req.query.term_strings() {
+            authors.push(feed.authors_matching(&term, AUTHORS_MAX).await?);
+        }
+        let offset = usize::try_from(req.page.offset()).unwrap_or(usize::MAX);
+        let size = req.page.size as usize;
+        let collector = TopPosts {
+            sort: req.sort,
+            after: req.page.after.map(|c| {
+                Ranked(SearchHit {
+                    id: c.id,
+                    key: c.key,
+                })
+            }),
+            limit: offset.saturating_add(size + 1),
+        };
+        let fields = self.inner.fields;
+        let main = query::build(&fields, req, &authors, &pending);
+        let fresh = (!pending.is_empty()).then(|| query::build(&fields, req, &authors, &[]));
+        let extra = match &fresh {
+            Some(_) => Some(self.pending_searcher(&snap, &changes, &pending).await?),
+            None => None,
+        };
+        let best = tokio::task::spawn_blocking(move || -> Result<Best> {
+            let mut best = run_query(&snap.searcher, &main, &collector)?;
+            if let (Some(q), Some(s)) = (fresh, extra) {
+                best = best.merge(run_query(&s, &q, &collector)?, collector.limit);
+            }
+            Ok(best)
+        })
+        .await
+        .map_err(Error::internal)??;
+        let total = i64::try_from(best.count).unwrap_or(i64::MAX);
+        metrics::histogram!("madang_search_duration_seconds")
+            .record(started.elapsed().as_secs_f64());
+        Ok(SearchHits {
+            hits: best
+                .hits
+                .into_iter()
+                .skip(offset)
+                .take(size + 1)
+                .map(|r| r.0)
+                .collect(),
+            total: total.min(COUNT_CAP),
+            capped: total > COUNT_CAP,
+        })
+    }
+}
+
+/// The thread's work: open or build the index, then apply the log until stopped.
+fn follow(inner: &Inner, rt: &Handle, settings: &SearchSettings) {
+    let mut last_error: Option<Instant> = None;
+    while !inner.stop.load(Ordering::Relaxed) {
+        match follow_once(inner, rt, settings) {
+            Ok(()) => return,
+            Err(IndexError::Interrupted) => return,
+            Err(e) => {
+                // Logged at most every 10 s; the loop retries (the database may be down).
+                if last_error.is_none_or(|t| t.elapsed() > Duration::from_secs(10)) {
+                    tracing::error!(error = %e, "search index stopped following the database; retrying");
+                    last_error = Some(Instant::now());
+                }
+                metrics::counter!("madang_search_errors_total").increment(1);
+                sleep_unless_stopped(inner, Duration::from_secs(1));
+            }
+        }
+    }
+}
+
+fn sleep_unless_stopped(inner: &Inner, d: Duration) {
+    let until = Instant::now() + d;
+    while Instant::now() < until && !inner.stop.load(Ordering::Relaxed) {
+        std::thread::sleep(Duration::from_millis(50).min(d));
+    }
+}
+
+fn follow_once(inner: &Inner, rt: &Handle, settings: &SearchSettings) -> Result<(), IndexError> {
+    let feed = inner.feed.as_ref();
+    let head = rt.block_on(feed.search_head())?;
+    let (index, mark) = match open_live(&settings.dir) {
+        Some((i, m)) if m.generation == head.generation && m.applied + 1 >= head.purged_below => {
+            (i, m)
+        }
+        _ => build(inner, rt, settings)?,
+    };
+    let mut w = Writer::open(&index, mark, settings.writer_memory)?;
+    set_state(inner, State::Ready(Arc::new(w.snapshot())));
+    tracing::info!(
+        applied = w.mark.applied,
+        docs = w.snapshot().searcher.num_docs(),
+        "search index ready"
+    );
+    let mut head_read = Instant::now();
+    while !inner.stop.load(Ordering::Relaxed) {
+        if head_read.elapsed() >= HEAD_EVERY {
+            let head = rt.block_on(feed.search_head())?;
+            head_read = Instant::now();
+            metrics::gauge!("madang_search_lag").set((head.max_seq - w.mark.applied).max(0) as f64);
+            if head.generation != w.mark.generation || w.mark.applied + 1 < head.purged_below {
+                tracing::warn!(
+                    "posts changed around the change log (or it was purged past this index): rebuilding"
+                );
+                drop(w);
+                let (index, mark) = build(inner, rt, settings)?;
+                w = Writer::open(&index, mark, settings.writer_memory)?;
+                set_state(inner, State::Ready(Arc::new(w.snapshot())));
+                continue;
+            }
+        }
+        let changes = rt.block_on(feed.search_changes(w.mark.applied, &w.mark.gaps, 1_000))?;
+        let mut ids: Vec<i64> = changes.iter().map(|c| c.post_id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let docs = rt.block_on(feed.search_docs(&ids))?;
+        if w.apply(&changes, &docs)? {
+            metrics::counter!("madang_search_changes_applied_total")
+                .increment(changes.len() as u64);
+            set_state(inner, State::Ready(Arc::new(w.snapshot())));
+        }
+        if changes.len() < 1_000 {
+            sleep_unless_stopped(inner, settings.poll);
+        }
+    }
+    Ok(())
+}
+
+fn build(
+    inner: &Inner,
+    rt: &Handle,
+    settings: &SearchSettings,
+) -> Result<(tantivy::Index, Mark), IndexError> {
+    set_state(inner, State::Building { done: 0, total: 0 });
+    let started = Instant::now();
+    let progress = |done, total| set_state(inner, State::Building { done, total });
+    let built = rebuild(
+        inner.feed.as_ref(),
+        rt,
+        &settings.dir,
+        1,
+        settings.writer_memory.max(50_000_000),
+        &progress,
+        &inner.stop,
+    )?;
+    tracing::info!(secs = started.elapsed().as_secs_f64(), "search index built");
+    Ok(built)
+}
+
+/// What `madang search status` prints.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Status {
+    pub dir: PathBuf,
+    pub built: bool,
+    pub documents: u64,
+    pub bytes: u64,
+    pub applied: i64,
+    /// Changes logged after the index's mark.
+    pub lag: i64,
+    /// False when the posts were bulk-written since (the index will be rebuilt).
+    pub current: bool,
+}
+
+/// The state of the index under `dir`, read without disturbing a node that writes it.
+pub fn status(feed: &dyn SearchFeed, rt: &Handle, dir: &Path) -> Result<Status, IndexError> {
+    let head = rt.block_on(feed.search_head())?;
+    let bytes = dir_size(dir);
+    Ok(match open_live(dir) {
+        Some((index, mark)) => Status {
+            dir: dir.to_path_buf(),
+            built: true,
+            documents: index.reader()?.searcher().num_docs(),
+            bytes,
+            applied: mark.applied,
+            lag: (head.max_seq - mark.applied).max(0),
+            current: mark.generation == head.generation && mark.applied + 1 >= head.purged_below,
+        },
+        None => Status {
+            dir: dir.to_path_buf(),
+            built: false,
+            documents: 0,
+            bytes,
+            applied: 0,
+            lag: head.max_seq,
+            current: false,
+        },
+    })
+}
+
+/// Rebuilds the index under `dir` from the database (`madang search reindex`). Refuses
+/// while a node holds the directory; `stop` interrupts it, leaving the old index.
+pub fn reindex(
+    feed: &dyn SearchFeed,
+    rt: &Handle,
+    dir: &Path,
+    progress: Progress<'_>,
+    stop: &AtomicBool,
+) -> Result<Mark, IndexError> {
+    let _lock = lock(dir)?;
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(4);
+    let (_, mark) = rebuild(feed, rt, dir, threads, 400_000_000, progress, stop)?;
+    Ok(mark)
+}
