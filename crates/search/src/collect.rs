@@ -136,9 +136,11 @@ impl SegmentCollector for SegmentTop {
         }
         if self.heap.len() < self.limit {
             self.heap.push(Reverse(hit));
-        } else if self.heap.peek().is_some_and(|Reverse(worst)| hit > *worst) {
-            self.heap.pop();
-            self.heap.push(Reverse(hit));
+        } else if let Some(mut worst) = self.heap.peek_mut()
+            && hit > worst.0
+        {
+            // Replacing the worst in place sifts once, where pop and push sift twice.
+            *worst = Reverse(hit);
         }
     }
 

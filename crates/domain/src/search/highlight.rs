@@ -2,7 +2,7 @@
 //! every match in the title and in that excerpt.
 
 use super::query::SearchQuery;
-use super::text::{Folded, fold};
+use super::text::{Folded, fold, nfc_cow};
 use crate::posts::EXCERPT_CHARS;
 
 /// Character ranges `[start, end)` of matches, ascending and not overlapping.
@@ -43,9 +43,9 @@ fn matches(f: &Folded, q: &SearchQuery) -> Ranges {
 /// content's beginning, as in any list.
 pub fn highlight(title: &str, content: &str, q: &SearchQuery) -> (String, Highlights) {
     let title_ranges = matches(&fold(title), q);
-    let content_nfc: Vec<char> = super::text::nfc(content).chars().collect();
-    let all = matches(&fold(content), q);
-    let len = content_nfc.len();
+    let content_nfc = nfc_cow(content);
+    let all = matches(&fold(&content_nfc), q);
+    let len = content_nfc.chars().count();
     let start = match all.first() {
         Some([s, e]) if len > EXCERPT_CHARS => {
             let s = *s as usize;
@@ -56,7 +56,7 @@ pub fn highlight(title: &str, content: &str, q: &SearchQuery) -> (String, Highli
         _ => 0,
     };
     let end = (start + EXCERPT_CHARS).min(len);
-    let excerpt: String = content_nfc[start..end].iter().collect();
+    let excerpt: String = content_nfc.chars().skip(start).take(end - start).collect();
     let (lo, hi) = (start as u32, end as u32);
     let excerpt_ranges = all
         .into_iter()

@@ -8,7 +8,9 @@
 //! the character of the (NFC) original it came from, so a match in the folded text maps
 //! back to character offsets a client can highlight.
 
-use unicode_normalization::UnicodeNormalization;
+use std::borrow::Cow;
+
+use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfc_quick};
 
 /// Text in its folded form, with the origin of every folded character.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -76,14 +78,27 @@ pub fn is_punctuation(c: char) -> bool {
 
 /// Text in Unicode NFC, as Madang stores titles, contents and names.
 pub fn nfc(s: &str) -> String {
-    s.nfc().collect()
+    nfc_cow(s).into_owned()
+}
+
+/// `s` in NFC, borrowed when it already is (what Madang stores always is): the quick
+/// check is a fraction of the cost of recomposing.
+pub fn nfc_cow(s: &str) -> Cow<'_, str> {
+    match is_nfc_quick(s.chars()) {
+        IsNormalized::Yes => Cow::Borrowed(s),
+        _ => Cow::Owned(s.nfc().collect()),
+    }
 }
 
 /// Folds `s` (see the module docs). The origins index the characters of `nfc(s)`.
 pub fn fold(s: &str) -> Folded {
-    let mut out = Folded::default();
+    let composed = nfc_cow(s);
+    let mut out = Folded {
+        chars: Vec::with_capacity(composed.len()),
+        origin: Vec::with_capacity(composed.len()),
+    };
     let mut in_space = false;
-    for (i, c) in s.nfc().enumerate() {
+    for (i, c) in composed.chars().enumerate() {
         let i = u32::try_from(i).unwrap_or(u32::MAX);
         if is_zero_width(c) {
             continue;
@@ -97,10 +112,21 @@ pub fn fold(s: &str) -> Folded {
             continue;
         }
         in_space = false;
-        // Lower-casing a character can give several (`İ` → `i̇`); each keeps the origin.
-        for l in c.to_lowercase() {
-            out.chars.push(l);
+        // Hangul syllables and jamo have no case, and ASCII lower-cases in place: the
+        // general table lookup is for the rest. Lower-casing a character can give
+        // several (`İ` → `i̇`); each keeps the origin.
+        if c.is_ascii() {
+            out.chars.push(c.to_ascii_lowercase());
             out.origin.push(i);
+        } else if matches!(c, '\u{AC00}'..='\u{D7A3}' | '\u{1100}'..='\u{11FF}' | '\u{3130}'..='\u{318F}')
+        {
+            out.chars.push(c);
+            out.origin.push(i);
+        } else {
+            for l in c.to_lowercase() {
+                out.chars.push(l);
+                out.origin.push(i);
+            }
         }
     }
     out
