@@ -191,6 +191,11 @@ async fn main() -> anyhow::Result<()> {
     let mut server = std::process::Command::new(&madang)
         .arg("serve")
         .env("MADANG_DATABASE_URL", &url)
+        // One index per bench database, kept between runs like the database.
+        .env(
+            "MADANG_SEARCH_DIR",
+            format!("target/bench-data/search-{}-{}", args.engine, args.scale),
+        )
         .env("MADANG_LISTEN", format!("127.0.0.1:{port}"))
         .env("MADANG_LOG", "warn")
         // Scheduled jobs off: a refresh walking a million posts would land in one

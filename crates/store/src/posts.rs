@@ -594,8 +594,9 @@ impl PostStore for Db {
             .map_err(map_err)?;
         rows.iter()
             .map(|r| {
-                let summary = summary_from_row(r)?;
-                let content = summary.excerpt.clone();
+                // The row's `excerpt` column is the whole content (see the SELECT).
+                let mut summary = summary_from_row(r)?;
+                let content = std::mem::take(&mut summary.excerpt);
                 Ok((summary, content))
             })
             .collect()

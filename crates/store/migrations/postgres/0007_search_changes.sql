@@ -10,10 +10,12 @@ CREATE TABLE search_changes (
 CREATE INDEX search_changes_changed ON search_changes (changed_at);
 
 -- One row: the generation of the posts table as the index knows it (bumped by a bulk
--- seed, which writes around the log) and where purging the log has reached.
+-- seed, which writes around the log) and where purging the log has reached. The
+-- generation starts at a random number, so that an index built from one database is
+-- never taken for another's.
 CREATE TABLE search_state (
     id            BIGINT PRIMARY KEY CHECK (id = 1),
     generation    BIGINT NOT NULL,
     purged_below  BIGINT NOT NULL
 );
-INSERT INTO search_state (id, generation, purged_below) VALUES (1, 1, 0);
+INSERT INTO search_state (id, generation, purged_below) VALUES (1, floor(random() * 1e12)::BIGINT, 0);
