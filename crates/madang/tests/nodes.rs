@@ -205,6 +205,93 @@ impl Node {
     }
 }
 
+/// The ids of a search page, with its total.
+fn hits(page: &Value) -> (Vec<i64>, i64) {
+    let ids = page["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_i64().unwrap())
+        .collect();
+    (ids, page["page_info"]["total_items"].as_i64().unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn each_node_searches_its_own_index_and_both_answer_the_same_at_once() {
+    let Some(redis) = redis_url() else { return };
+    let cluster = Cluster::new(redis);
+    cluster.admin();
+    let a = cluster.node().await;
+    let b = cluster.node().await;
+    let admin = a.token("boss").await;
+    use reqwest::Method as M;
+    let (_, cat) = a
+        .call(
+            M::POST,
+            "/categories",
+            Some(&admin),
+            Some(json!({"name": "영화"})),
+        )
+        .await;
+    let cat = cat["id"].as_i64().unwrap();
+    let mut ids = Vec::new();
+    for (title, content) in [
+        ("배우 연기 최고", "배우가 좋다"),
+        ("연출", "배우 배우 배우"),
+        ("후기", "연기는 그럭저럭, 배우는 글쎄"),
+        ("음악", "없음"),
+    ] {
+        let (s, p) = a
+            .call(
+                M::POST,
+                "/posts",
+                Some(&admin),
+                Some(json!({"category_id": cat, "title": title, "content": content})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED);
+        let id = p["id"].as_i64().unwrap();
+        ids.push(id);
+        // Written through A, searched through B in the very next request.
+        let found = hits(&b.get("/posts?keyword=배우").await).0;
+        assert_eq!(
+            found.contains(&id),
+            format!("{title} {content}").contains("배우")
+        );
+    }
+    let queries = [
+        "/posts?keyword=배우",
+        "/posts?keyword=배우%20연기",
+        "/posts?keyword=%22배우%20연기%22",
+        "/posts?keyword=배우&sort=relevance",
+        "/posts?keyword=연&sort=top",
+    ];
+    for q in queries {
+        assert_eq!(hits(&a.get(q).await), hits(&b.get(q).await), "{q}");
+    }
+    assert_eq!(
+        hits(&b.get("/posts?keyword=배우&sort=relevance").await).0,
+        [ids[0], ids[1], ids[2]]
+    );
+    // Deleted through B: gone from both at once, and still once each index applied it.
+    let (s, _) = b
+        .call(M::DELETE, &format!("/posts/{}", ids[1]), Some(&admin), None)
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    assert_eq!(
+        hits(&a.get("/posts?keyword=배우").await),
+        (vec![ids[2], ids[0]], 2)
+    );
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    for q in queries {
+        assert_eq!(hits(&a.get(q).await), hits(&b.get(q).await), "{q}");
+    }
+    assert_eq!(
+        hits(&b.get("/posts?keyword=배우").await),
+        (vec![ids[2], ids[0]], 2)
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn writes_through_one_node_are_seen_at_once_through_the_other() {
     let Some(redis) = redis_url() else { return };
