@@ -30,7 +30,9 @@ mod scenarios;
 mod setup;
 
 use scenarios::{Context, scenarios};
-use setup::{database_url, free_port, madang_binary, post_count, seed, wait_ready, which};
+use setup::{
+    database_url, free_port, madang_binary, post_count, search_index, seed, wait_ready, which,
+};
 
 /// Every seeded user's password (see `madang seed`).
 const SEED_PASSWORD: &str = "madang-seed-password";
@@ -187,15 +189,18 @@ async fn main() -> anyhow::Result<()> {
     if args.console() {
         console::ensure_admin(&madang, &url)?;
     }
+    // One index per bench database, kept between runs like the database.
+    let search_dir = format!("target/bench-data/search-{}-{}", args.engine, args.scale);
+    let search = if args.console() {
+        Value::Null
+    } else {
+        search_index(&madang, &url, &search_dir).await?
+    };
     let port = free_port()?;
     let mut server = std::process::Command::new(&madang)
         .arg("serve")
         .env("MADANG_DATABASE_URL", &url)
-        // One index per bench database, kept between runs like the database.
-        .env(
-            "MADANG_SEARCH_DIR",
-            format!("target/bench-data/search-{}-{}", args.engine, args.scale),
-        )
+        .env("MADANG_SEARCH_DIR", &search_dir)
         .env("MADANG_LISTEN", format!("127.0.0.1:{port}"))
         .env("MADANG_LOG", "warn")
         // Scheduled jobs off: a refresh walking a million posts would land in one
@@ -208,7 +213,7 @@ async fn main() -> anyhow::Result<()> {
     let result = if args.console() {
         run_console(&args, &url, &base, server.id()).await
     } else {
-        run(&args, &url, &base, server.id(), seed_report).await
+        run(&args, &url, &base, server.id(), seed_report, search).await
     };
     let _ = server.kill();
     let _ = server.wait();
@@ -221,6 +226,7 @@ async fn run(
     base: &str,
     pid: u32,
     seed_report: Value,
+    search: Value,
 ) -> anyhow::Result<()> {
     let http = reqwest::Client::new();
     wait_ready(&http, base).await?;
@@ -259,11 +265,25 @@ async fn run(
         "duration_secs": args.duration,
         "machine": machine(),
         "seed": seed_report,
+        "search_index": search,
         "data": ctx.data,
         "list_first_vs_raw_sql": ratio,
         "scenarios": figures,
     });
-    write_results(&stem, &report, markdown(args, &figures, ratio, &ctx))?;
+    let mut md = markdown(args, &figures, ratio, &ctx);
+    if let Some(b) = search["bytes"].as_f64() {
+        md.push_str(&format!(
+            "\nSearch index: {} documents, {:.1} MiB, {:.2}× the {:.1} MiB of indexed text; built in {}.\n",
+            search["documents"],
+            b / 1_048_576.0,
+            search["size_vs_text"].as_f64().unwrap_or(0.0),
+            search["text_bytes"].as_f64().unwrap_or(0.0) / 1_048_576.0,
+            search["build_secs"]
+                .as_f64()
+                .map_or("an earlier run".to_owned(), |s| format!("{s:.0} s"))
+        ));
+    }
+    write_results(&stem, &report, md)?;
     std::fs::write(
         PathBuf::from(format!("{}-explain.txt", stem.display())),
         explain,

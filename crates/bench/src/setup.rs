@@ -110,6 +110,72 @@ pub async fn database_url(args: &Args) -> anyhow::Result<String> {
 }
 
 /// Posts in the database; 0 when it has no schema yet.
+/// Builds the search index of the bench database into `dir` with `madang search
+/// reindex` unless a current one is there, and answers what it is: the build's time,
+/// its documents and size, and the size of the text it indexes.
+pub async fn search_index(madang: &Path, url: &str, dir: &str) -> anyhow::Result<Value> {
+    let command = |args: &[&str]| {
+        let mut c = std::process::Command::new(madang);
+        c.args(args)
+            .env("MADANG_DATABASE_URL", url)
+            .env("MADANG_SEARCH_DIR", dir)
+            .env("MADANG_LOG", "warn");
+        c
+    };
+    let status = || -> anyhow::Result<Value> {
+        let out = command(&["search", "status", "--json"]).output()?;
+        anyhow::ensure!(out.status.success(), "madang search status failed");
+        Ok(serde_json::from_slice(&out.stdout)?)
+    };
+    let before = status()?;
+    let mut build_secs = Value::Null;
+    if before["built"] != true || before["current"] != true {
+        println!("building the search index (madang search reindex)");
+        let started = Instant::now();
+        let ok = command(&["search", "reindex"])
+            .stdout(Stdio::inherit())
+            .stderr(Stdio::inherit())
+            .status()?
+            .success();
+        anyhow::ensure!(ok, "madang search reindex failed");
+        build_secs = json!(started.elapsed().as_secs_f64());
+    }
+    let after = status()?;
+    let text = text_bytes(url).await?;
+    let bytes = after["bytes"].as_f64().unwrap_or(0.0);
+    Ok(json!({
+        "build_secs": build_secs,
+        "documents": after["documents"],
+        "bytes": after["bytes"],
+        "text_bytes": text,
+        "size_vs_text": bytes / (text.max(1) as f64),
+    }))
+}
+
+/// Bytes of the title and content of the active posts (what the index holds).
+async fn text_bytes(url: &str) -> anyhow::Result<i64> {
+    let len = if url.starts_with("sqlite") {
+        "LENGTH(CAST(title AS BLOB)) + LENGTH(CAST(content AS BLOB))"
+    } else if url.starts_with("postgres") {
+        "OCTET_LENGTH(title) + OCTET_LENGTH(content)"
+    } else {
+        "LENGTH(title) + LENGTH(content)"
+    };
+    let sum = if url.starts_with("mysql") {
+        format!("CAST(COALESCE(SUM({len}), 0) AS SIGNED)")
+    } else {
+        format!("CAST(COALESCE(SUM({len}), 0) AS BIGINT)")
+    };
+    let db = sqlx::AnyPool::connect(url).await?;
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {sum} FROM posts WHERE deleted_at IS NULL"
+    )))
+    .fetch_one(&db)
+    .await?;
+    db.close().await;
+    Ok(sqlx::Row::try_get::<i64, _>(&row, 0)?)
+}
+
 pub async fn post_count(url: &str) -> i64 {
     let Ok(db) = sqlx::AnyPool::connect(url).await else {
         return 0;

@@ -11,7 +11,11 @@ use tokio::runtime::Handle;
 #[derive(clap::Subcommand)]
 pub enum SearchCommand {
     /// The index's size, document count, and lag behind the database.
-    Status,
+    Status {
+        /// Print it as one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
     /// Rebuild this node's index from the database (the node must be stopped). Ctrl-C
     /// stops it and leaves the previous index as it was.
     Reindex,
@@ -22,11 +26,15 @@ pub async fn run(app: &App, command: SearchCommand) -> anyhow::Result<()> {
     let dir = std::path::PathBuf::from(&app.settings.search_dir);
     let rt = Handle::current();
     match command {
-        SearchCommand::Status => {
+        SearchCommand::Status { json } => {
             let s = tokio::task::spawn_blocking(move || {
                 madang_search::status(feed.as_ref(), &rt, &dir)
             })
             .await??;
+            if json {
+                println!("{}", serde_json::to_string(&s)?);
+                return Ok(());
+            }
             println!("index        {}", s.dir.display());
             println!("built        {}", if s.built { "yes" } else { "no" });
             println!("documents    {}", s.documents);
