@@ -16,7 +16,8 @@ use crate::extract::{Auth, Id, JsonBody, MaybeAuth, QueryParams};
 
 #[utoipa::path(get, path = "/api/v1/posts", tag = "posts", params(PostListParams),
     responses((status = 200, body = Paged<PostItemView>), (status = 400, body = ErrorBody),
-        (status = 403, body = ErrorBody, description = "sentiment filter without the moderator role"), (status = 422, body = ErrorBody)))]
+        (status = 403, body = ErrorBody, description = "sentiment filter without the moderator role"), (status = 422, body = ErrorBody),
+        (status = 503, body = ErrorBody, description = "a keyword search while this node's search index is being built or catching up; with Retry-After")))]
 pub async fn list(
     State(s): State<AppState>,
     MaybeAuth(viewer): MaybeAuth,
