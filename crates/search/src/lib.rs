@@ -16,7 +16,7 @@ mod query;
 mod schema;
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
@@ -75,6 +75,8 @@ struct Inner {
     state: RwLock<State>,
     pending: Mutex<Option<PendingCache>>,
     stop: AtomicBool,
+    /// Changes the index was behind the log at its last look (every `HEAD_EVERY`).
+    behind: AtomicI64,
 }
 
 /// The search index of this node: the [`PostSearch`] port, a readiness probe, and the
@@ -96,6 +98,7 @@ impl SearchIndex {
                 state: RwLock::new(State::Idle),
                 pending: Mutex::new(None),
                 stop: AtomicBool::new(false),
+                behind: AtomicI64::new(0),
             }),
         }
     }
@@ -142,6 +145,13 @@ impl SearchIndex {
     /// `Ok` while searches can be answered; otherwise why not.
     pub fn readiness(&self) -> Result<()> {
         match &*read_state(&self.inner) {
+            State::Ready(_)
+                if self.inner.behind.load(Ordering::Relaxed) > i64::from(PENDING_MAX) =>
+            {
+                Err(Error::Unavailable(
+                    "search index is catching up with the database".into(),
+                ))
+            }
             State::Ready(_) => Ok(()),
             State::Building { done, total } => Err(Error::Unavailable(format!(
                 "search index is being built ({done} of {total} posts)"
@@ -224,7 +234,7 @@ impl PostSearch for SearchIndex {
         let started = Instant::now();
         let snap = self.snapshot()?;
         let feed = &self.inner.feed;
-        if feed.search_head().await?.generation != snap.mark.generation {
+        if feed.search_generation().await? != snap.mark.generation {
             // Posts were bulk-written around the change log: this node's thread
             // rebuilds the index (within `HEAD_EVERY`); until then no exact answer.
             return Err(Error::Unavailable(
@@ -339,7 +349,9 @@ fn follow_once(inner: &Inner, rt: &Handle, settings: &SearchSettings) -> Result<
         if head_read.elapsed() >= HEAD_EVERY {
             let head = rt.block_on(feed.search_head())?;
             head_read = Instant::now();
-            metrics::gauge!("madang_search_lag").set((head.max_seq - w.mark.applied).max(0) as f64);
+            let behind = (head.max_seq - w.mark.applied).max(0);
+            inner.behind.store(behind, Ordering::Relaxed);
+            metrics::gauge!("madang_search_lag").set(behind as f64);
             if head.generation != w.mark.generation || w.mark.applied + 1 < head.purged_below {
                 tracing::warn!(
                     "posts changed around the change log (or it was purged past this index): rebuilding"

@@ -101,6 +101,14 @@ impl SearchFeed for Db {
         })
     }
 
+    async fn search_generation(&self) -> Result<i64> {
+        count(
+            self.stmt("SELECT generation AS n FROM search_state WHERE id = 1"),
+            &mut *self.rd_lagging().await?,
+        )
+        .await
+    }
+
     async fn search_changes(&self, after: i64, also: &[i64], limit: u32) -> Result<Vec<Change>> {
         let mut s = self.stmt("SELECT seq, post_id FROM search_changes WHERE seq > ?");
         s.args_add(after);
