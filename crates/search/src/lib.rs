@@ -10,12 +10,14 @@
 //! index that is being built, or is too far behind to answer that way, answers
 //! `unavailable` (503 with `Retry-After`), and `/health/ready` names it.
 
+mod admin;
 mod collect;
+mod follow;
 mod index;
 mod query;
 mod schema;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
@@ -28,9 +30,10 @@ use madang_domain::{Error, Result};
 use tantivy::Searcher;
 use tokio::runtime::Handle;
 
+pub use crate::admin::{Status, reindex, status};
 use crate::collect::{Best, Ranked, TopPosts};
 pub use crate::index::{IndexError, Mark, Progress};
-use crate::index::{Snapshot, Writer, dir_size, in_ram, lock, open_live, rebuild};
+use crate::index::{Snapshot, in_ram, lock};
 use crate::query::Fixed;
 
 /// More unapplied changes than this, and a search waits for the index (503).
@@ -115,7 +118,7 @@ impl SearchIndex {
             .name("madang-search".into())
             .spawn(move || {
                 let _lock = lock;
-                follow(&inner, &rt, &inner.settings);
+                follow::follow(&inner, &rt, &inner.settings);
                 set_state(&inner, State::Stopped);
             })?;
         Ok(())
@@ -299,161 +302,4 @@ impl PostSearch for SearchIndex {
             capped: total > COUNT_CAP,
         })
     }
-}
-
-/// The thread's work: open or build the index, then apply the log until stopped.
-fn follow(inner: &Inner, rt: &Handle, settings: &SearchSettings) {
-    let mut last_error: Option<Instant> = None;
-    while !inner.stop.load(Ordering::Relaxed) {
-        match follow_once(inner, rt, settings) {
-            Ok(()) => return,
-            Err(IndexError::Interrupted) => return,
-            Err(e) => {
-                // Logged at most every 10 s; the loop retries (the database may be down).
-                if last_error.is_none_or(|t| t.elapsed() > Duration::from_secs(10)) {
-                    tracing::error!(error = %e, "search index stopped following the database; retrying");
-                    last_error = Some(Instant::now());
-                }
-                metrics::counter!("madang_search_errors_total").increment(1);
-                sleep_unless_stopped(inner, Duration::from_secs(1));
-            }
-        }
-    }
-}
-
-fn sleep_unless_stopped(inner: &Inner, d: Duration) {
-    let until = Instant::now() + d;
-    while Instant::now() < until && !inner.stop.load(Ordering::Relaxed) {
-        std::thread::sleep(Duration::from_millis(50).min(d));
-    }
-}
-
-fn follow_once(inner: &Inner, rt: &Handle, settings: &SearchSettings) -> Result<(), IndexError> {
-    let feed = inner.feed.as_ref();
-    let head = rt.block_on(feed.search_head())?;
-    let (index, mark) = match open_live(&settings.dir) {
-        Some((i, m)) if m.generation == head.generation && m.applied + 1 >= head.purged_below => {
-            (i, m)
-        }
-        _ => build(inner, rt, settings)?,
-    };
-    let mut w = Writer::open(&index, mark, settings.writer_memory)?;
-    set_state(inner, State::Ready(Arc::new(w.snapshot())));
-    tracing::info!(
-        applied = w.mark.applied,
-        docs = w.snapshot().searcher.num_docs(),
-        "search index ready"
-    );
-    let mut head_read = Instant::now();
-    while !inner.stop.load(Ordering::Relaxed) {
-        if head_read.elapsed() >= HEAD_EVERY {
-            let head = rt.block_on(feed.search_head())?;
-            head_read = Instant::now();
-            let behind = (head.max_seq - w.mark.applied).max(0);
-            inner.behind.store(behind, Ordering::Relaxed);
-            metrics::gauge!("madang_search_lag").set(behind as f64);
-            if head.generation != w.mark.generation || w.mark.applied + 1 < head.purged_below {
-                tracing::warn!(
-                    "posts changed around the change log (or it was purged past this index): rebuilding"
-                );
-                drop(w);
-                let (index, mark) = build(inner, rt, settings)?;
-                w = Writer::open(&index, mark, settings.writer_memory)?;
-                set_state(inner, State::Ready(Arc::new(w.snapshot())));
-                continue;
-            }
-        }
-        let changes = rt.block_on(feed.search_changes(w.mark.applied, &w.mark.gaps, 1_000))?;
-        let mut ids: Vec<i64> = changes.iter().map(|c| c.post_id).collect();
-        ids.sort_unstable();
-        ids.dedup();
-        let docs = rt.block_on(feed.search_docs(&ids))?;
-        if w.apply(&changes, &docs)? {
-            metrics::counter!("madang_search_changes_applied_total")
-                .increment(changes.len() as u64);
-            set_state(inner, State::Ready(Arc::new(w.snapshot())));
-        }
-        if changes.len() < 1_000 {
-            sleep_unless_stopped(inner, settings.poll);
-        }
-    }
-    Ok(())
-}
-
-fn build(
-    inner: &Inner,
-    rt: &Handle,
-    settings: &SearchSettings,
-) -> Result<(tantivy::Index, Mark), IndexError> {
-    set_state(inner, State::Building { done: 0, total: 0 });
-    let started = Instant::now();
-    let progress = |done, total| set_state(inner, State::Building { done, total });
-    let built = rebuild(
-        inner.feed.as_ref(),
-        rt,
-        &settings.dir,
-        1,
-        settings.writer_memory.max(50_000_000),
-        &progress,
-        &inner.stop,
-    )?;
-    tracing::info!(secs = started.elapsed().as_secs_f64(), "search index built");
-    Ok(built)
-}
-
-/// What `madang search status` prints.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct Status {
-    pub dir: PathBuf,
-    pub built: bool,
-    pub documents: u64,
-    pub bytes: u64,
-    pub applied: i64,
-    /// Changes logged after the index's mark.
-    pub lag: i64,
-    /// False when the posts were bulk-written since (the index will be rebuilt).
-    pub current: bool,
-}
-
-/// The state of the index under `dir`, read without disturbing a node that writes it.
-pub fn status(feed: &dyn SearchFeed, rt: &Handle, dir: &Path) -> Result<Status, IndexError> {
-    let head = rt.block_on(feed.search_head())?;
-    let bytes = dir_size(dir);
-    Ok(match open_live(dir) {
-        Some((index, mark)) => Status {
-            dir: dir.to_path_buf(),
-            built: true,
-            documents: index.reader()?.searcher().num_docs(),
-            bytes,
-            applied: mark.applied,
-            lag: (head.max_seq - mark.applied).max(0),
-            current: mark.generation == head.generation && mark.applied + 1 >= head.purged_below,
-        },
-        None => Status {
-            dir: dir.to_path_buf(),
-            built: false,
-            documents: 0,
-            bytes,
-            applied: 0,
-            lag: head.max_seq,
-            current: false,
-        },
-    })
-}
-
-/// Rebuilds the index under `dir` from the database (`madang search reindex`). Refuses
-/// while a node holds the directory; `stop` interrupts it, leaving the old index.
-pub fn reindex(
-    feed: &dyn SearchFeed,
-    rt: &Handle,
-    dir: &Path,
-    progress: Progress<'_>,
-    stop: &AtomicBool,
-) -> Result<Mark, IndexError> {
-    let _lock = lock(dir)?;
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(4);
-    let (_, mark) = rebuild(feed, rt, dir, threads, 400_000_000, progress, stop)?;
-    Ok(mark)
 }
