@@ -1,15 +1,15 @@
 //! The collector of a search: counts every match and keeps the best `limit` after the
 //! cursor, in the list's order (its key, then id, both descending).
 
-use std::cmp::{Ordering, Reverse};
-use std::collections::BinaryHeap;
+use std::cmp::Ordering;
+use std::sync::Arc;
 
 use madang_domain::Timestamp;
 use madang_domain::listing::KeyValue;
 use madang_domain::posts::PostSort;
 use madang_domain::search::{SearchHit, hot_rank};
 use tantivy::collector::{Collector, SegmentCollector};
-use tantivy::columnar::Column;
+use tantivy::columnar::{Cardinality, Column, ColumnValues};
 use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader};
 
 /// A hit with a total order: key, then id.
@@ -63,11 +63,14 @@ impl Best {
     }
 }
 
+#[derive(Debug, Clone, Copy)]
 pub(crate) struct TopPosts {
     pub sort: PostSort,
     /// Only hits ranked below this one (the cursor's row).
     pub after: Option<Ranked>,
     pub limit: usize,
+    /// The segments keep their documents newest first (`schema::settings`).
+    pub sorted: bool,
 }
 
 impl Collector for TopPosts {
@@ -84,10 +87,13 @@ impl Collector for TopPosts {
             sort: self.sort,
             after: self.after,
             limit: self.limit,
-            id: ff.u64("id")?,
-            created: ff.i64("created")?,
-            votes: ff.i64("votes")?,
-            heap: BinaryHeap::with_capacity(self.limit.min(1024) + 1),
+            id: Values::of(ff.u64("id")?),
+            created: Values::of(ff.i64("created")?),
+            votes: Values::of(ff.i64("votes")?),
+            kept: Vec::with_capacity(2 * self.limit.min(1024)),
+            floor: None,
+            newest_first: self.sorted && self.sort == PostSort::New,
+            cut: None,
             count: 0,
         })
     }
@@ -103,15 +109,82 @@ impl Collector for TopPosts {
     }
 }
 
+/// A fast field's values. Every document has exactly one value of each of Madang's
+/// fast fields, so the column is read directly, without its optional-value index.
+enum Values<T> {
+    Full(Arc<dyn ColumnValues<T>>),
+    Sparse(Column<T>),
+}
+
+impl<T: PartialOrd + Copy + std::fmt::Debug + Send + Sync + 'static + Default> Values<T> {
+    fn of(c: Column<T>) -> Self {
+        match c.get_cardinality() {
+            Cardinality::Full => Self::Full(c.values),
+            _ => Self::Sparse(c),
+        }
+    }
+
+    fn get(&self, doc: DocId) -> T {
+        match self {
+            Self::Full(v) => v.get_val(doc),
+            Self::Sparse(c) => c.first(doc).unwrap_or_default(),
+        }
+    }
+}
+
 pub(crate) struct SegmentTop {
     sort: PostSort,
     after: Option<Ranked>,
     limit: usize,
-    id: Column<u64>,
-    created: Column<i64>,
-    votes: Column<i64>,
-    heap: BinaryHeap<Reverse<Ranked>>,
+    id: Values<u64>,
+    created: Values<i64>,
+    votes: Values<i64>,
+    /// Candidates, at most `2 × limit`; pruned to the best `limit` when full.
+    kept: Vec<Ranked>,
+    /// The worst hit kept at the last pruning: nothing at or below it can enter.
+    floor: Option<Ranked>,
+    /// A newest-first list over a segment sorted newest first: once `limit` hits are
+    /// kept, the first older document ends the ranking, and the rest are only counted.
+    newest_first: bool,
+    /// Set once the ranking of this segment is over.
+    cut: Option<()>,
     count: u64,
+}
+
+impl SegmentTop {
+    /// `collect` for a newest-first list over a segment sorted newest first: documents
+    /// arrive in the list's order but for ties of `created`, which are ordered by id
+    /// when harvested.
+    fn collect_newest_first(&mut self, doc: DocId) {
+        let created = self.created.get(doc);
+        if self.kept.len() >= self.limit
+            && let Some(last) = self.kept.last()
+            && KeyValue::Int(created) != last.0.key
+        {
+            self.cut = Some(());
+            return;
+        }
+        let hit = Ranked(SearchHit {
+            id: self.id.get(doc) as i64,
+            key: KeyValue::Int(created),
+        });
+        if self.after.is_some_and(|a| hit >= a) {
+            return;
+        }
+        self.kept.push(hit);
+    }
+
+    /// Keeps the best `limit` candidates. A binary heap would sift on nearly every
+    /// document, because a segment's documents arrive oldest first and each is newer
+    /// than the worst kept; collecting and selecting in bulk costs O(1) a document.
+    fn prune(&mut self) {
+        if self.kept.len() > self.limit {
+            self.kept
+                .select_nth_unstable_by(self.limit - 1, |a, b| b.cmp(a));
+            self.kept.truncate(self.limit);
+        }
+        self.floor = self.kept.iter().min().copied();
+    }
 }
 
 impl SegmentCollector for SegmentTop {
@@ -119,37 +192,109 @@ impl SegmentCollector for SegmentTop {
 
     fn collect(&mut self, doc: DocId, score: Score) {
         self.count += 1;
-        let id = self.id.first(doc).map_or(0, |v| v as i64);
-        let created = self.created.first(doc).unwrap_or(0);
+        if self.cut.is_some() {
+            return;
+        }
+        if self.newest_first {
+            self.collect_newest_first(doc);
+            return;
+        }
         let key = match self.sort {
-            PostSort::New => KeyValue::Int(created),
-            PostSort::Top => KeyValue::Int(self.votes.first(doc).unwrap_or(0)),
+            PostSort::New => KeyValue::Int(self.created.get(doc)),
+            PostSort::Top => KeyValue::Int(self.votes.get(doc)),
             PostSort::Hot => KeyValue::Float(hot_rank(
-                self.votes.first(doc).unwrap_or(0),
-                Timestamp(created),
+                self.votes.get(doc),
+                Timestamp(self.created.get(doc)),
             )),
             PostSort::Relevance => KeyValue::Float(f64::from(score)),
         };
-        let hit = Ranked(SearchHit { id, key });
-        if self.after.is_some_and(|a| hit >= a) {
+        let hit = Ranked(SearchHit {
+            id: self.id.get(doc) as i64,
+            key,
+        });
+        if self.after.is_some_and(|a| hit >= a) || self.floor.is_some_and(|f| hit <= f) {
             return;
         }
-        if self.heap.len() < self.limit {
-            self.heap.push(Reverse(hit));
-        } else if let Some(mut worst) = self.heap.peek_mut()
-            && hit > worst.0
-        {
-            // Replacing the worst in place sifts once, where pop and push sift twice.
-            *worst = Reverse(hit);
+        self.kept.push(hit);
+        if self.kept.len() >= 2 * self.limit {
+            self.prune();
         }
     }
 
-    fn harvest(self) -> Best {
-        let mut hits: Vec<Ranked> = self.heap.into_iter().map(|Reverse(h)| h).collect();
+    fn harvest(mut self) -> Best {
+        self.prune();
+        let mut hits = self.kept;
         hits.sort_unstable_by(|a, b| b.cmp(a));
         Best {
             hits,
             count: self.count,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use madang_domain::search::SearchDoc;
+    use tantivy::query::AllQuery;
+
+    use super::*;
+
+    fn doc(id: i64, created: i64, votes: i64) -> SearchDoc {
+        SearchDoc {
+            id,
+            category_id: 1,
+            author_id: Some(1),
+            title: "t".into(),
+            content: "c".into(),
+            created_at: Timestamp(created),
+            vote_count: votes,
+            sentiment: None,
+        }
+    }
+
+    #[test]
+    fn keeps_the_best_in_order_past_many_prunings_and_counts_all() {
+        // Created times out of id order and repeated, votes with many ties.
+        let docs: Vec<SearchDoc> = (1..=500).map(|i| doc(i, (i * 7919) % 211, i % 5)).collect();
+        let searcher = crate::index::in_ram(&docs).unwrap();
+        assert!(crate::schema::sorted_newest_first(searcher.index()));
+        for sort in [PostSort::New, PostSort::Top, PostSort::Hot] {
+            let key = |d: &SearchDoc| match sort {
+                PostSort::New => KeyValue::Int(d.created_at.millis()),
+                PostSort::Top => KeyValue::Int(d.vote_count),
+                _ => KeyValue::Float(hot_rank(d.vote_count, d.created_at)),
+            };
+            let mut want: Vec<Ranked> = docs
+                .iter()
+                .map(|d| {
+                    Ranked(SearchHit {
+                        id: d.id,
+                        key: key(d),
+                    })
+                })
+                .collect();
+            want.sort_unstable_by(|a, b| b.cmp(a));
+            // The index is sorted newest first; `sorted: false` ranks as for any index.
+            for sorted in [true, false] {
+                let top = TopPosts {
+                    sort,
+                    after: None,
+                    limit: 21,
+                    sorted,
+                };
+                let got = searcher.search(&AllQuery, &top).unwrap();
+                assert_eq!(got.count, 500);
+                let ids = |v: &[Ranked]| v.iter().map(|r| r.0.id).collect::<Vec<_>>();
+                assert_eq!(ids(&got.hits), ids(&want[..21]), "{sort:?} {sorted}");
+                // After the 21st: the next 21.
+                let next = TopPosts {
+                    after: Some(want[20]),
+                    ..top
+                };
+                let got = searcher.search(&AllQuery, &next).unwrap();
+                assert_eq!(got.count, 500);
+                assert_eq!(ids(&got.hits), ids(&want[21..42]), "{sort:?} {sorted}");
+            }
         }
     }
 }

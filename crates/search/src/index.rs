@@ -158,7 +158,10 @@ pub(crate) fn rebuild(
     }
     std::fs::create_dir_all(&next)?;
     let (schema, fields) = schema();
-    let index = Index::create_in_dir(&next, schema)?;
+    let index = Index::builder()
+        .schema(schema)
+        .settings(crate::schema::settings())
+        .create_in_dir(&next)?;
     let mut writer: IndexWriter<TantivyDocument> =
         index.writer_with_num_threads(threads.max(1), memory)?;
     let (mut last, mut done) = (0_i64, 0_u64);
@@ -276,7 +279,10 @@ impl Writer {
 /// search scores them exactly as the index would.
 pub(crate) fn in_ram(docs: &[SearchDoc]) -> IndexResult<Searcher> {
     let (schema, fields): (Schema, Fields) = schema();
-    let index = Index::create_in_ram(schema);
+    let index = Index::builder()
+        .schema(schema)
+        .settings(crate::schema::settings())
+        .create_in_ram()?;
     let mut writer: IndexWriter<TantivyDocument> = index.writer_with_num_threads(1, 15_000_000)?;
     for d in docs {
         writer.add_document(document(&fields, d))?;

@@ -226,8 +226,12 @@ fn run_query(
     query: &dyn tantivy::query::Query,
     collector: &TopPosts,
 ) -> Result<Best> {
+    let collector = TopPosts {
+        sorted: schema::sorted_newest_first(searcher.index()),
+        ..*collector
+    };
     searcher
-        .search_with_statistics_provider(query, collector, &Fixed)
+        .search_with_statistics_provider(query, &collector, &Fixed)
         .map_err(Error::internal)
 }
 
@@ -270,6 +274,7 @@ impl PostSearch for SearchIndex {
                 })
             }),
             limit: offset.saturating_add(size + 1),
+            sorted: false,
         };
         let fields = self.inner.fields;
         let main = query::build(&fields, req, &authors, &pending);

@@ -18,7 +18,24 @@ use tantivy::{TantivyDocument, Term};
 
 /// Bumped whenever the schema or the tokenising changes: an index of another version
 /// is rebuilt.
-pub(crate) const SCHEMA_VERSION: u32 = 1;
+pub(crate) const SCHEMA_VERSION: u32 = 2;
+
+/// Every segment keeps its documents newest first (merges too): a newest-first page is
+/// then its segments' first documents, and the rest of the matches are only counted.
+pub(crate) fn settings() -> tantivy::IndexSettings {
+    tantivy::IndexSettings {
+        sort_by_field: Some(tantivy::IndexSortByField {
+            field: "created".into(),
+            order: tantivy::Order::Desc,
+        }),
+        ..tantivy::IndexSettings::default()
+    }
+}
+
+/// Whether `index` was made with [`settings`].
+pub(crate) fn sorted_newest_first(index: &tantivy::Index) -> bool {
+    index.settings().sort_by_field == settings().sort_by_field
+}
 
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Fields {
