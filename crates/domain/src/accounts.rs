@@ -164,7 +164,11 @@ impl Accounts {
     /// that shows author names.
     async fn identity_changed(&self, id: i64) {
         self.cache
-            .invalidate(&[scope::user(id), scope::NAMES.to_owned()])
+            .invalidate(&[
+                scope::user(id),
+                scope::NAMES.to_owned(),
+                scope::AUTHORS.to_owned(),
+            ])
             .await;
     }
 
@@ -186,7 +190,8 @@ impl Accounts {
             )));
         };
         let password_hash = self.hasher.hash(&password).await?;
-        self.users
+        let user = self
+            .users
             .insert_user(&NewUser {
                 name,
                 email,
@@ -194,7 +199,10 @@ impl Accounts {
                 role,
                 now: self.clock.now(),
             })
-            .await
+            .await?;
+        // A new name a keyword search can match as an author.
+        self.cache.invalidate(&[scope::AUTHORS.to_owned()]).await;
+        Ok(user)
     }
 
     /// Log-in by name or email. A wrong name and a wrong password answer alike.

@@ -33,6 +33,9 @@ pub mod scope {
     pub const NAMES: &str = "names";
     pub const CATEGORIES: &str = "categories";
     pub const SEMINARS: &str = "seminars";
+    /// Which members' names contain a search term: changed by a sign-up, a rename or a
+    /// resignation.
+    pub const AUTHORS: &str = "authors";
 
     pub fn post(id: i64) -> String {
         format!("post:{id}")
@@ -81,6 +84,17 @@ impl Entry {
             key: format!("{FORMAT}:past-day-counts:{first}"),
             scopes: Vec::new(),
             ttl: Duration::from_secs(600),
+        }
+    }
+
+    /// The ids of the members whose folded name contains `term` (a keyword search's
+    /// author-name match).
+    pub fn authors_named(term: &str) -> Self {
+        Self {
+            kind: "authors_named",
+            key: format!("{FORMAT}:authors-named:{term}"),
+            scopes: vec![scope::AUTHORS.to_owned()],
+            ttl: Duration::from_secs(300),
         }
     }
 

@@ -157,18 +157,7 @@ impl App {
             settings.access_token_ttl_secs,
             settings.refresh_token_ttl_secs,
         ));
-        let search = SearchIndex::new(
-            store.clone(),
-            SearchSettings {
-                dir: settings.search_dir.clone().into(),
-                poll: Duration::from_millis(settings.search_poll_ms.max(10)),
-                writer_memory: 50_000_000,
-            },
-        );
-        let mut probes: Vec<Arc<dyn Probe>> = vec![
-            Arc::new(DbProbe(db.clone())),
-            Arc::new(SearchProbe(search.clone())),
-        ];
+        let mut probes: Vec<Arc<dyn Probe>> = vec![Arc::new(DbProbe(db.clone()))];
         let mut cache: Arc<dyn Cache> = if settings.cache == "off" {
             Arc::new(Passthrough)
         } else if settings.redis_url.is_empty() {
@@ -209,6 +198,16 @@ impl App {
         } else {
             None
         };
+        let search = SearchIndex::new(
+            store.clone(),
+            cache.clone(),
+            SearchSettings {
+                dir: settings.search_dir.clone().into(),
+                poll: Duration::from_millis(settings.search_poll_ms.max(10)),
+                writer_memory: 50_000_000,
+            },
+        );
+        probes.push(Arc::new(SearchProbe(search.clone())));
         let builtin: Arc<dyn Classifier> =
             Arc::new(BuiltIn::new(load_model(&settings.classifier_model)?));
         let classifier: Arc<dyn Classifier> = if settings.classifier_url.is_empty() {

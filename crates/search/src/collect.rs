@@ -10,7 +10,8 @@ use madang_domain::posts::PostSort;
 use madang_domain::search::{SearchHit, hot_rank};
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::{Cardinality, Column, ColumnValues};
-use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader};
+use tantivy::query::{Bm25StatisticsProvider, EnableScoring, Query};
+use tantivy::{DocId, DocSet, Score, Searcher, SegmentOrdinal, SegmentReader, TERMINATED};
 
 /// A hit with a total order: key, then id.
 #[derive(Debug, Clone, Copy)]
@@ -232,6 +233,49 @@ impl SegmentCollector for SegmentTop {
     }
 }
 
+/// Runs `query` with `top` over the segments in turn, and stops as soon as nothing left
+/// can change the answer: this segment's ranking is over (a newest-first list over a
+/// sorted segment) and more than `cap` matches are counted, so the total is "capped".
+/// For a common keyword that is a few thousand documents instead of all its matches.
+/// Every other order sees every match.
+pub(crate) fn search(
+    searcher: &Searcher,
+    query: &dyn Query,
+    top: &TopPosts,
+    stats: &dyn Bm25StatisticsProvider,
+    cap: u64,
+) -> tantivy::Result<Best> {
+    let scoring = if top.requires_scoring() {
+        EnableScoring::enabled_from_statistics_provider(stats, searcher)
+    } else {
+        EnableScoring::disabled_from_searcher(searcher)
+    };
+    let weight = query.weight(scoring)?;
+    let mut best = Best::default();
+    for (ord, reader) in searcher.segment_readers().iter().enumerate() {
+        let mut seg = top.for_segment(ord as SegmentOrdinal, reader)?;
+        let mut scorer = weight.scorer(reader, 1.0)?;
+        let alive = reader.alive_bitset();
+        let mut doc = scorer.doc();
+        while doc != TERMINATED {
+            if alive.is_none_or(|a| a.is_alive(doc)) {
+                let score = if top.requires_scoring() {
+                    scorer.score()
+                } else {
+                    0.0
+                };
+                seg.collect(doc, score);
+                if seg.cut.is_some() && best.count + seg.count > cap {
+                    break;
+                }
+            }
+            doc = scorer.advance();
+        }
+        best = best.merge(seg.harvest(), top.limit);
+    }
+    Ok(best)
+}
+
 #[cfg(test)]
 mod tests {
     use madang_domain::search::SearchDoc;
@@ -250,6 +294,41 @@ mod tests {
             vote_count: votes,
             sentiment: None,
         }
+    }
+
+    #[test]
+    fn a_newest_first_search_stops_once_ranked_and_past_the_cap() {
+        let docs: Vec<SearchDoc> = (1..=500).map(|i| doc(i, (i * 7919) % 211, 0)).collect();
+        let searcher = crate::index::in_ram(&docs).unwrap();
+        let mut want: Vec<Ranked> = docs
+            .iter()
+            .map(|d| {
+                Ranked(SearchHit {
+                    id: d.id,
+                    key: KeyValue::Int(d.created_at.millis()),
+                })
+            })
+            .collect();
+        want.sort_unstable_by(|a, b| b.cmp(a));
+        let top = TopPosts {
+            sort: PostSort::New,
+            after: None,
+            limit: 21,
+            sorted: true,
+        };
+        let ids = |v: &[Ranked]| v.iter().map(|r| r.0.id).collect::<Vec<_>>();
+        let got = search(&searcher, &AllQuery, &top, &crate::query::Fixed, 50).unwrap();
+        assert_eq!(ids(&got.hits), ids(&want[..21]));
+        assert!(got.count > 50 && got.count < 500, "{}", got.count);
+        // Under the cap the count is exact; other orders always count everything.
+        let got = search(&searcher, &AllQuery, &top, &crate::query::Fixed, 10_000).unwrap();
+        assert_eq!(got.count, 500);
+        let votes = TopPosts {
+            sort: PostSort::Top,
+            ..top
+        };
+        let got = search(&searcher, &AllQuery, &votes, &crate::query::Fixed, 50).unwrap();
+        assert_eq!(got.count, 500);
     }
 
     #[test]

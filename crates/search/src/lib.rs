@@ -23,6 +23,8 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
+use madang_domain::cache::{Entry, read_through};
+use madang_domain::ports::Cache;
 use madang_domain::search::{
     COUNT_CAP, Change, PostSearch, SearchFeed, SearchHit, SearchHits, SearchRequest,
 };
@@ -73,6 +75,8 @@ struct PendingCache {
 
 struct Inner {
     feed: Arc<dyn SearchFeed>,
+    /// Holds which members' names match a term (`Entry::authors_named`).
+    cache: Arc<dyn Cache>,
     settings: SearchSettings,
     fields: schema::Fields,
     state: RwLock<State>,
@@ -92,10 +96,11 @@ pub struct SearchIndex {
 impl SearchIndex {
     /// The index of `settings.dir`, not opened yet: searches answer `unavailable` until
     /// [`SearchIndex::start`].
-    pub fn new(feed: Arc<dyn SearchFeed>, settings: SearchSettings) -> Self {
+    pub fn new(feed: Arc<dyn SearchFeed>, cache: Arc<dyn Cache>, settings: SearchSettings) -> Self {
         Self {
             inner: Arc::new(Inner {
                 feed,
+                cache,
                 settings,
                 fields: schema::schema().1,
                 state: RwLock::new(State::Idle),
@@ -230,9 +235,7 @@ fn run_query(
         sorted: schema::sorted_newest_first(searcher.index()),
         ..*collector
     };
-    searcher
-        .search_with_statistics_provider(query, &collector, &Fixed)
-        .map_err(Error::internal)
+    collect::search(searcher, query, &collector, &Fixed, COUNT_CAP as u64).map_err(Error::internal)
 }
 
 #[async_trait]
@@ -241,16 +244,16 @@ impl PostSearch for SearchIndex {
         let started = Instant::now();
         let snap = self.snapshot()?;
         let feed = &self.inner.feed;
-        if feed.search_generation().await? != snap.mark.generation {
+        let (generation, changes) = feed
+            .search_pending(snap.mark.applied, &snap.mark.gaps, PENDING_MAX + 1)
+            .await?;
+        if generation != snap.mark.generation {
             // Posts were bulk-written around the change log: this node's thread
             // rebuilds the index (within `HEAD_EVERY`); until then no exact answer.
             return Err(Error::Unavailable(
                 "search index is being rebuilt after a bulk load".into(),
             ));
         }
-        let changes = feed
-            .search_changes(snap.mark.applied, &snap.mark.gaps, PENDING_MAX + 1)
-            .await?;
         if changes.len() > PENDING_MAX as usize {
             return Err(Error::Unavailable(
                 "search index is catching up with the database".into(),
@@ -261,7 +264,13 @@ impl PostSearch for SearchIndex {
         pending.dedup();
         let mut authors = Vec::with_capacity(req.query.terms().len());
         for term in req.query.term_strings() {
-            authors.push(feed.authors_matching(&term, AUTHORS_MAX).await?);
+            let ids: Vec<i64> = read_through(
+                self.inner.cache.as_ref(),
+                Entry::authors_named(&term),
+                || feed.authors_matching(&term, AUTHORS_MAX),
+            )
+            .await?;
+            authors.push(ids);
         }
         let offset = usize::try_from(req.page.offset()).unwrap_or(usize::MAX);
         let size = req.page.size as usize;

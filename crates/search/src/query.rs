@@ -52,10 +52,13 @@ fn text_clause(uni: Field, bi: Field, term: &[char]) -> Box<dyn Query> {
             Term::from_field_text(bi, &text(term)),
             IndexRecordOption::WithFreqs,
         )),
-        _ => Box::new(PhraseQuery::new_with_offset(
-            term.windows(2)
-                .enumerate()
-                .map(|(i, w)| (i, Term::from_field_text(bi, &text(w))))
+        // Bigrams that cover every character, and no more: at 0, 2, 4, … and the last
+        // one. Each is a position list the phrase must intersect, so for `시간낭비` two
+        // lists (`시간` at 0, `낭비` at 2) do what three did.
+        n => Box::new(PhraseQuery::new_with_offset(
+            (0..n - 1)
+                .filter(|i| i % 2 == 0 || *i == n - 2)
+                .map(|i| (i, Term::from_field_text(bi, &text(&term[i..i + 2]))))
                 .collect(),
         )),
     }

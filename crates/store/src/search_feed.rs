@@ -101,12 +101,39 @@ impl SearchFeed for Db {
         })
     }
 
-    async fn search_generation(&self) -> Result<i64> {
-        count(
-            self.stmt("SELECT generation AS n FROM search_state WHERE id = 1"),
-            &mut *self.rd_lagging().await?,
-        )
-        .await
+    async fn search_pending(
+        &self,
+        after: i64,
+        also: &[i64],
+        limit: u32,
+    ) -> Result<(i64, Vec<Change>)> {
+        // The state row rides along as `seq` 0 (the log's numbers start at 1).
+        let mut s = self.stmt(
+            "SELECT 0 AS seq, generation AS post_id FROM search_state WHERE id = 1 \
+             UNION ALL SELECT seq, post_id FROM (SELECT seq, post_id FROM search_changes WHERE seq > ?",
+        );
+        s.args_add(after);
+        if !also.is_empty() {
+            s.push_sql(" OR seq IN ");
+            s.push_in_list(also);
+        }
+        s.push_bind(" ORDER BY seq LIMIT ?) c", i64::from(limit));
+        let rows = s
+            .fetch_all(&mut *self.rd_lagging().await?)
+            .await
+            .map_err(map_err)?;
+        let mut generation = 0;
+        let mut changes = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let (seq, id): (i64, i64) = (col(r, "seq")?, col(r, "post_id")?);
+            if seq == 0 {
+                generation = id;
+            } else {
+                changes.push(Change { seq, post_id: id });
+            }
+        }
+        changes.sort_unstable_by_key(|c| c.seq);
+        Ok((generation, changes))
     }
 
     async fn search_changes(&self, after: i64, also: &[i64], limit: u32) -> Result<Vec<Change>> {

@@ -85,8 +85,14 @@ pub struct SearchDoc {
 #[async_trait]
 pub trait SearchFeed: Send + Sync {
     async fn search_head(&self) -> Result<FeedHead>;
-    /// `search_head().generation` alone, in one primary-key read (every search checks it).
-    async fn search_generation(&self) -> Result<i64>;
+    /// The generation and `search_changes(after, also, limit)`, in one round trip: what
+    /// every search reads.
+    async fn search_pending(
+        &self,
+        after: i64,
+        also: &[i64],
+        limit: u32,
+    ) -> Result<(i64, Vec<Change>)>;
     /// Changes with `seq > after` or `seq` in `also`, oldest first, at most `limit`.
     async fn search_changes(&self, after: i64, also: &[i64], limit: u32) -> Result<Vec<Change>>;
     /// The active ones of these posts (a deleted or missing post is left out).

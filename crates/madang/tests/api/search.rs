@@ -305,6 +305,12 @@ async fn edits_deletes_and_renames_show_in_the_next_search() {
     assert_eq!(search(&app, "나중이").await, [id], "found by the new name");
     assert!(search(&app, "before").await.is_empty());
 
+    // A name that matched nobody a moment ago matches the member who just signed up.
+    assert!(search(&app, "신입").await.is_empty());
+    let newcomer = app.member("신입회원").await;
+    let theirs = app.new_post(&newcomer, cat, "안녕하세요", "첫 글").await;
+    assert_eq!(search(&app, "신입").await, [theirs], "a new author's name");
+
     let (s, _) = app
         .delete(&format!("/api/v1/posts/{id}"), Some(&m.token), None)
         .await;
