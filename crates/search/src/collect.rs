@@ -64,8 +64,12 @@ impl Best {
     }
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub(crate) struct TopPosts {
+    /// Only posts in these categories (sorted), read from the `category` fast field: a
+    /// union of a board's category postings, intersected with a keyword's, cost more
+    /// than looking at the category of each match.
+    pub categories: Option<Arc<[u64]>>,
     pub sort: PostSort,
     /// Only hits ranked below this one (the cursor's row).
     pub after: Option<Ranked>,
@@ -88,6 +92,8 @@ impl Collector for TopPosts {
             sort: self.sort,
             after: self.after,
             limit: self.limit,
+            categories: self.categories.clone(),
+            category: Values::of(ff.u64("category")?),
             id: Values::of(ff.u64("id")?),
             created: Values::of(ff.i64("created")?),
             votes: Values::of(ff.i64("votes")?),
@@ -134,6 +140,8 @@ impl<T: PartialOrd + Copy + std::fmt::Debug + Send + Sync + 'static + Default> V
 }
 
 pub(crate) struct SegmentTop {
+    categories: Option<Arc<[u64]>>,
+    category: Values<u64>,
     sort: PostSort,
     after: Option<Ranked>,
     limit: usize,
@@ -192,6 +200,11 @@ impl SegmentCollector for SegmentTop {
     type Fruit = Best;
 
     fn collect(&mut self, doc: DocId, score: Score) {
+        if let Some(c) = &self.categories
+            && c.binary_search(&self.category.get(doc)).is_err()
+        {
+            return;
+        }
         self.count += 1;
         if self.cut.is_some() {
             return;
@@ -311,6 +324,7 @@ mod tests {
             .collect();
         want.sort_unstable_by(|a, b| b.cmp(a));
         let top = TopPosts {
+            categories: None,
             sort: PostSort::New,
             after: None,
             limit: 21,
@@ -325,7 +339,7 @@ mod tests {
         assert_eq!(got.count, 500);
         let votes = TopPosts {
             sort: PostSort::Top,
-            ..top
+            ..top.clone()
         };
         let got = search(&searcher, &AllQuery, &votes, &crate::query::Fixed, 50).unwrap();
         assert_eq!(got.count, 500);
@@ -356,6 +370,7 @@ mod tests {
             // The index is sorted newest first; `sorted: false` ranks as for any index.
             for sorted in [true, false] {
                 let top = TopPosts {
+                    categories: None,
                     sort,
                     after: None,
                     limit: 21,
@@ -368,7 +383,7 @@ mod tests {
                 // After the 21st: the next 21.
                 let next = TopPosts {
                     after: Some(want[20]),
-                    ..top
+                    ..top.clone()
                 };
                 let got = searcher.search(&AllQuery, &next).unwrap();
                 assert_eq!(got.count, 500);

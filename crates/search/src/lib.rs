@@ -233,7 +233,7 @@ fn run_query(
 ) -> Result<Best> {
     let collector = TopPosts {
         sorted: schema::sorted_newest_first(searcher.index()),
-        ..*collector
+        ..collector.clone()
     };
     collect::search(searcher, query, &collector, &Fixed, COUNT_CAP as u64).map_err(Error::internal)
 }
@@ -275,6 +275,11 @@ impl PostSearch for SearchIndex {
         let offset = usize::try_from(req.page.offset()).unwrap_or(usize::MAX);
         let size = req.page.size as usize;
         let collector = TopPosts {
+            categories: req.category_ids.map(|c| {
+                let mut v: Vec<u64> = c.iter().map(|i| i.unsigned_abs()).collect();
+                v.sort_unstable();
+                v.into()
+            }),
             sort: req.sort,
             after: req.page.after.map(|c| {
                 Ranked(SearchHit {

@@ -108,9 +108,7 @@ pub(crate) fn build(
         }
         clauses.push((Occur::Must, Box::new(BooleanQuery::new(any))));
     }
-    if let Some(c) = req.category_ids {
-        clauses.push((Occur::Must, ids(f.category, c.iter().copied())));
-    }
+    // The category filter is the collector's (`TopPosts::categories`).
     if let Some(a) = req.author_id {
         clauses.push((Occur::Must, one(f.author, a.unsigned_abs())));
     }

@@ -18,7 +18,7 @@ use tantivy::{TantivyDocument, Term};
 
 /// Bumped whenever the schema or the tokenising changes: an index of another version
 /// is rebuilt.
-pub(crate) const SCHEMA_VERSION: u32 = 2;
+pub(crate) const SCHEMA_VERSION: u32 = 3;
 
 /// Every segment keeps its documents newest first (merges too): a newest-first page is
 /// then its segments' first documents, and the rest of the matches are only counted.
@@ -67,7 +67,7 @@ pub(crate) fn schema() -> (Schema, Fields) {
     let fast = NumericOptions::default().set_fast();
     let fields = Fields {
         id: b.add_u64_field("id", NumericOptions::default().set_indexed().set_fast()),
-        category: b.add_u64_field("category", INDEXED),
+        category: b.add_u64_field("category", NumericOptions::default().set_fast()),
         author: b.add_u64_field("author", INDEXED),
         sentiment: b.add_u64_field("sentiment", INDEXED),
         created: b.add_i64_field("created", fast.clone()),
