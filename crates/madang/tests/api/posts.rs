@@ -3,20 +3,7 @@ use madang_domain::users::Role;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, assert_error, detail_fields, read, spawn};
-
-async fn search(app: &TestApp, keyword: &str) -> Vec<i64> {
-    let res = app
-        .client
-        .get(app.url("/api/v1/posts"))
-        .query(&[("keyword", keyword)])
-        .send()
-        .await
-        .unwrap();
-    let (s, body) = read(res).await;
-    assert_eq!(s, StatusCode::OK, "{body}");
-    ids(&body)
-}
+use crate::helpers::{TestApp, assert_error, detail_fields, spawn};
 
 fn ids(list: &Value) -> Vec<i64> {
     list["data"]
@@ -540,40 +527,6 @@ async fn filters_by_category_subtree_and_author_and_sorts() {
     let mut walked = ids(&h1);
     walked.extend(ids(&h2));
     assert_eq!(walked, hot);
-}
-
-#[tokio::test]
-async fn keyword_search_finds_korean_substrings_names_and_literal_wildcards() {
-    let app = spawn().await;
-    let (_, cat) = app.board().await;
-    let kim = app.member("김개발").await;
-    let lee = app.member("lee").await;
-    let p1 = app
-        .new_post(&kim, cat, "러스트 비동기 프로그래밍", "tokio 런타임 이야기")
-        .await;
-    let p2 = app
-        .new_post(&lee, cat, "Hello World", "100% sure_thing")
-        .await;
-    let p3 = app.new_post(&lee, cat, "점심 메뉴", "김치찌개 먹자").await;
-
-    assert_eq!(search(&app, "동").await, [p1], "one Hangul syllable");
-    assert_eq!(search(&app, "비동기").await, [p1]);
-    assert_eq!(
-        search(&app, "김").await,
-        [p3, p1],
-        "content of one, author name of the other"
-    );
-    assert_eq!(search(&app, "HELLO").await, [p2], "case is ignored");
-    assert_eq!(search(&app, "TOKIO").await, [p1]);
-    assert_eq!(search(&app, "0%").await, [p2], "% is literal");
-    assert_eq!(search(&app, "e_t").await, [p2], "_ is literal");
-    assert!(search(&app, "x_y").await.is_empty());
-    assert_eq!(search(&app, "LEE").await, [p3, p2], "author name");
-    assert!(search(&app, "없는말").await.is_empty());
-    let (s, _) = app
-        .get(&format!("/api/v1/posts?keyword={}", "a".repeat(101)), None)
-        .await;
-    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
 }
 
 #[tokio::test]
