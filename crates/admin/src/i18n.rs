@@ -3,55 +3,16 @@
 //! A table rather than a translation framework: the console has a few hundred short
 //! strings, known at compile time, and a missing Korean entry falls back to English.
 
-/// The console's languages.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Lang {
-    Ko,
-    En,
+pub use madang_http::pages::Lang;
+
+/// The console's words in a language.
+pub trait Words {
+    /// The text for `key`; `?` when there is none (a bug shows, rather than a blank).
+    fn t(self, key: &str) -> &'static str;
 }
 
-impl Lang {
-    pub fn code(self) -> &'static str {
-        match self {
-            Lang::Ko => "ko",
-            Lang::En => "en",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "ko" => Some(Lang::Ko),
-            "en" => Some(Lang::En),
-            _ => None,
-        }
-    }
-
-    /// The first of Korean or English that `Accept-Language` names (by order of
-    /// preference weight); Korean when it names neither.
-    pub fn from_accept_language(header: &str) -> Self {
-        let mut best: Option<(f32, Lang)> = None;
-        for part in header.split(',') {
-            let mut it = part.trim().split(';');
-            let tag = it.next().unwrap_or("").trim().to_ascii_lowercase();
-            let q = it
-                .find_map(|p| p.trim().strip_prefix("q="))
-                .and_then(|q| q.parse::<f32>().ok())
-                .unwrap_or(1.0);
-            let lang = match tag.split('-').next() {
-                Some("ko") => Lang::Ko,
-                Some("en") => Lang::En,
-                _ => continue,
-            };
-            if best.is_none_or(|(bq, _)| q > bq) {
-                best = Some((q, lang));
-            }
-        }
-        best.map_or(Lang::Ko, |(_, l)| l)
-    }
-
-    /// The text for `key`; the key itself when there is none (a bug shows, rather
-    /// than a blank).
-    pub fn t(self, key: &str) -> &'static str {
+impl Words for Lang {
+    fn t(self, key: &str) -> &'static str {
         let Some((en, ko)) = lookup(key) else {
             return "?";
         };
@@ -353,21 +314,6 @@ static WORDS: &[(&str, &str, &str)] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn accept_language_picks_the_preferred_of_korean_and_english() {
-        assert_eq!(Lang::from_accept_language("en-US,en;q=0.9"), Lang::En);
-        assert_eq!(
-            Lang::from_accept_language("ko-KR,ko;q=0.9,en;q=0.8"),
-            Lang::Ko
-        );
-        assert_eq!(
-            Lang::from_accept_language("fr;q=1, en;q=0.5, ko;q=0.7"),
-            Lang::Ko
-        );
-        assert_eq!(Lang::from_accept_language("de"), Lang::Ko);
-        assert_eq!(Lang::from_accept_language(""), Lang::Ko);
-    }
 
     #[test]
     fn every_word_has_both_languages_and_keys_are_unique() {

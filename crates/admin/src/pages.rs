@@ -22,7 +22,7 @@ use madang_domain::users::UserState;
 use madang_http::extract::Client;
 
 use crate::AdminState;
-use crate::i18n::Lang;
+use crate::i18n::{Lang, Words};
 use crate::session::{
     Ctx, Failure, FormData, LANG_COOKIE, LOGIN_CSRF_COOKIE, SESSION_COOKIE, Session, cookie,
     set_cookie,
@@ -521,7 +521,7 @@ pub async fn log_in(
 pub async fn log_out(State(st): State<AdminState>, s: Session, body: Bytes) -> PageResult {
     let fail = |e| Failure::from_error(e, s.ctx.lang);
     let form = FormData::parse(&body).map_err(fail)?;
-    form.check_csrf(&s.staff).map_err(fail)?;
+    s.staff.check_csrf(form.csrf()).map_err(fail)?;
     st.console
         .log_out(&s.staff)
         .await
@@ -563,7 +563,7 @@ pub async fn change_password(State(st): State<AdminState>, s: Session, body: Byt
     let lang = s.ctx.lang;
     let fail = |e| Failure::from_error(e, lang);
     let form = FormData::parse(&body).map_err(fail)?;
-    form.check_csrf(&s.staff).map_err(fail)?;
+    s.staff.check_csrf(form.csrf()).map_err(fail)?;
     let input = PasswordChange {
         current_password: form.get("current_password").map(str::to_owned),
         password1: form.get("password1").map(str::to_owned),
@@ -1133,7 +1133,7 @@ pub async fn action(
     let fail = |e| Failure::from_error(e, lang);
     let model = model_of(&slug, lang)?;
     let form = FormData::parse(&body).map_err(fail)?;
-    form.check_csrf(&s.staff).map_err(fail)?;
+    s.staff.check_csrf(form.csrf()).map_err(fail)?;
     let action = form
         .get("action")
         .and_then(Action::from_slug)
@@ -1751,7 +1751,7 @@ pub async fn edit(
     let model = model_of(&slug, lang)?;
     let id = id_of(&id, lang)?;
     let form = FormData::parse(&body).map_err(fail)?;
-    form.check_csrf(&s.staff).map_err(fail)?;
+    s.staff.check_csrf(form.csrf()).map_err(fail)?;
     let saved = match model {
         Model::Category => {
             let name = form.get("name").unwrap_or("");

@@ -3,43 +3,18 @@
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use cookie::{Cookie, SameSite};
 use madang_domain::Error;
 use madang_domain::console::Staff;
 
 use crate::AdminState;
-use crate::i18n::Lang;
+use crate::i18n::{Lang, Words};
 
 pub const SESSION_COOKIE: &str = "madang_console";
 pub const LOGIN_CSRF_COOKIE: &str = "madang_console_csrf";
-pub const LANG_COOKIE: &str = "madang_lang";
-
-/// A cookie's value from the request's `Cookie` headers.
-pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(Cookie::split_parse)
-        .filter_map(Result::ok)
-        .find(|c| c.name() == name)
-        .map(|c| c.value().to_owned())
-}
-
-/// Whether the client reached us over TLS (through a proxy that says so).
-pub fn over_tls(headers: &HeaderMap) -> bool {
-    let proto = headers
-        .get("x-forwarded-proto")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    proto.eq_ignore_ascii_case("https")
-        || headers
-            .get(header::FORWARDED)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.to_ascii_lowercase().contains("proto=https"))
-}
+pub use madang_http::pages::{FormData, LANG_COOKIE, cookie, over_tls};
 
 /// A `Set-Cookie` value for the console: HttpOnly, SameSite=Strict, path `/admin`,
 /// Secure over TLS; `max_age` in seconds (0 removes it).
@@ -60,20 +35,6 @@ pub fn set_cookie(
     HeaderValue::from_str(&c.to_string()).unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
-/// The language of a request: the toggle's cookie, else `Accept-Language`.
-pub fn lang_of(headers: &HeaderMap) -> Lang {
-    cookie(headers, LANG_COOKIE)
-        .and_then(|v| Lang::parse(&v))
-        .unwrap_or_else(|| {
-            Lang::from_accept_language(
-                headers
-                    .get(header::ACCEPT_LANGUAGE)
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or(""),
-            )
-        })
-}
-
 /// What every page knows about its request.
 #[derive(Debug, Clone)]
 pub struct Ctx {
@@ -88,7 +49,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Ctx {
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         Ok(Ctx {
-            lang: lang_of(&parts.headers),
+            lang: Lang::of_request(&parts.headers),
             tls: over_tls(&parts.headers),
             here: parts
                 .uri
@@ -125,40 +86,6 @@ impl FromRequestParts<AdminState> for Session {
             Err(Error::Unauthorized(_)) => Err(to_login()),
             Err(e) => Err(Failure::from_error(e, ctx.lang).into_response()),
         }
-    }
-}
-
-/// A form body as ordered pairs (keys may repeat: `ids=1&ids=2`).
-pub struct FormData(pub Vec<(String, String)>);
-
-impl FormData {
-    /// The pairs of a form body or a query string; one that carries U+0000 is refused
-    /// (`validate::no_nul`), as the API refuses it.
-    pub fn parse(body: &[u8]) -> Result<Self, Error> {
-        let pairs: Vec<(String, String)> = form_urlencoded::parse(body)
-            .map(|(k, v)| (k.into_owned(), v.into_owned()))
-            .collect();
-        madang_domain::validate::no_nul_in_pairs(&pairs).map_err(|v| Error::Validation(vec![v]))?;
-        Ok(Self(pairs))
-    }
-
-    pub fn get(&self, key: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
-    }
-
-    pub fn all(&self, key: &str) -> impl Iterator<Item = &str> {
-        self.0
-            .iter()
-            .filter(move |(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
-    }
-
-    /// Checks the form's CSRF token against the session's.
-    pub fn check_csrf(&self, staff: &Staff) -> Result<(), Error> {
-        staff.check_csrf(self.get("csrf").unwrap_or(""))
     }
 }
 
@@ -227,14 +154,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn cookies_are_read_among_others_and_set_strictly() {
-        let mut h = HeaderMap::new();
-        h.insert(
-            header::COOKIE,
-            HeaderValue::from_static("a=1; madang_console=tok; b=2"),
-        );
-        assert_eq!(cookie(&h, SESSION_COOKIE).as_deref(), Some("tok"));
-        assert_eq!(cookie(&h, "c"), None);
+    fn console_cookies_are_set_strictly() {
         let v = set_cookie(SESSION_COOKIE, "x", 60, true, true);
         let s = v.to_str().unwrap();
         for part in [
@@ -248,27 +168,5 @@ mod tests {
         }
         let plain = set_cookie(SESSION_COOKIE, "x", 60, false, true);
         assert!(!plain.to_str().unwrap().contains("Secure"));
-    }
-
-    #[test]
-    fn tls_is_read_from_the_proxy_headers() {
-        let mut h = HeaderMap::new();
-        assert!(!over_tls(&h));
-        h.insert("x-forwarded-proto", HeaderValue::from_static("https"));
-        assert!(over_tls(&h));
-        let mut h = HeaderMap::new();
-        h.insert(
-            header::FORWARDED,
-            HeaderValue::from_static("for=1.2.3.4;proto=https"),
-        );
-        assert!(over_tls(&h));
-    }
-
-    #[test]
-    fn repeated_form_keys_are_all_kept() {
-        let f = FormData::parse(b"ids=1&ids=2&action=delete_posts&csrf=a%2Bb").unwrap();
-        assert_eq!(f.all("ids").collect::<Vec<_>>(), vec!["1", "2"]);
-        assert_eq!(f.get("csrf"), Some("a+b"));
-        assert_eq!(f.get("none"), None);
     }
 }

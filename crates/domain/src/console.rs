@@ -79,18 +79,8 @@ impl Staff {
 
     /// Checks a submitted form's CSRF token against the session's.
     pub fn check_csrf(&self, token: &str) -> Result<()> {
-        if constant_time_eq(token.as_bytes(), self.csrf.as_bytes()) {
-            Ok(())
-        } else {
-            Err(Error::Forbidden(
-                "the form is stale or was not sent by the console; reload and try again".into(),
-            ))
-        }
+        crate::web_sessions::check_form_token(token, &self.csrf)
     }
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// The kinds of object the console lists.
