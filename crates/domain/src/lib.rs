@@ -22,6 +22,7 @@ pub mod sentiment;
 pub mod time;
 pub mod users;
 pub mod validate;
+pub mod web_sessions;
 
 pub use error::{Error, Result, Violation};
 pub use time::Timestamp;

@@ -16,6 +16,7 @@ use madang_domain::users::{AuthorRef, User};
 use madang_domain::{Error, Result, Timestamp};
 use sqlx::any::AnyRow;
 
+use crate::cookie_sessions::{CookieTable, NewCookieSession};
 use crate::db::{Db, Stmt, col, count, like_contains, map_err};
 use crate::users::{USER_COLS, user_from_row};
 
@@ -570,17 +571,14 @@ impl ConsoleStore for Db {
         expires: Timestamp,
         now: Timestamp,
     ) -> Result<i64> {
-        self.stmt(
-            "INSERT INTO console_sessions (token_hash, user_id, csrf, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
-        )
-        .bind(token_hash.to_owned())
-        .bind(user_id)
-        .bind(csrf.to_owned())
-        .bind(now.millis())
-        .bind(expires.millis())
-        .insert_id(&mut *self.wr().await?)
-        .await
-        .map_err(map_err)
+        let new = NewCookieSession {
+            user_id,
+            token_hash,
+            csrf,
+            expires,
+            now,
+        };
+        self.open_cookie_session(CookieTable::Console, &new).await
     }
 
     async fn session(
@@ -588,47 +586,18 @@ impl ConsoleStore for Db {
         token_hash: &str,
         now: Timestamp,
     ) -> Result<Option<(i64, User, String)>> {
-        let sql = format!(
-            "SELECT cs.id AS session_id, cs.csrf, {USER_COLS} FROM console_sessions cs \
-             JOIN users u ON u.id = cs.user_id \
-             WHERE cs.token_hash = ? AND cs.revoked_at IS NULL AND cs.expires_at > ? AND u.deleted_at IS NULL"
-        );
-        let row = self
-            .stmt(&sql)
-            .bind(token_hash.to_owned())
-            .bind(now.millis())
-            .fetch_optional(&mut *self.rd().await?)
+        self.cookie_session(CookieTable::Console, token_hash, now)
             .await
-            .map_err(map_err)?;
-        let Some(row) = row else { return Ok(None) };
-        Ok(Some((
-            col(&row, "session_id")?,
-            user_from_row(&row)?,
-            col(&row, "csrf")?,
-        )))
     }
 
     async fn close_session(&self, id: i64, now: Timestamp) -> Result<()> {
-        self.stmt("UPDATE console_sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL")
-            .bind(now.millis())
-            .bind(id)
-            .execute(&mut *self.wr().await?)
+        self.close_cookie_session(CookieTable::Console, id, now)
             .await
-            .map_err(map_err)?;
-        Ok(())
     }
 
     async fn close_sessions_of(&self, user_id: i64, keep: i64, now: Timestamp) -> Result<()> {
-        self.stmt(
-            "UPDATE console_sessions SET revoked_at = ? WHERE user_id = ? AND id <> ? AND revoked_at IS NULL",
-        )
-        .bind(now.millis())
-        .bind(user_id)
-        .bind(keep)
-        .execute(&mut *self.wr().await?)
-        .await
-        .map_err(map_err)?;
-        Ok(())
+        self.close_cookie_sessions_of(CookieTable::Console, user_id, keep, now)
+            .await
     }
 
     async fn list(&self, q: &ListQuery, now: Timestamp) -> Result<Listing> {

@@ -9,6 +9,7 @@
 mod categories;
 mod comments;
 mod console;
+mod cookie_sessions;
 mod db;
 mod jobs;
 mod maintenance;
