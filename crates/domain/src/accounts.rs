@@ -31,8 +31,14 @@ impl Actor {
     pub fn ensure_can_write(&self) -> Result<()> {
         match &self.state {
             UserState::Active => Ok(()),
-            UserState::Suspended { reason, .. } => {
-                Err(Error::Forbidden(format!("account is suspended: {reason}")))
+            UserState::Suspended { reason, until } => {
+                let ms = until.millis().rem_euclid(crate::maintenance::DAY_MS);
+                Err(Error::Forbidden(format!(
+                    "account is suspended until {} {:02}:{:02} UTC: {reason}",
+                    crate::maintenance::Day::containing(*until, 0),
+                    ms / 3_600_000,
+                    ms / 60_000 % 60
+                )))
             }
             UserState::Banned { reason } => {
                 Err(Error::Forbidden(format!("account is banned: {reason}")))

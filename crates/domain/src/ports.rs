@@ -160,6 +160,11 @@ pub trait PostStore: Send + Sync {
     /// The active ones of these posts as list items, each with its whole content (for a
     /// search's excerpt), in no particular order.
     async fn post_summaries(&self, ids: &[i64]) -> Result<Vec<(PostSummary, String)>>;
+    /// The active posts with ids in `from..=to` and when each last changed, by id
+    /// (the sitemap's pages).
+    async fn post_stamps(&self, from: i64, to: i64) -> Result<Vec<(i64, Timestamp)>>;
+    /// The highest post id given so far (0 before the first post).
+    async fn last_post_id(&self) -> Result<i64>;
 }
 
 #[async_trait]

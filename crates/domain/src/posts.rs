@@ -441,6 +441,17 @@ impl Posts {
         })
     }
 
+    /// The active posts with ids in `from..=to` and when each last changed (the
+    /// sitemap's pages: id ranges, so that any page is one index range scan).
+    pub async fn stamps(&self, from: i64, to: i64) -> Result<Vec<(i64, Timestamp)>> {
+        self.posts.post_stamps(from, to).await
+    }
+
+    /// The highest post id given so far.
+    pub async fn last_id(&self) -> Result<i64> {
+        self.posts.last_post_id().await
+    }
+
     pub async fn list(&self, q: PostQuery, viewer: Option<&Actor>) -> Result<Page<PostSummary>> {
         if q.sentiment.is_some() && !viewer.is_some_and(Actor::is_staff) {
             return Err(Error::Forbidden(

@@ -8,7 +8,7 @@
 
 use axum::Json;
 use axum::extract::Request;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use madang_domain::{Error, Violation};
@@ -149,26 +149,68 @@ impl IntoResponse for ApiError {
 /// Seconds a client should wait before retrying a 503 or 429.
 const RETRY_AFTER_SECS: &str = "5";
 
-/// Writes the JSON error body of every error response, with the request's id.
-pub async fn render_errors(req: Request, next: Next) -> Response {
+/// Renders a bare error status as a page for a request outside the API.
+pub type PageErrors = std::sync::Arc<dyn Fn(StatusCode, &HeaderMap) -> Response + Send + Sync>;
+
+/// Paths whose errors are always in the API's shape.
+fn is_api_path(path: &str) -> bool {
+    [
+        "/api/",
+        "/health/",
+        "/metrics",
+        "/openapi.json",
+        "/docs",
+        "/admin",
+    ]
+    .iter()
+    .any(|p| path.starts_with(p))
+}
+
+/// Writes the JSON error body of every error response, with the request's id; or,
+/// outside the API and with `pages` set, the page for its status.
+pub async fn render_errors(
+    axum::extract::State(pages): axum::extract::State<Option<PageErrors>>,
+    req: Request,
+    next: Next,
+) -> Response {
     let request_id = req
         .extensions()
         .get::<RequestId>()
         .map(|r| r.0.clone())
         .unwrap_or_default();
+    let page = pages
+        .filter(|_| !is_api_path(req.uri().path()))
+        .map(|render| (render, req.headers().clone()));
     let res = next.run(req).await;
     let status = res.status();
     if !(status.is_client_error() || status.is_server_error()) {
         return res;
     }
     let (mut parts, body) = res.into_parts();
+    let is_html = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
+    // Outside the API, an error that is not a page yet (an unknown path, 405, 413,
+    // a timeout) becomes one.
+    if let Some((render, headers)) = page.filter(|_| !is_html) {
+        let mut out = render(status, &headers);
+        for (k, v) in parts.headers.iter() {
+            if k != header::CONTENT_TYPE && k != header::CONTENT_LENGTH {
+                out.headers_mut().insert(k.clone(), v.clone());
+            }
+        }
+        return out;
+    }
     let err = match parts.extensions.remove::<ApiError>() {
         Some(e) => e,
         // Already rendered as JSON by some handler that knows the shape, or as a page
         // by the staff console: keep it.
-        None if parts.headers.get(header::CONTENT_TYPE).is_some_and(|v| {
-            v.as_bytes().starts_with(b"application/json") || v.as_bytes().starts_with(b"text/html")
-        }) =>
+        None if is_html
+            || parts
+                .headers
+                .get(header::CONTENT_TYPE)
+                .is_some_and(|v| v.as_bytes().starts_with(b"application/json")) =>
         {
             return Response::from_parts(parts, body);
         }

@@ -6,6 +6,7 @@ pub mod error;
 pub mod extract;
 pub mod middleware;
 mod openapi;
+pub mod pages;
 pub mod routes;
 
 use std::sync::Arc;
@@ -60,6 +61,9 @@ pub struct HttpSettings {
     /// Serve admitted requests on this runtime rather than on the one holding the
     /// connections (see [`middleware::hand_over`]).
     pub work_runtime: Option<middleware::WorkRuntime>,
+    /// Renders an error without a body as a page, outside the API (the web app's
+    /// error pages); `None` renders every error in the API's shape.
+    pub page_errors: Option<error::PageErrors>,
 }
 
 impl std::fmt::Debug for HttpSettings {
@@ -72,6 +76,7 @@ impl std::fmt::Debug for HttpSettings {
             .field("trusted_proxies", &self.trusted_proxies)
             .field("around", &self.around.is_some())
             .field("work_runtime", &self.work_runtime.is_some())
+            .field("page_errors", &self.page_errors.is_some())
             .finish()
     }
 }
@@ -86,6 +91,7 @@ impl Default for HttpSettings {
             trusted_proxies: middleware::TrustedProxies::default(),
             around: None,
             work_runtime: None,
+            page_errors: None,
         }
     }
 }
@@ -205,7 +211,10 @@ pub fn with_layers(routes: Router, settings: &HttpSettings) -> Router {
             StatusCode::SERVICE_UNAVAILABLE,
             settings.request_timeout,
         ))
-        .layer(axum::middleware::from_fn(error::render_errors))
+        .layer(axum::middleware::from_fn_with_state(
+            settings.page_errors.clone(),
+            error::render_errors,
+        ))
         .layer(axum::middleware::from_fn(middleware::request_context))
         .layer(axum::middleware::from_fn_with_state(
             settings.trusted_proxies.clone(),

@@ -22,12 +22,14 @@ use madang_domain::posts::Posts;
 use madang_domain::seminars::Seminars;
 use madang_domain::sentiment::Sentiments;
 use madang_domain::time::Clock;
+use madang_domain::web_sessions::{MemberSessions, WebSessionSettings};
 use madang_http::middleware::{Around, TrustedProxies, WorkRuntime};
 use madang_http::{AppState, HttpSettings};
 use madang_jobs::handlers::madang_handlers;
 use madang_jobs::{RedisQueue, Scheduler, WorkerSettings, Workers};
 use madang_search::{SearchIndex, SearchSettings};
 use madang_store::{Db, DbConfig, EmbeddedQueue, MigrationError};
+use madang_web::{WebSettings, WebState};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -59,6 +61,8 @@ pub struct App {
     pub state: AppState,
     /// The staff console's use cases (served at `/admin`).
     pub console: Arc<Console>,
+    /// Members' sessions in the web app (served at `/`).
+    pub web_sessions: Arc<MemberSessions>,
     pub db: Db,
     pub settings: Settings,
     /// Where each request's reads go, when replicas are configured.
@@ -296,6 +300,13 @@ impl App {
             cache.clone(),
             clock.clone(),
         ));
+        let web_sessions = Arc::new(MemberSessions::new(
+            store.clone(),
+            accounts.clone(),
+            tokens.clone(),
+            clock.clone(),
+            WebSessionSettings::default(),
+        ));
         let console = Arc::new(Console::new(
             ConsolePorts {
                 store: store.clone(),
@@ -340,6 +351,7 @@ impl App {
         Ok(Self {
             state,
             console,
+            web_sessions,
             db,
             settings,
             read_routing,
@@ -427,8 +439,15 @@ impl App {
                     .unwrap_or_default(),
                 around: self.read_routing.clone(),
                 work_runtime: work,
+                page_errors: Some(Arc::new(madang_web::error_page)),
             },
-            madang_admin::router(self.console.clone()),
+            madang_admin::router(self.console.clone()).merge(madang_web::router(WebState {
+                app: self.state.clone(),
+                sessions: self.web_sessions.clone(),
+                settings: Arc::new(WebSettings {
+                    public_url: Some(self.settings.public_url.clone()).filter(|u| !u.is_empty()),
+                }),
+            })),
         )
     }
 

@@ -33,6 +33,9 @@ pub struct Settings {
     pub replica_check_ms: u64,
     /// Peers (addresses or networks, comma-separated) whose `X-Forwarded-For` is believed.
     pub trusted_proxies: String,
+    /// The board's public address (`https://board.example`), for canonical links,
+    /// feeds and the sitemap; empty uses the request's `Host`.
+    pub public_url: String,
     /// Apply pending migrations when `serve` starts.
     pub auto_migrate: bool,
     /// HMAC key for access tokens.
@@ -136,6 +139,7 @@ impl Settings {
             .set_default("replica_max_lag_ms", 5000)?
             .set_default("replica_check_ms", 1000)?
             .set_default("trusted_proxies", "")?
+            .set_default("public_url", "")?
             .set_default("auto_migrate", true)?
             .set_default("jwt_secret", DEV_JWT_SECRET)?
             .set_default("access_token_ttl_secs", 900)?
@@ -199,6 +203,7 @@ impl Settings {
             replica_max_lag_ms: 5000,
             replica_check_ms: 1000,
             trusted_proxies: String::new(),
+            public_url: String::new(),
             auto_migrate: true,
             jwt_secret: "test-secret-test-secret-test-secret-0123".to_owned(),
             access_token_ttl_secs: 900,

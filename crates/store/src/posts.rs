@@ -601,6 +601,30 @@ impl PostStore for Db {
             })
             .collect()
     }
+
+    async fn post_stamps(&self, from: i64, to: i64) -> Result<Vec<(i64, Timestamp)>> {
+        let rows = self
+            .stmt(
+                "SELECT id, updated_at FROM posts WHERE id >= ? AND id <= ? AND deleted_at IS NULL ORDER BY id",
+            )
+            .bind(from)
+            .bind(to)
+            .fetch_all(&mut *self.rd_lagging().await?)
+            .await
+            .map_err(map_err)?;
+        rows.iter()
+            .map(|r| Ok((col(r, "id")?, Timestamp(col(r, "updated_at")?))))
+            .collect()
+    }
+
+    async fn last_post_id(&self) -> Result<i64> {
+        let row = self
+            .stmt("SELECT COALESCE(MAX(id), 0) AS last FROM posts")
+            .fetch_one(&mut *self.rd_lagging().await?)
+            .await
+            .map_err(map_err)?;
+        col(&row, "last")
+    }
 }
 
 #[async_trait]

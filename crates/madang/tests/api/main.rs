@@ -16,3 +16,4 @@ mod seed;
 mod seminars;
 mod sentiment;
 mod users;
+mod web;

@@ -1,0 +1,607 @@
+//! A post: reading it with its comments, voting, commenting, writing, editing,
+//! deleting, and its history with the changes between versions.
+
+use askama::Template;
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use madang_domain::Error;
+use madang_domain::comments::CommentView;
+use madang_domain::listing::{Page, PageRequest};
+use madang_domain::posts::{PostDetail, PostInput};
+use madang_http::pages::FormData;
+
+use super::{
+    Chrome, Failure, FieldErrors, NavItem, PageResult, form, html, ok, path_id, query, see,
+};
+use crate::WebState;
+use crate::diff;
+use crate::i18n::{Lang, Words};
+use crate::session::Visitor;
+use crate::view::{Pager, When, enc, linked_text};
+
+/// Comments per page of a post.
+pub const COMMENT_PAGE: u32 = 50;
+
+pub struct PostView {
+    pub id: i64,
+    pub title: String,
+    pub content_html: String,
+    pub board: (i64, String),
+    pub author: Option<(i64, String)>,
+    pub created: When,
+    pub updated: Option<When>,
+    pub votes: i64,
+    pub voted: bool,
+    pub comment_count: i64,
+    pub mine: bool,
+    pub deleted: bool,
+}
+
+pub struct CommentRow {
+    pub id: i64,
+    pub author: Option<(i64, String)>,
+    pub content_html: String,
+    pub when: When,
+    pub edited: bool,
+    pub votes: i64,
+}
+
+impl CommentRow {
+    pub fn new(c: &CommentView, now: madang_domain::Timestamp, lang: Lang) -> Self {
+        let c = &c.0;
+        Self {
+            id: c.id,
+            author: c.author.as_ref().map(|a| (a.id, a.name.clone())),
+            content_html: linked_text(&c.content),
+            when: When::new(c.created_at, now, lang),
+            edited: c.version > 1,
+            votes: c.vote_count,
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "post.html")]
+pub struct PostPage {
+    pub c: Chrome,
+    pub p: PostView,
+    pub comments: Vec<CommentRow>,
+    pub pager: Pager,
+    pub draft: String,
+    pub errors: FieldErrors,
+}
+
+#[derive(Template)]
+#[template(path = "comment.html")]
+pub struct CommentFragment {
+    pub c: Chrome,
+    pub r: CommentRow,
+}
+
+#[derive(Template)]
+#[template(path = "write.html")]
+pub struct WritePage {
+    pub c: Chrome,
+    pub heading: &'static str,
+    pub action: String,
+    pub boards: Vec<NavItem>,
+    pub category_id: Option<i64>,
+    pub title: String,
+    pub content: String,
+    pub errors: FieldErrors,
+    pub cancel: String,
+}
+
+fn post_view(
+    p: &PostDetail,
+    voted: Option<bool>,
+    v: &Visitor,
+    now: madang_domain::Timestamp,
+) -> PostView {
+    PostView {
+        id: p.id,
+        title: p.title.clone(),
+        content_html: linked_text(&p.content),
+        board: (p.category.id, p.category.name.clone()),
+        author: p.author.as_ref().map(|a| (a.id, a.name.clone())),
+        created: When::new(p.created_at, now, v.lang),
+        updated: (p.version > 1).then(|| When::new(p.updated_at, now, v.lang)),
+        votes: p.vote_count,
+        voted: voted.unwrap_or(false),
+        comment_count: p.comment_count,
+        mine: v
+            .member
+            .as_ref()
+            .is_some_and(|m| p.author.as_ref().is_some_and(|a| a.id == m.user.id)),
+        deleted: p.deleted_at.is_some(),
+    }
+}
+
+/// An excerpt of plain text for a meta description.
+fn describe(s: &str) -> String {
+    let one_line: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut out: String = one_line.chars().take(150).collect();
+    if one_line.chars().count() > 150 {
+        out.push('…');
+    }
+    out
+}
+
+/// Renders a post page; `draft` and `errors` are the comment form's.
+pub(crate) async fn post_page(
+    state: &WebState,
+    v: &Visitor,
+    id: i64,
+    cpage: u32,
+    draft: String,
+    errors: FieldErrors,
+    status: StatusCode,
+) -> PageResult {
+    let actor = v.member.as_ref().map(|m| m.actor());
+    let (post, voted) = state
+        .app
+        .posts
+        .get(id, actor.as_ref())
+        .await
+        .map_err(|e| Failure::new(e, v.lang))?;
+    let req = PageRequest {
+        page: cpage,
+        size: COMMENT_PAGE,
+        after: None,
+    };
+    let comments: Page<CommentView> = if post.deleted_at.is_some() {
+        Page::from_rows(
+            Vec::new(),
+            &req,
+            "comments.post",
+            0,
+            false,
+            |c: &CommentView| c.0.key(),
+        )
+    } else {
+        state
+            .app
+            .comments
+            .of_post(id, &req, actor.as_ref())
+            .await
+            .map_err(|e| Failure::new(e, v.lang))?
+    };
+    let now = state.app.accounts.now();
+    let (mut c, _) = Chrome::with_nav(state, v, post.title.clone(), Some(post.category.id)).await?;
+    c.description = describe(&post.content);
+    c.canonical = Some(format!("/posts/{id}"));
+    c.og_type = "article";
+    let rows = comments
+        .items
+        .iter()
+        .map(|cv| CommentRow::new(cv, now, v.lang))
+        .collect();
+    let base = format!("/posts/{id}?");
+    let mut pager = Pager::new(&base, comments.current_page, comments.total_pages(), None);
+    for l in pager.numbers.iter_mut() {
+        l.href = l.href.replace("page=", "cpage=") + "#comments";
+    }
+    pager.prev = pager
+        .prev
+        .map(|h| h.replace("page=", "cpage=") + "#comments");
+    pager.next = pager
+        .next
+        .map(|h| h.replace("page=", "cpage=") + "#comments");
+    let page = PostPage {
+        p: post_view(&post, voted, v, now),
+        comments: rows,
+        pager,
+        draft,
+        errors,
+        c,
+    };
+    Ok(html(status, &page))
+}
+
+/// `/posts/{id}`
+pub async fn show(
+    State(state): State<WebState>,
+    v: Visitor,
+    Path(raw_id): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> PageResult {
+    let id = path_id(&raw_id, v.lang)?;
+    let q = query(raw.as_deref(), v.lang)?;
+    let cpage = match q.get("cpage").filter(|p| !p.is_empty()) {
+        Some(p) => p
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (1..=10_000).contains(n))
+            .ok_or_else(|| {
+                Failure::new(
+                    Error::invalid("cpage", "range", "cpage must be a page number"),
+                    v.lang,
+                )
+            })?,
+        None => 1,
+    };
+    post_page(
+        &state,
+        &v,
+        id,
+        cpage,
+        String::new(),
+        FieldErrors::none(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+fn wants_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.starts_with("application/json"))
+}
+
+/// The log-in page for a visitor who must sign in first, coming back to `next`.
+fn to_login(next: &str) -> Response {
+    Redirect::to(&format!("/login?next={}", enc(next))).into_response()
+}
+
+/// `POST /posts/{id}/vote` (`on=1` likes, `on=0` takes it back). The script asks
+/// for JSON; a plain form comes back to the post.
+pub async fn vote(
+    State(state): State<WebState>,
+    v: Visitor,
+    Path(raw_id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> PageResult {
+    let id = path_id(&raw_id, v.lang)?;
+    let Some(m) = &v.member else {
+        return Ok(to_login(&format!("/posts/{id}")));
+    };
+    let f = form(&body, &v)?;
+    let on = f.get("on") != Some("0");
+    let state_after = state
+        .app
+        .posts
+        .vote(&m.actor(), id, on)
+        .await
+        .map_err(|e| Failure::new(e, v.lang))?;
+    if wants_json(&headers) {
+        return Ok(Json(serde_json::json!({
+            "vote_count": state_after.vote_count,
+            "voted": state_after.voted,
+        }))
+        .into_response());
+    }
+    Ok(see(&format!("/posts/{id}")))
+}
+
+/// `POST /posts/{id}/comments`. A failed comment comes back in its form with the
+/// text kept; the script posts in place and receives the new comment's HTML.
+pub async fn comment(
+    State(state): State<WebState>,
+    v: Visitor,
+    Path(raw_id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> PageResult {
+    let id = path_id(&raw_id, v.lang)?;
+    let raw = FormData::parse(&body).map_err(|e| Failure::new(e, v.lang))?;
+    let Some(m) = &v.member else {
+        return Ok(super::account::login_with_draft(
+            &v,
+            &format!("/posts/{id}/comments"),
+            &raw,
+        ));
+    };
+    let f = form(&body, &v)?;
+    let content = f.get("content").unwrap_or("");
+    match state
+        .app
+        .comments
+        .create(&m.actor(), id, Some(content))
+        .await
+    {
+        Ok(view) if headers.contains_key("x-madang-fragment") => {
+            let now = state.app.accounts.now();
+            let frag = CommentFragment {
+                c: Chrome::new(&v, ""),
+                r: CommentRow::new(&view, now, v.lang),
+            };
+            Ok(html(StatusCode::CREATED, &frag))
+        }
+        Ok(view) => Ok(see(&format!("/posts/{id}#comment-{}", view.0.id))),
+        Err(e) => {
+            let errors = FieldErrors::from_error(e, &["content"], v.lang)?;
+            post_page(
+                &state,
+                &v,
+                id,
+                1,
+                content.to_owned(),
+                errors,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+    }
+}
+
+/// The write form, for a new post or an edit.
+pub async fn write_form(
+    state: &WebState,
+    v: &Visitor,
+    editing: Option<i64>,
+    input: &PostInput,
+    errors: FieldErrors,
+) -> Result<WritePage, Failure> {
+    let heading = if editing.is_some() {
+        "edit_post"
+    } else {
+        "new_post"
+    };
+    let (c, tree) = Chrome::with_nav(state, v, v.lang.t(heading), input.category_id).await?;
+    let (action, cancel) = match editing {
+        Some(id) => (format!("/posts/{id}/edit"), format!("/posts/{id}")),
+        None => (
+            "/write".to_owned(),
+            input
+                .category_id
+                .map_or_else(|| "/".to_owned(), |b| format!("/boards/{b}")),
+        ),
+    };
+    Ok(WritePage {
+        heading: v.lang.t(heading),
+        action,
+        boards: super::all_boards(&tree),
+        category_id: input.category_id,
+        title: input.title.clone().unwrap_or_default(),
+        content: input.content.clone().unwrap_or_default(),
+        errors,
+        cancel,
+        c,
+    })
+}
+
+/// The post fields of a form; a `category_id` that is not a number is a field error.
+pub fn post_input(f: &FormData) -> (PostInput, FieldErrors) {
+    let mut errors = FieldErrors::none();
+    let category_id = match f.get("category_id").filter(|s| !s.is_empty()) {
+        Some(s) => match s.parse::<i64>() {
+            Ok(n) => Some(n),
+            Err(_) => {
+                errors.items.push((
+                    "category_id".into(),
+                    "category_id must be a board's id".into(),
+                ));
+                None
+            }
+        },
+        None => None,
+    };
+    let input = PostInput {
+        category_id,
+        title: f.get("title").map(str::to_owned),
+        content: f.get("content").map(str::to_owned),
+    };
+    (input, errors)
+}
+
+/// `GET /write?board={id}`
+pub async fn write_page(
+    State(state): State<WebState>,
+    v: Visitor,
+    RawQuery(raw): RawQuery,
+) -> PageResult {
+    if v.member.is_none() {
+        return Ok(to_login(&v.here));
+    }
+    let q = query(raw.as_deref(), v.lang)?;
+    let board = q.get("board").and_then(|b| b.parse::<i64>().ok());
+    let input = PostInput {
+        category_id: board,
+        ..PostInput::default()
+    };
+    ok(&write_form(&state, &v, None, &input, FieldErrors::none()).await?)
+}
+
+const POST_FIELDS: &[&str] = &["category_id", "title", "content"];
+
+/// `POST /write`
+pub async fn write(State(state): State<WebState>, v: Visitor, body: Bytes) -> PageResult {
+    let raw = FormData::parse(&body).map_err(|e| Failure::new(e, v.lang))?;
+    let Some(m) = &v.member else {
+        return Ok(super::account::login_with_draft(&v, "/write", &raw));
+    };
+    let f = form(&body, &v)?;
+    let (input, mut errors) = post_input(&f);
+    if !errors.any() {
+        match state.app.posts.create(&m.actor(), input.clone()).await {
+            Ok(p) => return Ok(see(&format!("/posts/{}", p.id))),
+            Err(e) => errors = FieldErrors::from_error(e, POST_FIELDS, v.lang)?,
+        }
+    }
+    let page = write_form(&state, &v, None, &input, errors).await?;
+    Ok(html(StatusCode::UNPROCESSABLE_ENTITY, &page))
+}
+
+/// The post, if the member may edit it (its author).
+async fn own_post(state: &WebState, v: &Visitor, id: i64) -> Result<PostDetail, Failure> {
+    let actor = v.member.as_ref().map(|m| m.actor());
+    let (post, _) = state
+        .app
+        .posts
+        .get(id, actor.as_ref())
+        .await
+        .map_err(|e| Failure::new(e, v.lang))?;
+    let mine = matches!((&v.member, &post.author), (Some(m), Some(a)) if a.id == m.user.id);
+    if !mine || post.deleted_at.is_some() {
+        return Err(Failure::new(
+            Error::Forbidden("only the author may edit a post".into()),
+            v.lang,
+        ));
+    }
+    Ok(post)
+}
+
+/// `GET /posts/{id}/edit`
+pub async fn edit_page(
+    State(state): State<WebState>,
+    v: Visitor,
+    Path(raw_id): Path<String>,
+) -> PageResult {
+    let id = path_id(&raw_id, v.lang)?;
+    if v.member.is_none() {
+        return Ok(to_login(&v.here));
+    }
+    let post = own_post(&state, &v, id).await?;
+    let input = PostInput {
+        category_id: Some(post.category.id),
+        title: Some(post.title),
+        content: Some(post.content),
+    };
+    ok(&write_form(&state, &v, Some(id), &input, FieldErrors::none()).await?)
+}
+
+/// `POST /posts/{id}/edit`
+pub async fn edit(
+    State(state): State<WebState>,
+    v: Visitor,
+    Path(raw_id): Path<String>,
+    body: Bytes,
+) -> PageResult {
+    let id = path_id(&raw_id, v.lang)?;
+    let raw = FormData::parse(&body).map_err(|e| Failure::new(e, v.lang))?;
+    let Some(m) = &v.member else {
+        return Ok(super::account::login_with_draft(
+            &v,
+            &format!("/posts/{id}/edit"),
+            &raw,
+        ));
+    };
+    let f = form(&body, &v)?;
+    let (input, errors) = post_input(&f);
+    if !errors.any() {
+        match state.app.posts.edit(&m.actor(), id, input.clone()).await {
+            Ok(_) => return Ok(see(&format!("/posts/{id}"))),
+            Err(e) => {
+                let errors = FieldErrors::from_error(e, POST_FIELDS, v.lang)?;
+                let page = write_form(&state, &v, Some(id), &input, errors).await?;
+                return Ok(html(StatusCode::UNPROCESSABLE_ENTITY, &page));
+            }
+        }
+    }
+    let page = write_form(&state, &v, Some(id), &input, errors).await?;
+    Ok(html(StatusCode::UNPROCESSABLE_ENTITY, &page))
+}
+
+/// `POST /posts/{id}/delete`
+pub async fn delete(
+    State(state): State<WebState>,
+    v: Visitor,
+    Path(raw_id): Path<String>,
+    body: Bytes,
+) -> PageResult {
+    let id = path_id(&raw_id, v.lang)?;
+    let Some(m) = &v.member else {
+        return Ok(to_login(&format!("/posts/{id}")));
+    };
+    form(&body, &v)?;
+    let (post, _) = state
+        .app
+        .posts
+        .get(id, Some(&m.actor()))
+        .await
+        .map_err(|e| Failure::new(e, v.lang))?;
+    state
+        .app
+        .posts
+        .delete(&m.actor(), id)
+        .await
+        .map_err(|e| Failure::new(e, v.lang))?;
+    Ok(see(&format!("/boards/{}", post.category.id)))
+}
+
+pub struct VersionView {
+    pub version: i64,
+    pub title: String,
+    pub when: When,
+    pub title_diff: Option<String>,
+    pub body_html: String,
+    pub added: usize,
+    pub removed: usize,
+    pub first: bool,
+}
+
+#[derive(Template)]
+#[template(path = "history.html")]
+pub struct HistoryPage {
+    pub c: Chrome,
+    pub id: i64,
+    pub title: String,
+    pub versions: Vec<VersionView>,
+}
+
+/// `/posts/{id}/history`: every version, newest first, each with its changes from
+/// the one before.
+pub async fn history(
+    State(state): State<WebState>,
+    v: Visitor,
+    Path(raw_id): Path<String>,
+) -> PageResult {
+    let id = path_id(&raw_id, v.lang)?;
+    let actor = v.member.as_ref().map(|m| m.actor());
+    let (post, _) = state
+        .app
+        .posts
+        .get(id, actor.as_ref())
+        .await
+        .map_err(|e| Failure::new(e, v.lang))?;
+    let mut versions = state
+        .app
+        .posts
+        .versions(id, actor.as_ref())
+        .await
+        .map_err(|e| Failure::new(e, v.lang))?;
+    versions.sort_by_key(|x| x.version);
+    let now = state.app.accounts.now();
+    let mut out = Vec::with_capacity(versions.len());
+    for (i, ver) in versions.iter().enumerate() {
+        let prev = i.checked_sub(1).map(|j| &versions[j]);
+        let (body_html, added, removed, title_diff) = match prev {
+            Some(p) => {
+                let d = diff::words(&p.content, &ver.content);
+                let t = (p.title != ver.title).then(|| diff::words(&p.title, &ver.title).html);
+                (d.html, d.added, d.removed, t)
+            }
+            None => (crate::view::escape(&ver.content), 0, 0, None),
+        };
+        out.push(VersionView {
+            version: ver.version,
+            title: ver.title.clone(),
+            when: When::new(ver.created_at, now, v.lang),
+            title_diff,
+            body_html,
+            added,
+            removed,
+            first: prev.is_none(),
+        });
+    }
+    out.reverse();
+    let (mut c, _) = Chrome::with_nav(
+        &state,
+        &v,
+        format!("{} · {}", post.title, v.lang.t("history")),
+        Some(post.category.id),
+    )
+    .await?;
+    c.canonical = Some(format!("/posts/{id}/history"));
+    ok(&HistoryPage {
+        c,
+        id,
+        title: post.title,
+        versions: out,
+    })
+}
