@@ -1,5 +1,5 @@
 //! What a deployment behind nginx relies on: the client's address from trusted
-//! proxies only, request ids passed through, the static front end at `/`, and the
+//! proxies only, request ids passed through, the web app at `/`, and the
 //! body limit answered in the API's error shape. Run directly and through nginx
 //! (`MADANG_TEST_NGINX=1`); each test states what differs.
 
@@ -62,25 +62,38 @@ async fn request_ids_pass_through_and_are_made_when_missing() {
 }
 
 #[tokio::test]
-async fn the_root_is_the_static_front_end_behind_nginx() {
+async fn the_root_is_the_web_app_directly_and_behind_nginx() {
     let app = spawn().await;
     let res = app.client.get(app.url("/")).send().await.unwrap();
-    if app.through_nginx {
-        assert_eq!(res.status(), StatusCode::OK);
-        assert!(
-            res.headers()["content-type"]
-                .to_str()
-                .unwrap()
-                .starts_with("text/html")
-        );
-        let page = res.text().await.unwrap();
-        assert!(page.contains("/api/v1/posts"), "{page}");
-    } else {
-        // Madang itself serves no front end: the API's not-found shape.
-        let (s, body) = read(res).await;
-        assert_eq!(s, StatusCode::NOT_FOUND);
-        assert_eq!(body["error"]["code"], "not_found");
-    }
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(
+        res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    let page = res.text().await.unwrap();
+    // A board with no categories yet tells the operator what to do.
+    assert!(page.contains("madang admin create"), "{page}");
+    // Unknown paths outside the API are pages; under /api/ the error shape.
+    let res = app
+        .client
+        .get(app.url("/no/such/page"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    assert!(res.text().await.unwrap().starts_with("<!doctype html>"));
+    let (s, body) = read(
+        app.client
+            .get(app.url("/api/v1/nope"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    assert_eq!(body["error"]["code"], "not_found");
 }
 
 #[tokio::test]

@@ -43,16 +43,7 @@ impl Nginx {
         let site = template
             .replace("${MADANG_NODE_1}", node1)
             .replace("${MADANG_NODE_2}", node2)
-            .replace("${NGINX_LISTEN}", &format!("127.0.0.1:{port}"))
-            .replace(
-                "${MADANG_STATIC_ROOT}",
-                &deploy()
-                    .join("static")
-                    .canonicalize()
-                    .unwrap()
-                    .display()
-                    .to_string(),
-            );
+            .replace("${NGINX_LISTEN}", &format!("127.0.0.1:{port}"));
         assert!(
             !site.contains("${"),
             "a variable of the template was not filled in"
