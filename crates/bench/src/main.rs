@@ -28,6 +28,7 @@ use serde_json::{Value, json};
 mod console;
 mod scenarios;
 mod setup;
+mod web;
 
 use scenarios::{Context, scenarios};
 use setup::{
@@ -52,7 +53,8 @@ struct Args {
     /// Connections per scenario: 32 for the API, 4 for the console (a few staff).
     #[arg(long)]
     concurrency: Option<u32>,
-    /// `api` (the public API's scenarios) or `console` (the staff console's pages).
+    /// `api` (the public API's scenarios), `console` (the staff console's pages) or
+    /// `web` (the member web app's pages).
     #[arg(long, value_enum, default_value_t = Suite::Api)]
     suite: Suite,
     /// The database; by default a file under target/bench-data (SQLite) or the
@@ -83,6 +85,7 @@ struct Args {
 enum Suite {
     Api,
     Console,
+    Web,
 }
 
 impl Args {
@@ -196,6 +199,7 @@ async fn main() -> anyhow::Result<()> {
     } else {
         search_index(&madang, &url, &search_dir).await?
     };
+    let web = args.suite == Suite::Web;
     let port = free_port()?;
     let mut server = std::process::Command::new(&madang)
         .arg("serve")
@@ -212,6 +216,8 @@ async fn main() -> anyhow::Result<()> {
     let base = format!("http://127.0.0.1:{port}");
     let result = if args.console() {
         run_console(&args, &url, &base, server.id()).await
+    } else if web {
+        web::run(&args, &url, &base, server.id()).await
     } else {
         run(&args, &url, &base, server.id(), seed_report, search).await
     };

@@ -35,13 +35,14 @@ pub fn field_message(lang: Lang, field: &str, constraint: &str, message: &str) -
         Some((_, ko)) => ko,
         None => return message.to_owned(),
     };
+    // The limit is the message's last number ("password1 must be at least 8 …").
     let number: String = message
         .split(|c: char| !c.is_ascii_digit())
-        .find(|s| !s.is_empty())
+        .rfind(|s| !s.is_empty())
         .unwrap_or("")
         .to_owned();
     match (field, constraint) {
-        ("password2", "matches") => "두 비밀번호가 서로 다릅니다.".to_owned(),
+        ("password2", "matches" | "must_match") => "두 비밀번호가 서로 다릅니다.".to_owned(),
         ("current_password" | "password", "matches") => "비밀번호가 맞지 않습니다.".to_owned(),
         ("name", "taken") => "이미 쓰이는 이름입니다.".to_owned(),
         ("email", "taken") => "이미 가입된 이메일입니다.".to_owned(),
@@ -436,6 +437,15 @@ mod tests {
                 "password must be at least 8 characters"
             ),
             "비밀번호는 8자 이상으로 써 주세요."
+        );
+        assert_eq!(
+            field_message(
+                Lang::Ko,
+                "password2",
+                "must_match",
+                "password2 must match password1"
+            ),
+            "두 비밀번호가 서로 다릅니다."
         );
         assert_eq!(field_message(Lang::Ko, "zzz", "x", "raw"), "raw");
     }

@@ -44,7 +44,7 @@ pub struct WebState {
 
 /// The web app's routes, at `/`.
 pub fn router(state: WebState) -> Router {
-    use pages::{account, boards, feeds, posts, seminars};
+    use pages::{account, boards, feeds, history, posts, seminars};
     let pages = Router::new()
         .route("/", get(boards::home))
         .route("/boards/{id}", get(boards::board))
@@ -55,7 +55,7 @@ pub fn router(state: WebState) -> Router {
         .route("/posts/{id}/delete", post(posts::delete))
         .route("/posts/{id}/vote", post(posts::vote))
         .route("/posts/{id}/comments", post(posts::comment))
-        .route("/posts/{id}/history", get(posts::history))
+        .route("/posts/{id}/history", get(history::history))
         .route("/signup", get(account::signup_page).post(account::signup))
         .route("/login", get(account::login_page).post(account::login))
         .route("/logout", post(account::logout))

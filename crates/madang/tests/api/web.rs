@@ -554,8 +554,13 @@ async fn a_banned_member_reads_but_cannot_write_and_is_told_why() {
             &[("content", "댓글")],
         )
         .await;
-    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(page.has("suspended"), "{}", page.html);
+    assert_eq!(page.status, StatusCode::FORBIDDEN);
+    assert!(
+        page.has("role=\"alert\"") || page.has("class=\"error\""),
+        "{}",
+        page.html
+    );
+    assert!(page.has(">댓글</textarea>"), "the comment is kept");
     assert_eq!(app.count("SELECT COUNT(*) FROM comments").await, 0);
     let vote = b
         .submit(

@@ -284,9 +284,12 @@ pub struct MePage {
     pub changed: bool,
 }
 
-fn require(v: &Visitor) -> Result<&SignedIn, Response> {
+/// The signed-in member, or the way to the log-in page (and back here).
+fn require(v: &Visitor) -> Result<&SignedIn, Box<Response>> {
     v.member.as_ref().ok_or_else(|| {
-        Redirect::to(&format!("/login?next={}", crate::view::enc(&v.here))).into_response()
+        Box::new(
+            Redirect::to(&format!("/login?next={}", crate::view::enc(&v.here))).into_response(),
+        )
     })
 }
 
@@ -339,7 +342,7 @@ async fn me_page(
 /// `GET /me`
 pub async fn me(State(state): State<WebState>, v: Visitor, RawQuery(raw): RawQuery) -> PageResult {
     if let Err(to_login) = require(&v) {
-        return Ok(to_login);
+        return Ok(*to_login);
     }
     let q = query(raw.as_deref(), v.lang)?;
     ok(&me_page(&state, &v, FieldErrors::none(), q.get("changed").is_some()).await?)
@@ -349,7 +352,7 @@ pub async fn me(State(state): State<WebState>, v: Visitor, RawQuery(raw): RawQue
 pub async fn change_password(State(state): State<WebState>, v: Visitor, body: Bytes) -> PageResult {
     let m = match require(&v) {
         Ok(m) => m,
-        Err(to_login) => return Ok(to_login),
+        Err(to_login) => return Ok(*to_login),
     };
     let f = form(&body, &v)?;
     let get = |k: &str| f.get(k).map(str::to_owned);
@@ -383,7 +386,7 @@ pub struct ResignPage {
 /// `GET /me/resign`: the confirmation.
 pub async fn resign_page(v: Visitor) -> PageResult {
     if let Err(to_login) = require(&v) {
-        return Ok(to_login);
+        return Ok(*to_login);
     }
     ok(&ResignPage {
         c: Chrome::new(&v, v.lang.t("resign")),
@@ -396,7 +399,7 @@ pub async fn resign_page(v: Visitor) -> PageResult {
 pub async fn resign(State(state): State<WebState>, v: Visitor, body: Bytes) -> PageResult {
     let m = match require(&v) {
         Ok(m) => m,
-        Err(to_login) => return Ok(to_login),
+        Err(to_login) => return Ok(*to_login),
     };
     let f = form(&body, &v)?;
     match state.sessions.resign(m, f.get("password")).await {

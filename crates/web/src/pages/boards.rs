@@ -69,6 +69,8 @@ pub struct ListPage {
     pub sub_boards: Vec<NavItem>,
     pub feed: Option<String>,
     pub write_href: String,
+    /// The board a board page's own search box searches.
+    pub board_search: Option<i64>,
 }
 
 /// The search form on the search page, with what was asked.
@@ -176,6 +178,7 @@ fn list_page(
         sub_boards: Vec::new(),
         feed: None,
         write_href: "/write".to_owned(),
+        board_search: None,
         c,
     }
 }
@@ -261,6 +264,7 @@ pub async fn board(
         .collect();
     p.feed = Some(format!("/boards/{id}/feed.atom"));
     p.write_href = format!("/write?board={id}");
+    p.board_search = Some(id);
     ok(&p)
 }
 

@@ -4,6 +4,7 @@
 pub mod account;
 pub mod boards;
 pub mod feeds;
+pub mod history;
 pub mod posts;
 pub mod seminars;
 

@@ -17,7 +17,6 @@ use super::{
     Chrome, Failure, FieldErrors, NavItem, PageResult, form, html, ok, path_id, query, see,
 };
 use crate::WebState;
-use crate::diff;
 use crate::i18n::{Lang, Words};
 use crate::session::Visitor;
 use crate::view::{Pager, When, enc, linked_text};
@@ -298,6 +297,10 @@ pub async fn comment(
     };
     let f = form(&body, &v)?;
     let content = f.get("content").unwrap_or("");
+    if let Some(errors) = restricted(&v) {
+        let status = StatusCode::FORBIDDEN;
+        return post_page(&state, &v, id, 1, content.to_owned(), errors, status).await;
+    }
     match state
         .app
         .comments
@@ -327,6 +330,15 @@ pub async fn comment(
             .await
         }
     }
+}
+
+/// Why the member may not write now (suspended or banned), as the form's message.
+fn restricted(v: &Visitor) -> Option<FieldErrors> {
+    let m = v.member.as_ref()?;
+    super::restriction(&m.user.state, v.lang).map(|r| FieldErrors {
+        items: Vec::new(),
+        general: Some(r),
+    })
 }
 
 /// The write form, for a new post or an edit.
@@ -417,6 +429,9 @@ pub async fn write(State(state): State<WebState>, v: Visitor, body: Bytes) -> Pa
     };
     let f = form(&body, &v)?;
     let (input, mut errors) = post_input(&f);
+    if let Some(r) = restricted(&v) {
+        errors = r;
+    }
     if !errors.any() {
         match state.app.posts.create(&m.actor(), input.clone()).await {
             Ok(p) => return Ok(see(&format!("/posts/{}", p.id))),
@@ -482,7 +497,10 @@ pub async fn edit(
         ));
     };
     let f = form(&body, &v)?;
-    let (input, errors) = post_input(&f);
+    let (input, mut errors) = post_input(&f);
+    if let Some(r) = restricted(&v) {
+        errors = r;
+    }
     if !errors.any() {
         match state.app.posts.edit(&m.actor(), id, input.clone()).await {
             Ok(_) => return Ok(see(&format!("/posts/{id}"))),
@@ -522,86 +540,4 @@ pub async fn delete(
         .await
         .map_err(|e| Failure::new(e, v.lang))?;
     Ok(see(&format!("/boards/{}", post.category.id)))
-}
-
-pub struct VersionView {
-    pub version: i64,
-    pub title: String,
-    pub when: When,
-    pub title_diff: Option<String>,
-    pub body_html: String,
-    pub added: usize,
-    pub removed: usize,
-    pub first: bool,
-}
-
-#[derive(Template)]
-#[template(path = "history.html")]
-pub struct HistoryPage {
-    pub c: Chrome,
-    pub id: i64,
-    pub title: String,
-    pub versions: Vec<VersionView>,
-}
-
-/// `/posts/{id}/history`: every version, newest first, each with its changes from
-/// the one before.
-pub async fn history(
-    State(state): State<WebState>,
-    v: Visitor,
-    Path(raw_id): Path<String>,
-) -> PageResult {
-    let id = path_id(&raw_id, v.lang)?;
-    let actor = v.member.as_ref().map(|m| m.actor());
-    let (post, _) = state
-        .app
-        .posts
-        .get(id, actor.as_ref())
-        .await
-        .map_err(|e| Failure::new(e, v.lang))?;
-    let mut versions = state
-        .app
-        .posts
-        .versions(id, actor.as_ref())
-        .await
-        .map_err(|e| Failure::new(e, v.lang))?;
-    versions.sort_by_key(|x| x.version);
-    let now = state.app.accounts.now();
-    let mut out = Vec::with_capacity(versions.len());
-    for (i, ver) in versions.iter().enumerate() {
-        let prev = i.checked_sub(1).map(|j| &versions[j]);
-        let (body_html, added, removed, title_diff) = match prev {
-            Some(p) => {
-                let d = diff::words(&p.content, &ver.content);
-                let t = (p.title != ver.title).then(|| diff::words(&p.title, &ver.title).html);
-                (d.html, d.added, d.removed, t)
-            }
-            None => (crate::view::escape(&ver.content), 0, 0, None),
-        };
-        out.push(VersionView {
-            version: ver.version,
-            title: ver.title.clone(),
-            when: When::new(ver.created_at, now, v.lang),
-            title_diff,
-            body_html,
-            added,
-            removed,
-            first: prev.is_none(),
-        });
-    }
-    out.reverse();
-    let (mut c, _) = Chrome::with_nav(
-        &state,
-        &v,
-        format!("{} · {}", post.title, v.lang.t("history")),
-        Some(post.category.id),
-    )
-    .await?;
-    c.canonical = Some(format!("/posts/{id}/history"));
-    ok(&HistoryPage {
-        c,
-        id,
-        title: post.title,
-        versions: out,
-    })
 }
