@@ -175,8 +175,16 @@ for (const [lang, size, device] of [
     await page.locator("form[action$='/drop']").waitFor();
     await axe(page, "a seminar");
 
+    await page.goto(`${BASE}/seminars`);
+    await axe(page, "the seminars");
     await page.goto(`${BASE}/me`);
     await axe(page, "my page");
+    await page.goto(`${BASE}/me/resign`);
+    await axe(page, "the resignation page");
+    await page.click("nav.account .me");
+    await page.waitForURL(/\/users\/\d+$/);
+    assert.ok((await page.locator("ol.posts a.title", { hasText: title }).count()) === 1, "the profile lists the post");
+    await axe(page, "a profile");
     await Promise.all([page.waitForURL(`${BASE}/`), page.click("nav.account button.link")]);
     assert.equal(await page.locator("nav.account a[href='/login']").count(), 1);
     assert.deepEqual(errors, [], "no script errors");

@@ -7,8 +7,8 @@ use crate::cache::{Entry, read_through, scope};
 use crate::error::{Error, Result};
 use crate::listing::{Page, PageRequest};
 use crate::ports::{
-    AccessClaims, Cache, LoginAttempt, NewUser, PasswordHasher, Rotation, SessionStore, TokenCodec,
-    UserStore,
+    AccessClaims, Cache, LoginAttempt, NewUser, PasswordHasher, Rotation, SessionRef, SessionStore,
+    TokenCodec, UserStore,
 };
 use crate::time::{Clock, Timestamp};
 use crate::users::{
@@ -416,8 +416,20 @@ impl Accounts {
         }
     }
 
-    /// Needs the current password; every other session is signed out.
+    /// Needs the current password; every other session is signed out, in the API,
+    /// the web app and the console.
     pub async fn change_password(&self, actor: &Actor, input: PasswordChange) -> Result<()> {
+        self.change_password_from(actor, input, SessionRef::Api(actor.session_id))
+            .await
+    }
+
+    /// [`Accounts::change_password`] made from the session `keep`, which stays open.
+    pub async fn change_password_from(
+        &self,
+        actor: &Actor,
+        input: PasswordChange,
+        keep: SessionRef,
+    ) -> Result<()> {
         actor.ensure_can_write()?;
         let mut v = Violations::new();
         let current = required(&mut v, "current_password", &input.current_password);
@@ -431,7 +443,7 @@ impl Accounts {
         self.check_password(actor.id, current).await?;
         let hash = self.hasher.hash(&password).await?;
         self.users
-            .update_password(actor.id, &hash, Some(actor.session_id), self.clock.now())
+            .update_password(actor.id, &hash, keep, self.clock.now())
             .await
     }
 

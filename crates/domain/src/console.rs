@@ -21,7 +21,7 @@ use crate::jobs::{Job, JobState, JobStats};
 use crate::maintenance::{DAY_MS, DailyCounts, Day};
 use crate::ports::{
     Cache, CategoryStore, CommentStore, JobQueue, MaintenanceStore, PostStore, SeminarStore,
-    TokenCodec, UserStore,
+    SessionRef, TokenCodec, UserStore,
 };
 use crate::posts::{PostDetail, PostVersion};
 use crate::seminars::{Seminar, SeminarChange, SeminarDetail, SeminarInput};
@@ -913,8 +913,6 @@ pub trait ConsoleStore: Send + Sync {
         now: Timestamp,
     ) -> Result<Option<(i64, User, String)>>;
     async fn close_session(&self, id: i64, now: Timestamp) -> Result<()>;
-    /// Ends every console session of a member but `keep`.
-    async fn close_sessions_of(&self, user_id: i64, keep: i64, now: Timestamp) -> Result<()>;
     /// One page of a list (every model but jobs), with its capped total; `now`
     /// decides which suspensions are still in force.
     async fn list(&self, q: &ListQuery, now: Timestamp) -> Result<Listing>;
@@ -1107,17 +1105,14 @@ impl Console {
             session_id: 0,
         };
         self.accounts
-            .change_password(&actor, input)
+            .change_password_from(&actor, input, SessionRef::Console(staff.session_id))
             .await
             .map_err(|e| match e {
                 Error::Unauthorized(m) => {
                     Error::Validation(vec![Violation::new("current_password", "matches", m)])
                 }
                 e => e,
-            })?;
-        self.store
-            .close_sessions_of(staff.user.id, staff.session_id, self.clock.now())
-            .await
+            })
     }
 
     pub async fn dashboard(&self) -> Result<Dashboard> {

@@ -51,12 +51,13 @@ pub trait UserStore: Send + Sync {
         email: Option<&Email>,
         now: Timestamp,
     ) -> Result<User>;
-    /// Sets a new hash and revokes every session but `keep_session`, in one transaction.
+    /// Sets a new hash and revokes every session of the member (API, web app and
+    /// console) but `keep`, in one transaction.
     async fn update_password(
         &self,
         id: i64,
         hash: &str,
-        keep_session: Option<i64>,
+        keep: SessionRef,
         now: Timestamp,
     ) -> Result<()>;
     /// Resignation: erases name, email, password and login history, revokes sessions.
@@ -69,6 +70,18 @@ pub trait UserStore: Send + Sync {
     async fn public_profile(&self, id: i64) -> Result<Option<PublicProfile>>;
     async fn set_role(&self, id: i64, role: Role, now: Timestamp) -> Result<()>;
     async fn set_state(&self, id: i64, state: &UserState, now: Timestamp) -> Result<()>;
+}
+
+/// One session of a member, of any kind: the one a password change is made from
+/// stays open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionRef {
+    /// An API session (a refresh-token family).
+    Api(i64),
+    /// A web-app session (`member_sessions`).
+    Member(i64),
+    /// A staff console session (`console_sessions`).
+    Console(i64),
 }
 
 /// What presenting a refresh token led to.

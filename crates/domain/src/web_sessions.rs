@@ -10,7 +10,7 @@ use async_trait::async_trait;
 
 use crate::accounts::{Accounts, Actor, ClientInfo, LoginGate, LoginThrottle, PasswordChange};
 use crate::error::{Error, Result};
-use crate::ports::TokenCodec;
+use crate::ports::{SessionRef, TokenCodec};
 use crate::time::{Clock, Timestamp};
 use crate::users::User;
 
@@ -201,15 +201,16 @@ impl MemberSessions {
     /// member ends, in the web app and in the API.
     pub async fn change_password(&self, member: &SignedIn, input: PasswordChange) -> Result<()> {
         self.accounts
-            .change_password(&member.actor(), input)
+            .change_password_from(
+                &member.actor(),
+                input,
+                SessionRef::Member(member.session_id),
+            )
             .await
             .map_err(|e| match e {
                 Error::Unauthorized(m) => Error::invalid("current_password", "matches", m),
                 e => e,
-            })?;
-        self.store
-            .close_member_sessions_of(member.user.id, member.session_id, self.clock.now())
-            .await
+            })
     }
 
     /// Resigns the member (their password confirms it) and ends all their sessions.

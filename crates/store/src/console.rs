@@ -595,11 +595,6 @@ impl ConsoleStore for Db {
             .await
     }
 
-    async fn close_sessions_of(&self, user_id: i64, keep: i64, now: Timestamp) -> Result<()> {
-        self.close_cookie_sessions_of(CookieTable::Console, user_id, keep, now)
-            .await
-    }
-
     async fn list(&self, q: &ListQuery, now: Timestamp) -> Result<Listing> {
         let src = source(q.model)?;
         let order = order_by(q.model, q.sort, q.descending);

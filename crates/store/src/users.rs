@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use madang_domain::listing::{KeyValue, Page, PageRequest};
-use madang_domain::ports::{LoginAttempt, NewUser, UserStore};
+use madang_domain::ports::{LoginAttempt, NewUser, SessionRef, UserStore};
 use madang_domain::users::{Email, LoginRecord, PublicProfile, Role, User, UserName, UserState};
 use madang_domain::{Error, Result, Timestamp};
 use sqlx::any::AnyRow;
@@ -200,7 +200,7 @@ impl UserStore for Db {
         &self,
         id: i64,
         hash: &str,
-        keep_session: Option<i64>,
+        keep: SessionRef,
         now: Timestamp,
     ) -> Result<()> {
         let mut tx = self.begin().await?;
@@ -211,13 +211,28 @@ impl UserStore for Db {
             .execute(&mut *tx)
             .await
             .map_err(map_err)?;
-        self.stmt("UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL AND id <> ?")
-            .bind(now.millis())
-            .bind(id)
-            .bind(keep_session.unwrap_or(0))
-            .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
+        // Every kind of session of the member ends but the one the change came from.
+        let (api, member, console) = match keep {
+            SessionRef::Api(k) => (k, 0, 0),
+            SessionRef::Member(k) => (0, k, 0),
+            SessionRef::Console(k) => (0, 0, k),
+        };
+        for (table, keep_id) in [
+            ("sessions", api),
+            ("member_sessions", member),
+            ("console_sessions", console),
+        ] {
+            let sql = format!(
+                "UPDATE {table} SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL AND id <> ?"
+            );
+            self.stmt(&sql)
+                .bind(now.millis())
+                .bind(id)
+                .bind(keep_id)
+                .execute(&mut *tx)
+                .await
+                .map_err(map_err)?;
+        }
         tx.commit().await.map_err(map_err)
     }
 

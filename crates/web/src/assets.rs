@@ -67,6 +67,19 @@ pub fn js_path() -> &'static str {
     &JS.path
 }
 
+/// Whether an `Accept-Encoding` value takes gzip (`gzip;q=0` refuses it).
+fn accepts_gzip(v: &str) -> bool {
+    v.split(',').any(|e| {
+        let mut parts = e.split(';').map(str::trim);
+        let coding = parts.next().unwrap_or("");
+        let q = parts
+            .find_map(|p| p.strip_prefix("q="))
+            .and_then(|q| q.parse::<f32>().ok())
+            .unwrap_or(1.0);
+        (coding.eq_ignore_ascii_case("gzip") || coding == "*") && q > 0.0
+    })
+}
+
 pub async fn serve(Path(file): Path<String>, headers: HeaderMap) -> Response {
     let Some(asset) = [&*CSS, &*JS].into_iter().find(|a| a.file() == file) else {
         return crate::error_page(StatusCode::NOT_FOUND, &headers);
@@ -74,7 +87,7 @@ pub async fn serve(Path(file): Path<String>, headers: HeaderMap) -> Response {
     let gzip = headers
         .get(header::ACCEPT_ENCODING)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|e| e.trim().starts_with("gzip")))
+        .is_some_and(accepts_gzip)
         && !asset.gzip.is_empty();
     let mut res = if gzip {
         let mut r = asset.gzip.clone().into_response();
@@ -107,5 +120,8 @@ mod tests {
         assert!(js_path().ends_with(".js"));
         assert_eq!(css_path().len(), "/static/web.0123456789.css".len());
         assert!(CSS.gzip.len() < CSS.plain.len());
+        assert!(accepts_gzip("gzip, deflate, br"));
+        assert!(!accepts_gzip("gzip;q=0, identity"));
+        assert!(!accepts_gzip("br"));
     }
 }

@@ -16,7 +16,7 @@ pub struct WordDiff {
 
 pub fn words(old: &str, new: &str) -> WordDiff {
     let diff = TextDiff::configure()
-        .timeout(std::time::Duration::from_millis(200))
+        .timeout(std::time::Duration::from_millis(50))
         .diff_words(old, new);
     let mut html = String::with_capacity(new.len() + new.len() / 4);
     let (mut added, mut removed) = (0, 0);

@@ -188,6 +188,11 @@ static WORDS: &[(&str, &str, &str)] = &[
     ),
     ("no_comments", "No comments yet.", "아직 댓글이 없습니다."),
     (
+        "comment_offline",
+        "The connection broke; reload the page to see whether your comment went through.",
+        "연결이 끊겼습니다. 댓글이 등록됐는지 새로고침해서 확인하세요.",
+    ),
+    (
         "new_comments",
         "New comments. Show them",
         "새 댓글이 있습니다. 보기",
@@ -248,6 +253,9 @@ static WORDS: &[(&str, &str, &str)] = &[
     ("profile", "Profile", "프로필"),
     ("joined", "Joined", "가입일"),
     ("role", "Role", "등급"),
+    ("user", "Member", "회원"),
+    ("moderator", "Moderator", "운영진"),
+    ("admin", "Administrator", "관리자"),
     ("state", "State", "상태"),
     ("posts", "Posts", "글"),
     ("password_change", "Change password", "비밀번호 변경"),

@@ -109,8 +109,18 @@ async fn security_headers(req: Request, next: Next) -> Response {
     res
 }
 
-/// No framing, a strict CSP, no sniffing, and no referrer beyond the site's origin.
+/// No framing, a strict CSP, no sniffing, no referrer beyond the site's origin, and
+/// pages kept out of shared caches (they carry CSRF tokens and members' own data).
 fn add_security_headers(h: &mut HeaderMap) {
+    let html = h
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
+    if html && !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("private, no-cache"),
+        );
+    }
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     h.insert(
         header::CONTENT_SECURITY_POLICY,

@@ -90,6 +90,8 @@ pub struct Visitor {
     /// The path and query, for the language toggle and log-in to come back to.
     pub here: String,
     pub member: Option<SignedIn>,
+    /// Whether the request carried a session cookie (live or not).
+    pub had_session: bool,
     /// What this request's forms must send back as `csrf`.
     pub csrf: String,
     pub client: ClientInfo,
@@ -118,7 +120,9 @@ impl FromRequestParts<WebState> for Visitor {
             .uri
             .path_and_query()
             .map_or_else(|| "/".to_owned(), |p| p.as_str().to_owned());
-        let member = match cookie(&parts.headers, SESSION_COOKIE) {
+        let session_cookie = cookie(&parts.headers, SESSION_COOKIE);
+        let had_session = session_cookie.is_some();
+        let member = match session_cookie {
             Some(token) => state
                 .sessions
                 .signed_in(&token)
@@ -147,6 +151,7 @@ impl FromRequestParts<WebState> for Visitor {
             tls,
             here,
             member,
+            had_session,
             csrf,
             client,
             origin: origin(&state.settings, &parts.headers),

@@ -231,6 +231,34 @@ impl Pager {
     }
 }
 
+impl Pager {
+    /// A pager by page number alone (`param=N`), with up to ten numbers around the
+    /// current page; for lists that are short enough to page by offset (a post's
+    /// comments, its versions).
+    pub fn numbered(base: &str, param: &str, current: u32, total_pages: u32) -> Self {
+        let total = total_pages.max(1);
+        let first = current.saturating_sub(NUMBERED_PAGES / 2).max(1);
+        let last = (first + NUMBERED_PAGES - 1).min(total);
+        let first = last.saturating_sub(NUMBERED_PAGES - 1).max(1);
+        let link = |n: u32| format!("{base}{param}={n}");
+        Self {
+            numbers: if total > 1 {
+                (first..=last)
+                    .map(|n| PageLink {
+                        label: n.to_string(),
+                        href: link(n),
+                        current: n == current,
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            },
+            prev: (current > 1).then(|| link(current - 1)),
+            next: (current < total).then(|| link(current + 1)),
+        }
+    }
+}
+
 /// Whether `next` is a path on this site (so a log-in cannot send the member away).
 pub fn safe_next(next: &str) -> Option<&str> {
     let ok = next.starts_with('/')
@@ -300,6 +328,20 @@ mod tests {
         assert!(p.numbers.is_empty());
         assert_eq!(p.next, None);
         assert_eq!(p.prev.as_deref(), Some("/?page=1"));
+    }
+
+    #[test]
+    fn numbered_pagers_window_around_the_current_page() {
+        let p = Pager::numbered("/posts/1?", "cpage", 15, 40);
+        assert_eq!(p.numbers.first().unwrap().label, "10");
+        assert_eq!(p.numbers.len(), 10);
+        assert_eq!(p.next.as_deref(), Some("/posts/1?cpage=16"));
+        assert_eq!(p.prev.as_deref(), Some("/posts/1?cpage=14"));
+        let p = Pager::numbered("/x?", "page", 1, 1);
+        assert!(p.numbers.is_empty() && p.next.is_none() && p.prev.is_none());
+        let p = Pager::numbered("/x?", "page", 3, 3);
+        assert_eq!(p.numbers.len(), 3);
+        assert_eq!(p.next, None);
     }
 
     #[test]

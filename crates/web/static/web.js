@@ -17,7 +17,6 @@
         const state = await res.json();
         button.querySelector(".n").textContent = state.vote_count;
         button.setAttribute("aria-pressed", state.voted ? "true" : "false");
-        button.querySelector(".label").textContent = state.voted ? button.dataset.labelOn : button.dataset.labelOff;
         on.value = state.voted ? "0" : "1";
       } catch (_) {
         form.submit();
@@ -54,7 +53,10 @@
         if (countLabel) countLabel.textContent = shown;
         list.lastElementChild.scrollIntoView({ block: "nearest" });
       } catch (_) {
-        form.submit();
+        // The comment may have been stored before the connection broke: say so
+        // rather than send it twice.
+        error.textContent = form.dataset.offline;
+        error.hidden = false;
       } finally {
         button.disabled = false;
       }

@@ -22,8 +22,16 @@ use crate::i18n::Words;
 use crate::session::{SESSION_COOKIE, Visitor, set_cookie};
 use crate::view::{When, safe_next};
 
-/// The fields of unsent work a log-in carries through (a post or a comment).
-const DRAFT_FIELDS: &[&str] = &["category_id", "title", "content"];
+/// The fields of unsent work a log-in carries through: a post's (a comment's is
+/// `content`).
+const DRAFT_FIELDS: &[&str] = posts::POST_FIELDS;
+
+fn drafts(f: &FormData) -> Vec<(String, String)> {
+    DRAFT_FIELDS
+        .iter()
+        .filter_map(|k| f.get(k).map(|val| ((*k).to_owned(), val.to_owned())))
+        .collect()
+}
 
 #[derive(Template)]
 #[template(path = "login.html")]
@@ -69,10 +77,7 @@ pub async fn login_page(v: Visitor, RawQuery(raw): RawQuery) -> PageResult {
 /// The log-in page for unsent work whose session had ended: the work rides along
 /// in hidden fields and comes back in its form after the log-in.
 pub fn login_with_draft(v: &Visitor, draft_to: &str, raw: &FormData) -> Response {
-    let drafts = DRAFT_FIELDS
-        .iter()
-        .filter_map(|k| raw.get(k).map(|val| ((*k).to_owned(), val.to_owned())))
-        .collect();
+    let drafts = drafts(raw);
     let mut c = Chrome::new(v, v.lang.t("log_in"));
     c.notice = Some("draft_kept");
     let page = LoginPage {
@@ -118,10 +123,13 @@ pub async fn login(State(state): State<WebState>, v: Visitor, body: Bytes) -> Pa
             let (ttl, tls) = (state.sessions.ttl_secs(), v.tls);
             let next = next_of(&f);
             let v = signed_in_visitor(v, member);
+            // Signed in whatever the form's fate: the cookie goes with any answer.
             let res = if draft_to.is_empty() {
                 see(&next)
             } else {
-                resume(&state, &v, &draft_to, &f).await?
+                resume(&state, &v, &draft_to, &f)
+                    .await
+                    .unwrap_or_else(Failure::render)
             };
             Ok(with_session(res, &token, ttl, tls))
         }
@@ -141,10 +149,7 @@ pub async fn login(State(state): State<WebState>, v: Visitor, body: Bytes) -> Pa
                     errors.general = super::restriction(user.state.at(now), v.lang);
                 }
             }
-            let drafts = DRAFT_FIELDS
-                .iter()
-                .filter_map(|k| f.get(k).map(|val| ((*k).to_owned(), val.to_owned())))
-                .collect();
+            let drafts = drafts(&f);
             let page = LoginPage {
                 c: Chrome::new(&v, v.lang.t("log_in")),
                 username,
@@ -170,6 +175,7 @@ async fn resume(state: &WebState, v: &Visitor, draft_to: &str, f: &FormData) -> 
         }
         (Some("posts"), Some(id), Some("edit")) => {
             let id = path_id(id, v.lang)?;
+            posts::own_post(state, v, id).await?;
             let mut page =
                 posts::write_form(state, v, Some(id), &input, FieldErrors::none()).await?;
             page.c.notice = Some("draft_back");
@@ -284,12 +290,11 @@ pub struct MePage {
     pub changed: bool,
 }
 
-/// The signed-in member, or the way to the log-in page (and back here).
-fn require(v: &Visitor) -> Result<&SignedIn, Box<Response>> {
+/// The signed-in member, or the way to the log-in page and back to `back` (the page
+/// that holds the form).
+fn require<'v>(v: &'v Visitor, back: &str) -> Result<&'v SignedIn, Box<Response>> {
     v.member.as_ref().ok_or_else(|| {
-        Box::new(
-            Redirect::to(&format!("/login?next={}", crate::view::enc(&v.here))).into_response(),
-        )
+        Box::new(Redirect::to(&format!("/login?next={}", crate::view::enc(back))).into_response())
     })
 }
 
@@ -341,7 +346,7 @@ async fn me_page(
 
 /// `GET /me`
 pub async fn me(State(state): State<WebState>, v: Visitor, RawQuery(raw): RawQuery) -> PageResult {
-    if let Err(to_login) = require(&v) {
+    if let Err(to_login) = require(&v, &v.here) {
         return Ok(*to_login);
     }
     let q = query(raw.as_deref(), v.lang)?;
@@ -350,7 +355,7 @@ pub async fn me(State(state): State<WebState>, v: Visitor, RawQuery(raw): RawQue
 
 /// `POST /me/password`
 pub async fn change_password(State(state): State<WebState>, v: Visitor, body: Bytes) -> PageResult {
-    let m = match require(&v) {
+    let m = match require(&v, "/me") {
         Ok(m) => m,
         Err(to_login) => return Ok(*to_login),
     };
@@ -385,7 +390,7 @@ pub struct ResignPage {
 
 /// `GET /me/resign`: the confirmation.
 pub async fn resign_page(v: Visitor) -> PageResult {
-    if let Err(to_login) = require(&v) {
+    if let Err(to_login) = require(&v, &v.here) {
         return Ok(*to_login);
     }
     ok(&ResignPage {
@@ -397,7 +402,7 @@ pub async fn resign_page(v: Visitor) -> PageResult {
 
 /// `POST /me/resign` (the password confirms it)
 pub async fn resign(State(state): State<WebState>, v: Visitor, body: Bytes) -> PageResult {
-    let m = match require(&v) {
+    let m = match require(&v, "/me/resign") {
         Ok(m) => m,
         Err(to_login) => return Ok(*to_login),
     };

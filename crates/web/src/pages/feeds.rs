@@ -24,7 +24,20 @@ fn typed(content_type: &'static str, body: String, max_age: &'static str) -> Res
     let h = res.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static(max_age));
+    // Feed titles follow the reader's language.
+    h.insert(header::VARY, HeaderValue::from_static("Accept-Language"));
     res
+}
+
+/// Text for XML: escaped, and without the control characters XML 1.0 forbids even
+/// as references (a title may hold them; a feed reader would refuse the whole feed).
+fn xml(s: &str) -> String {
+    let clean: String = s
+        .chars()
+        .filter(|&c| !c.is_control() || matches!(c, '\t' | '\n' | '\r'))
+        .filter(|&c| !matches!(c, '\u{FFFE}' | '\u{FFFF}'))
+        .collect();
+    escape(&clean)
 }
 
 pub async fn robots(State(state): State<WebState>, headers: HeaderMap) -> Response {
@@ -165,7 +178,7 @@ async fn feed(state: &WebState, headers: &HeaderMap, board: Option<i64>) -> Resp
         "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\">\n\
          <title>{}</title>\n<id>{base}{path}</id>\n<link rel=\"alternate\" href=\"{base}{path}\"/>\n\
          <link rel=\"self\" href=\"{self_href}\"/>\n<updated>{updated}</updated>\n",
-        escape(&title)
+        xml(&title)
     );
     for p in &page.items {
         let author = p
@@ -176,12 +189,12 @@ async fn feed(state: &WebState, headers: &HeaderMap, board: Option<i64>) -> Resp
             "<entry>\n<title>{}</title>\n<id>{base}/posts/{id}</id>\n<link href=\"{base}/posts/{id}\"/>\n\
              <published>{}</published>\n<updated>{}</updated>\n<author><name>{}</name></author>\n\
              <category term=\"{}\"/>\n<summary>{}</summary>\n</entry>\n",
-            escape(&p.title),
+            xml(&p.title),
             iso(p.created_at),
             iso(p.updated_at),
-            escape(&author),
-            escape(&p.category.name),
-            escape(&p.excerpt),
+            xml(&author),
+            xml(&p.category.name),
+            xml(&p.excerpt),
             id = p.id,
         ));
     }
@@ -207,5 +220,15 @@ pub async fn board_feed(
     match raw_id.parse::<i64>() {
         Ok(id) if id > 0 => feed(&state, &headers, Some(id)).await,
         _ => Failure::not_found(Lang::of_request(&headers)).render(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn feed_text_drops_what_xml_forbids() {
+        assert_eq!(xml("a\u{1}b\u{1b}c & <d>\n"), "abc &amp; &lt;d&gt;\n");
     }
 }

@@ -102,6 +102,8 @@ pub struct Chrome {
     pub css: &'static str,
     pub js: &'static str,
     pub notice: Option<&'static str>,
+    /// Asks search engines not to index the page.
+    pub noindex: bool,
 }
 
 impl Chrome {
@@ -135,6 +137,7 @@ impl Chrome {
             css: crate::assets::css_path(),
             js: crate::assets::js_path(),
             notice: None,
+            noindex: false,
         }
     }
 
@@ -180,6 +183,7 @@ impl Chrome {
             css: crate::assets::css_path(),
             js: crate::assets::js_path(),
             notice: None,
+            noindex: false,
         }
     }
 }

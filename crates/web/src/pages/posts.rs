@@ -178,17 +178,18 @@ pub(crate) async fn post_page(
         .iter()
         .map(|cv| CommentRow::new(cv, now, v.lang))
         .collect();
-    let base = format!("/posts/{id}?");
-    let mut pager = Pager::new(&base, comments.current_page, comments.total_pages(), None);
+    let mut pager = Pager::numbered(
+        &format!("/posts/{id}?"),
+        "cpage",
+        comments.current_page,
+        u32::try_from(comments.total_pages()).unwrap_or(u32::MAX),
+    );
     for l in pager.numbers.iter_mut() {
-        l.href = l.href.replace("page=", "cpage=") + "#comments";
+        l.href.push_str("#comments");
     }
-    pager.prev = pager
-        .prev
-        .map(|h| h.replace("page=", "cpage=") + "#comments");
-    pager.next = pager
-        .next
-        .map(|h| h.replace("page=", "cpage=") + "#comments");
+    for h in [&mut pager.prev, &mut pager.next].into_iter().flatten() {
+        h.push_str("#comments");
+    }
     let page = PostPage {
         p: post_view(&post, voted, v, now),
         comments: rows,
@@ -241,6 +242,17 @@ fn wants_json(headers: &HeaderMap) -> bool {
         .is_some_and(|a| a.starts_with("application/json"))
 }
 
+/// A form sent without a live session. When the session ended while the member
+/// wrote (the request still carried its cookie), the text rides along through the
+/// log-in; a form from elsewhere, without one, is only sent to the log-in page.
+fn signed_out(v: &Visitor, draft_to: &str, raw: &FormData) -> Response {
+    if v.had_session {
+        super::account::login_with_draft(v, draft_to, raw)
+    } else {
+        to_login(draft_to.trim_end_matches("/comments"))
+    }
+}
+
 /// The log-in page for a visitor who must sign in first, coming back to `next`.
 fn to_login(next: &str) -> Response {
     Redirect::to(&format!("/login?next={}", enc(next))).into_response()
@@ -289,11 +301,7 @@ pub async fn comment(
     let id = path_id(&raw_id, v.lang)?;
     let raw = FormData::parse(&body).map_err(|e| Failure::new(e, v.lang))?;
     let Some(m) = &v.member else {
-        return Ok(super::account::login_with_draft(
-            &v,
-            &format!("/posts/{id}/comments"),
-            &raw,
-        ));
+        return Ok(signed_out(&v, &format!("/posts/{id}/comments"), &raw));
     };
     let f = form(&body, &v)?;
     let content = f.get("content").unwrap_or("");
@@ -419,13 +427,13 @@ pub async fn write_page(
     ok(&write_form(&state, &v, None, &input, FieldErrors::none()).await?)
 }
 
-const POST_FIELDS: &[&str] = &["category_id", "title", "content"];
+pub const POST_FIELDS: &[&str] = &["category_id", "title", "content"];
 
 /// `POST /write`
 pub async fn write(State(state): State<WebState>, v: Visitor, body: Bytes) -> PageResult {
     let raw = FormData::parse(&body).map_err(|e| Failure::new(e, v.lang))?;
     let Some(m) = &v.member else {
-        return Ok(super::account::login_with_draft(&v, "/write", &raw));
+        return Ok(signed_out(&v, "/write", &raw));
     };
     let f = form(&body, &v)?;
     let (input, mut errors) = post_input(&f);
@@ -443,7 +451,11 @@ pub async fn write(State(state): State<WebState>, v: Visitor, body: Bytes) -> Pa
 }
 
 /// The post, if the member may edit it (its author).
-async fn own_post(state: &WebState, v: &Visitor, id: i64) -> Result<PostDetail, Failure> {
+pub(crate) async fn own_post(
+    state: &WebState,
+    v: &Visitor,
+    id: i64,
+) -> Result<PostDetail, Failure> {
     let actor = v.member.as_ref().map(|m| m.actor());
     let (post, _) = state
         .app
@@ -490,11 +502,7 @@ pub async fn edit(
     let id = path_id(&raw_id, v.lang)?;
     let raw = FormData::parse(&body).map_err(|e| Failure::new(e, v.lang))?;
     let Some(m) = &v.member else {
-        return Ok(super::account::login_with_draft(
-            &v,
-            &format!("/posts/{id}/edit"),
-            &raw,
-        ));
+        return Ok(signed_out(&v, &format!("/posts/{id}/edit"), &raw));
     };
     let f = form(&body, &v)?;
     let (input, mut errors) = post_input(&f);

@@ -123,7 +123,7 @@ pub async fn add_profile(State(state): State<WebState>, v: Visitor, body: Bytes)
     match state.app.seminars.add_profile(&m.actor(), input).await {
         Ok(_) => Ok(see("/seminars?added=1")),
         Err(e) => {
-            let errors = FieldErrors::from_error(e, &["role", "university", "company"], v.lang)?;
+            let errors = FieldErrors::from_error(e, &["university", "company"], v.lang)?;
             let page = list_page(&state, &v, None, errors).await?;
             Ok(html(StatusCode::UNPROCESSABLE_ENTITY, &page))
         }
@@ -149,7 +149,13 @@ pub struct SeminarPage {
     pub error: Option<String>,
 }
 
-async fn seminar_page(state: &WebState, v: &Visitor, id: i64, error: Option<String>) -> PageResult {
+/// The seminar's page; `error` is why a join or drop was refused, with its status.
+async fn seminar_page(
+    state: &WebState,
+    v: &Visitor,
+    id: i64,
+    error: Option<(StatusCode, String)>,
+) -> PageResult {
     let d = state
         .app
         .seminars
@@ -187,13 +193,9 @@ async fn seminar_page(state: &WebState, v: &Visitor, id: i64, error: Option<Stri
         instructing,
         can_join,
         c,
-        error: error.clone(),
+        error: error.as_ref().map(|(_, m)| m.clone()),
     };
-    let status = if error.is_some() {
-        StatusCode::CONFLICT
-    } else {
-        StatusCode::OK
-    };
+    let status = error.map_or(StatusCode::OK, |(s, _)| s);
     Ok(html(status, &page))
 }
 
@@ -249,8 +251,9 @@ async fn enrol(state: WebState, v: Visitor, raw_id: String, body: Bytes, join: b
             Err(Failure::new(e, v.lang))
         }
         Err(e) => {
-            let msg = Failure::new(e, v.lang).detail.unwrap_or_default();
-            seminar_page(&state, &v, id, Some(msg)).await
+            let f = Failure::new(e, v.lang);
+            let msg = f.detail.unwrap_or_default();
+            seminar_page(&state, &v, id, Some((f.status, msg))).await
         }
     }
 }
