@@ -36,9 +36,17 @@ pub mod scope {
     /// Which members' names contain a search term: changed by a sign-up, a rename or a
     /// resignation.
     pub const AUTHORS: &str = "authors";
+    /// The cached first pages of post lists: any post's change makes them stale.
+    pub const POST_LISTS: &str = "post_lists";
 
     pub fn post(id: i64) -> String {
         format!("post:{id}")
+    }
+
+    /// What a change to post `id` (its text, state, counts or label) makes stale:
+    /// the post and the lists that show it.
+    pub fn post_changed(id: i64) -> [String; 2] {
+        [post(id), POST_LISTS.to_owned()]
     }
 
     pub fn user(id: i64) -> String {
@@ -95,6 +103,33 @@ impl Entry {
             key: format!("{FORMAT}:authors-named:{term}"),
             scopes: vec![scope::AUTHORS.to_owned()],
             ttl: Duration::from_secs(300),
+        }
+    }
+
+    /// One of the first pages of a post list without a keyword (the front page, a
+    /// board, a member's posts), keyed by its filter, order and page. Five seconds at
+    /// most: every post write invalidates it anyway.
+    pub fn post_list(query_key: &str) -> Self {
+        Self {
+            kind: "post_list",
+            key: format!("{FORMAT}:post-list:{query_key}"),
+            scopes: vec![
+                scope::POST_LISTS.to_owned(),
+                scope::NAMES.to_owned(),
+                scope::CATEGORIES.to_owned(),
+            ],
+            ttl: Duration::from_secs(5),
+        }
+    }
+
+    /// One of the first pages of a post's comments. Five seconds at most: new,
+    /// edited and deleted comments invalidate it; a comment's vote count may lag.
+    pub fn post_comments(post_id: i64, page: u32, size: u32) -> Self {
+        Self {
+            kind: "post_comments",
+            key: format!("{FORMAT}:post-comments:{post_id}:{page}:{size}"),
+            scopes: vec![scope::post(post_id), scope::NAMES.to_owned()],
+            ttl: Duration::from_secs(5),
         }
     }
 

@@ -3,10 +3,10 @@
 use std::sync::Arc;
 
 use crate::accounts::Actor;
-use crate::cache::scope;
+use crate::cache::{Entry, read_through, scope};
 use crate::error::{Error, Result};
 use crate::jobs::FollowUps;
-use crate::listing::{KeyValue, Page, PageRequest};
+use crate::listing::{Cursor, KeyValue, Page, PageRequest};
 use crate::ports::{Cache, CommentStore, PostStore};
 use crate::posts::{Body, Sentiment, VoteState};
 use crate::time::{Clock, Timestamp};
@@ -18,7 +18,7 @@ pub const CONTENT_MAX: usize = 10_000;
 pub const ORDER_OF_POST: &str = "comments.post";
 pub const ORDER_OF_USER: &str = "comments.user";
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Comment {
     pub id: i64,
     pub post_id: i64,
@@ -58,6 +58,15 @@ pub struct NewComment {
 /// A comment and whether the caller voted for it (`None` without a caller).
 pub type CommentView = (Comment, Option<bool>);
 
+/// A page of a post's comments as the cache keeps it.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct CachedComments {
+    items: Vec<Comment>,
+    total_items: i64,
+    total_capped: bool,
+    next: Option<(KeyValue, i64)>,
+}
+
 pub struct Comments {
     comments: Arc<dyn CommentStore>,
     posts: Arc<dyn PostStore>,
@@ -92,7 +101,7 @@ impl Comments {
 
     /// A comment was added or removed: the post's count and the author's profile moved.
     async fn counts_changed(&self, post_id: i64, author: Option<i64>) {
-        let mut scopes = vec![scope::post(post_id)];
+        let mut scopes = scope::post_changed(post_id).to_vec();
         scopes.extend(author.map(scope::user));
         self.cache.invalidate(&scopes).await;
     }
@@ -166,11 +175,46 @@ impl Comments {
         page: &PageRequest,
         viewer: Option<&Actor>,
     ) -> Result<Page<CommentView>> {
-        match self.posts.post_ref(post_id).await? {
-            Some(r) if !r.deleted => {}
-            _ => return Err(Error::NotFound("post")),
-        }
-        let page = self.comments.comments_of_post(post_id, page).await?;
+        let load = || async {
+            match self.posts.post_ref(post_id).await? {
+                Some(r) if !r.deleted => {}
+                _ => return Err(Error::NotFound("post")),
+            }
+            self.comments.comments_of_post(post_id, page).await
+        };
+        // The numbered pages are cached for a few seconds under the post's scope,
+        // which new, edited and deleted comments (and the post's own changes) drop.
+        let page = if page.after.is_none() && page.page <= 10 {
+            let cached: CachedComments = read_through(
+                self.cache.as_ref(),
+                Entry::post_comments(post_id, page.page, page.size),
+                || async {
+                    let p = load().await?;
+                    Ok(CachedComments {
+                        next: p.next_cursor.map(|c| (c.key, c.id)),
+                        items: p.items,
+                        total_items: p.total_items,
+                        total_capped: p.total_capped,
+                    })
+                },
+            )
+            .await?;
+            Page {
+                items: cached.items,
+                total_items: cached.total_items,
+                total_capped: cached.total_capped,
+                current_page: page.page,
+                size: page.size,
+                next_cursor: cached.next.map(|(key, id)| Cursor {
+                    page: page.page.saturating_add(1),
+                    order: ORDER_OF_POST,
+                    key,
+                    id,
+                }),
+            }
+        } else {
+            load().await?
+        };
         self.page_with_votes(page, viewer).await
     }
 
@@ -227,6 +271,7 @@ impl Comments {
             )
             .await?
             .ok_or(Error::NotFound("comment"))?;
+        self.cache.invalidate(&[scope::post(comment.post_id)]).await;
         let mut v = self.with_votes(vec![comment], Some(actor)).await?;
         v.pop().ok_or(Error::NotFound("comment"))
     }

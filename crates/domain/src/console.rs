@@ -1622,13 +1622,13 @@ fn change_object(c: &StaffChange) -> (&'static str, i64) {
 fn invalidations(c: &StaffChange) -> Vec<String> {
     match c {
         StaffChange::DeletePost(id) | StaffChange::RestorePost(id) => {
-            vec![scope::post(*id), scope::CATEGORIES.to_owned()]
+            let mut v = scope::post_changed(*id).to_vec();
+            v.push(scope::CATEGORIES.to_owned());
+            v
         }
         // The comment's post carries its comment count.
         StaffChange::DeleteComment { post_id, .. }
-        | StaffChange::RestoreComment { post_id, .. } => {
-            vec![scope::post(*post_id)]
-        }
+        | StaffChange::RestoreComment { post_id, .. } => scope::post_changed(*post_id).to_vec(),
         StaffChange::SetState { user_id, .. } | StaffChange::SetRole { user_id, .. } => {
             vec![scope::user(*user_id)]
         }

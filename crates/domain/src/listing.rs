@@ -16,7 +16,7 @@ pub const MAX_SIZE: u32 = 100;
 pub const MAX_PAGE: u32 = 100_000;
 
 /// The sort key value of a row: an integer column (time, counter) or a float rank.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum KeyValue {
     Int(i64),
     Float(f64),

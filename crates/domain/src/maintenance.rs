@@ -252,7 +252,7 @@ impl Maintenance {
                 if (rank - r.hot_rank).abs() > 1e-9
                     && self.store.set_hot_rank(r.id, r.vote_count, rank).await?
                 {
-                    self.cache.invalidate(&[scope::post(r.id)]).await;
+                    self.cache.invalidate(&scope::post_changed(r.id)).await;
                     changed += 1;
                 }
             }
@@ -300,6 +300,10 @@ impl Maintenance {
         report.categories_checked = categories.len() as u64;
         for c in categories.iter().filter(|c| c.post_count != c.actual) {
             let now = self.store.fix_category_count(c.id).await?;
+            // The lists' totals come from these counters.
+            self.cache
+                .invalidate(&[scope::POST_LISTS.to_owned()])
+                .await;
             if now != c.post_count {
                 report.fixes.push(CounterFix {
                     table: "categories",
@@ -339,7 +343,7 @@ impl Maintenance {
                         now: votes,
                     });
                 }
-                self.cache.invalidate(&[scope::post(r.id)]).await;
+                self.cache.invalidate(&scope::post_changed(r.id)).await;
             }
             if rows.len() < self.settings.batch as usize {
                 break;

@@ -9,7 +9,7 @@ use crate::categories::CategoryTree;
 use crate::categories::load_tree;
 use crate::error::{Error, Result, Violation};
 use crate::jobs::FollowUps;
-use crate::listing::{KeyValue, Page, PageRequest};
+use crate::listing::{Cursor, KeyValue, Page, PageRequest};
 use crate::ports::{Cache, CategoryStore, PostStore};
 use crate::search::text::nfc;
 use crate::search::{
@@ -89,7 +89,7 @@ pub struct PostDetail {
     pub deleted_at: Option<Timestamp>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PostSummary {
     pub id: i64,
     pub category: CategoryRef,
@@ -230,6 +230,18 @@ pub struct VoteState {
     pub voted: bool,
 }
 
+/// How many numbered pages of a list without a keyword are cached.
+pub const LIST_CACHED_PAGES: u32 = 10;
+
+/// A list page as the cache keeps it (a cursor's order is a static name: rebuilt).
+#[derive(serde::Serialize, serde::Deserialize)]
+struct CachedList {
+    items: Vec<PostSummary>,
+    total_items: i64,
+    total_capped: bool,
+    next: Option<(KeyValue, i64)>,
+}
+
 pub struct Posts {
     posts: Arc<dyn PostStore>,
     search: Arc<dyn PostSearch>,
@@ -264,7 +276,7 @@ impl Posts {
 
     /// After a write that changed the post (and maybe its author's counts).
     async fn changed(&self, id: i64, author: Option<i64>) {
-        let mut scopes = vec![scope::post(id)];
+        let mut scopes = scope::post_changed(id).to_vec();
         scopes.extend(author.map(scope::user));
         self.cache.invalidate(&scopes).await;
     }
@@ -492,6 +504,46 @@ impl Posts {
         };
         match keyword {
             Some(query) => self.search(&query, &filter, &page).await,
+            // The numbered first pages are what most readers ask for: cached for a
+            // few seconds, and dropped at once by any post's change.
+            None if page.after.is_none() && page.page <= LIST_CACHED_PAGES => {
+                let key = format!(
+                    "{}:{}:{}:{}:{}:{}",
+                    sort.order(),
+                    q.category_id.unwrap_or(0),
+                    filter.author_id.unwrap_or(0),
+                    filter.sentiment.as_deref().unwrap_or(""),
+                    page.page,
+                    page.size
+                );
+                let cached: CachedList = read_through(
+                    self.cache.as_ref(),
+                    Entry::post_list(&key),
+                    || async {
+                        let p = self.posts.list_posts(&filter, &page).await?;
+                        Ok(CachedList {
+                            next: p.next_cursor.map(|c| (c.key, c.id)),
+                            items: p.items,
+                            total_items: p.total_items,
+                            total_capped: p.total_capped,
+                        })
+                    },
+                )
+                .await?;
+                Ok(Page {
+                    items: cached.items,
+                    total_items: cached.total_items,
+                    total_capped: cached.total_capped,
+                    current_page: page.page,
+                    size: page.size,
+                    next_cursor: cached.next.map(|(key, id)| Cursor {
+                        page: page.page.saturating_add(1),
+                        order: sort.order(),
+                        key,
+                        id,
+                    }),
+                })
+            }
             None => self.posts.list_posts(&filter, &page).await,
         }
     }

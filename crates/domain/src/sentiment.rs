@@ -71,7 +71,7 @@ impl Sentiments {
             .set_post_sentiment(id, version, &l.sentiment)
             .await?
         {
-            self.cache.invalidate(&[scope::post(id)]).await;
+            self.cache.invalidate(&scope::post_changed(id)).await;
         }
         Ok(())
     }
