@@ -234,7 +234,11 @@ async fn measure(
     let after = statements(http, base).await?;
     tokio::time::sleep(started.elapsed()).await;
     let idle = statements(http, base).await? - after;
-    Ok((bytes, Some(cold), Some(((after - before - idle) / 20.0).max(0.0))))
+    Ok((
+        bytes,
+        Some(cold),
+        Some(((after - before - idle) / 20.0).max(0.0)),
+    ))
 }
 
 /// Runs the suite against the server at `base` and writes `<engine>-<scale>-web`.

@@ -301,9 +301,7 @@ impl Maintenance {
         for c in categories.iter().filter(|c| c.post_count != c.actual) {
             let now = self.store.fix_category_count(c.id).await?;
             // The lists' totals come from these counters.
-            self.cache
-                .invalidate(&[scope::POST_LISTS.to_owned()])
-                .await;
+            self.cache.invalidate(&[scope::POST_LISTS.to_owned()]).await;
             if now != c.post_count {
                 report.fixes.push(CounterFix {
                     table: "categories",

@@ -516,10 +516,8 @@ impl Posts {
                     page.page,
                     page.size
                 );
-                let cached: CachedList = read_through(
-                    self.cache.as_ref(),
-                    Entry::post_list(&key),
-                    || async {
+                let cached: CachedList =
+                    read_through(self.cache.as_ref(), Entry::post_list(&key), || async {
                         let p = self.posts.list_posts(&filter, &page).await?;
                         Ok(CachedList {
                             next: p.next_cursor.map(|c| (c.key, c.id)),
@@ -527,9 +525,8 @@ impl Posts {
                             total_items: p.total_items,
                             total_capped: p.total_capped,
                         })
-                    },
-                )
-                .await?;
+                    })
+                    .await?;
                 Ok(Page {
                     items: cached.items,
                     total_items: cached.total_items,

@@ -99,8 +99,9 @@ fn field_label(field: &str) -> &str {
 }
 
 /// The table by key: a page looks up a hundred words or more.
-static INDEX: std::sync::LazyLock<std::collections::HashMap<&'static str, (&'static str, &'static str)>> =
-    std::sync::LazyLock::new(|| WORDS.iter().map(|(k, en, ko)| (*k, (*en, *ko))).collect());
+static INDEX: std::sync::LazyLock<
+    std::collections::HashMap<&'static str, (&'static str, &'static str)>,
+> = std::sync::LazyLock::new(|| WORDS.iter().map(|(k, en, ko)| (*k, (*en, *ko))).collect());
 
 fn lookup(key: &str) -> Option<(&'static str, &'static str)> {
     INDEX.get(key).copied()
