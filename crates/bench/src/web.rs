@@ -10,6 +10,16 @@ use serde_json::{Value, json};
 
 use crate::{Figures, SEED_PASSWORD, Scenario, encode};
 
+/// One page's figures: its load, its weight, its statements cold and warm, and
+/// whether it is a list.
+pub struct PageRow {
+    figures: Figures,
+    bytes: usize,
+    cold: Option<f64>,
+    warm: Option<f64>,
+    list: bool,
+}
+
 /// The target every page is held to.
 pub const TARGET_P99_MS: f64 = 30.0;
 /// The most HTML a list page may weigh before compression.
@@ -256,22 +266,28 @@ pub async fn run(args: &crate::Args, url: &str, base: &str, pid: u32) -> anyhow:
         crate::reset_peak_rss(pid);
         let f = crate::drive(&s, &s.oha, c, args.duration, pid)?;
         crate::print_row(&f);
-        rows.push((f, bytes, cold, stmts, list));
+        rows.push(PageRow {
+            figures: f,
+            bytes,
+            cold,
+            warm: stmts,
+            list,
+        });
     }
     std::fs::create_dir_all(&args.out)?;
     let stem = args.out.join(format!("{}-{}-web", args.engine, args.scale));
     let board = board.describe();
     let pages: Vec<Value> = rows
         .iter()
-        .map(|(f, bytes, cold, stmts, list)| {
+        .map(|r| {
             json!({
-                "figures": f,
-                "html_bytes": bytes,
-                "statements_cold": cold,
-                "statements_per_page": stmts,
-                "list_page": list,
-                "p99_ok": f.p99_ms <= TARGET_P99_MS && f.errors == 0,
-                "size_ok": !list || *bytes <= LIST_MAX_BYTES,
+                "figures": r.figures,
+                "html_bytes": r.bytes,
+                "statements_cold": r.cold,
+                "statements_per_page": r.warm,
+                "list_page": r.list,
+                "p99_ok": r.figures.p99_ms <= TARGET_P99_MS && r.figures.errors == 0,
+                "size_ok": !r.list || r.bytes <= LIST_MAX_BYTES,
             })
         })
         .collect();
@@ -298,7 +314,7 @@ pub fn markdown(
     c: u32,
     secs: u64,
     board: &Value,
-    rows: &[(Figures, usize, Option<f64>, Option<f64>, bool)],
+    rows: &[PageRow],
 ) -> String {
     let mut s = format!(
         "# Web app, {engine} at {scale} posts\n\n{c} connections, {secs} s per page, anonymous \
@@ -309,7 +325,14 @@ pub fn markdown(
          | page | req/s | p50 ms | p99 ms | errors | HTML KB | statements cold · warm | p99 ≤ {TARGET_P99_MS} ms | list ≤ 60 KB |\n\
          |---|---:|---:|---:|---:|---:|---:|:---:|:---:|\n"
     );
-    for (f, bytes, cold, stmts, list) in rows {
+    for PageRow {
+        figures: f,
+        bytes,
+        cold,
+        warm: stmts,
+        list,
+    } in rows
+    {
         let ok = if f.p99_ms <= TARGET_P99_MS && f.errors == 0 {
             "✓"
         } else {
