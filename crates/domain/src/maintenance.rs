@@ -184,6 +184,8 @@ pub struct PurgeReport {
     pub login_history: u64,
     pub jobs: u64,
     pub search_changes: u64,
+    /// Ended web-app and console sessions.
+    pub sessions: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -266,7 +268,8 @@ impl Maintenance {
     /// How long the search change log is kept.
     pub const SEARCH_LOG_RETENTION_MS: i64 = 24 * 3600 * 1000;
 
-    /// Deletes login history past its retention and completed jobs past theirs.
+    /// Deletes login history past its retention, completed jobs past theirs, a day's
+    /// search change log and the cookie sessions that ended a day ago.
     pub async fn purge(&self) -> Result<PurgeReport> {
         let now = self.clock.now().millis();
         let before = Timestamp(now - self.settings.login_retention_ms);
@@ -289,6 +292,11 @@ impl Maintenance {
         report.search_changes = self
             .store
             .purge_search_changes(Timestamp(now - Self::SEARCH_LOG_RETENTION_MS))
+            .await?;
+        // A day after a cookie session ended, nothing reads its row again.
+        report.sessions = self
+            .store
+            .purge_ended_sessions(Timestamp(now - Self::SEARCH_LOG_RETENTION_MS))
             .await?;
         Ok(report)
     }

@@ -425,6 +425,9 @@ pub trait MaintenanceStore: Send + Sync {
     /// Drops the search change log's entries older than `before` (a node whose index
     /// stopped before them rebuilds it); answers how many went.
     async fn purge_search_changes(&self, before: Timestamp) -> Result<u64>;
+    /// Deletes web-app and console sessions that expired or were ended before
+    /// `before` (a session row is written at every log-in).
+    async fn purge_ended_sessions(&self, before: Timestamp) -> Result<u64>;
     /// Stored and actual counters of posts with id above `after`, by id.
     async fn post_counters(
         &self,

@@ -63,7 +63,9 @@ impl Handler for Purge {
         tracing::info!(
             login_history = r.login_history,
             jobs = r.jobs,
-            "old login history and finished jobs purged"
+            search_changes = r.search_changes,
+            sessions = r.sessions,
+            "old login history, finished jobs, search changes and ended sessions purged"
         );
         Ok(())
     }

@@ -125,6 +125,28 @@ impl Db {
     }
 }
 
+impl Db {
+    /// Deletes the cookie sessions of both kinds that expired or were revoked before
+    /// `before`.
+    pub(crate) async fn purge_ended_cookie_sessions(&self, before: Timestamp) -> Result<u64> {
+        let mut n = 0;
+        for table in [CookieTable::Console, CookieTable::Member] {
+            let sql = format!(
+                "DELETE FROM {} WHERE expires_at < ? OR revoked_at < ?",
+                table.name()
+            );
+            n += self
+                .stmt(&sql)
+                .bind(before.millis())
+                .bind(before.millis())
+                .execute(&mut *self.wr().await?)
+                .await
+                .map_err(map_err)?;
+        }
+        Ok(n)
+    }
+}
+
 #[async_trait]
 impl MemberSessionStore for Db {
     async fn open_member_session(

@@ -45,6 +45,10 @@ impl MaintenanceStore for Db {
         self.purge_search_log(before).await
     }
 
+    async fn purge_ended_sessions(&self, before: Timestamp) -> Result<u64> {
+        self.purge_ended_cookie_sessions(before).await
+    }
+
     async fn hot_batch(&self, after: (Timestamp, i64), limit: u32) -> Result<Vec<HotRow>> {
         let rows = self
             .stmt(

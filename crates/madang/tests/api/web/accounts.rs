@@ -292,3 +292,23 @@ async fn a_password_change_through_the_api_ends_the_web_sessions() {
     let (s, _) = app.get("/api/v1/users/me", Some(token)).await;
     assert_eq!(s, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn ended_sessions_are_purged_a_day_later_and_live_ones_stay() {
+    let app = spawn().await;
+    let mut gone = Browser::new(&app, "ko");
+    gone.sign_up("떠난세션").await;
+    gone.submit("/", "/logout", &[]).await;
+    let mut live = Browser::new(&app, "ko");
+    live.sign_up("남은세션").await;
+    assert_eq!(app.count("SELECT COUNT(*) FROM member_sessions").await, 2);
+    // The purge keeps a day of ended sessions: age the ended one past that.
+    sqlx::query("UPDATE member_sessions SET revoked_at = 1 WHERE revoked_at IS NOT NULL")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let report = app.maintenance.purge().await.unwrap();
+    assert_eq!(report.sessions, 1);
+    assert_eq!(app.count("SELECT COUNT(*) FROM member_sessions").await, 1);
+    assert_eq!(live.get("/me").await.status, StatusCode::OK);
+}
