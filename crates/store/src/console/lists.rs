@@ -1,43 +1,26 @@
-//! The staff console's storage: its sessions, its bounded lists, and writes that carry
-//! their audit entry in the same transaction.
-//!
-//! Every list is one page (`LIMIT`/`OFFSET` over an index order) and a total counted
-//! over at most `COUNT_CAP + 1` rows, so no console page scans a large table.
+//! The console's lists in SQL: each model's source, its filters, search and order,
+//! and how a row becomes the cells the page shows.
 
-use async_trait::async_trait;
-use madang_domain::comments::Comment;
-use madang_domain::console::{
-    Applied, AuditEntry, AuditRecord, COUNT_CAP, Cell, CommentRecord, ConsoleStore, FieldChange,
-    ListQuery, Listing, Model, Row, StaffChange, Total,
-};
-use madang_domain::posts::Sentiment;
-use madang_domain::seminars::{UpdateOutcome, below_participants};
-use madang_domain::users::{AuthorRef, User};
-use madang_domain::{Error, Result, Timestamp};
-use sqlx::any::AnyRow;
-
-use crate::cookie_sessions::{CookieTable, NewCookieSession};
-use crate::db::{Db, Stmt, col, count, like_contains, map_err};
-use crate::users::{USER_COLS, user_from_row};
+use super::*;
 
 /// What a model's list reads: its tables, columns, and how its filters, search and
 /// sorts translate.
-struct Source {
+pub(super) struct Source {
     /// The model's table and its alias.
-    table: &'static str,
+    pub(super) table: &'static str,
     /// Its id column, when one column identifies a row (enrolments are keyed by
     /// seminar and member).
-    id: Option<&'static str>,
+    pub(super) id: Option<&'static str>,
     /// The tables joined to it for the list's columns.
-    joins: &'static str,
-    cols: &'static str,
+    pub(super) joins: &'static str,
+    pub(super) cols: &'static str,
     /// Always applied (erased users are not listed).
-    base: &'static str,
+    pub(super) base: &'static str,
     /// The creation-time column the date drill-down filters.
-    date_col: &'static str,
+    pub(super) date_col: &'static str,
 }
 
-fn source(model: Model) -> Result<Source> {
+pub(super) fn source(model: Model) -> Result<Source> {
     let s = match model {
         Model::User => Source {
             table: "users u",
@@ -117,7 +100,7 @@ fn source(model: Model) -> Result<Source> {
 }
 
 /// The ORDER BY of a sort key; every order ends in a unique column, so pages are stable.
-fn order_by(model: Model, key: &str, desc: bool) -> String {
+pub(super) fn order_by(model: Model, key: &str, desc: bool) -> String {
     let cols: &[&str] = match (model, key) {
         (Model::User, "name") => &["u.name_key"],
         (Model::User, "created_at") => &["u.created_at", "u.id"],
@@ -142,13 +125,19 @@ fn order_by(model: Model, key: &str, desc: bool) -> String {
     format!(" ORDER BY {}", parts.join(", "))
 }
 
-fn yes(v: &str) -> i64 {
+pub(super) fn yes(v: &str) -> i64 {
     i64::from(v == "yes")
 }
 
 /// Appends the WHERE clause of a list request: its date range and filters, and its
 /// search when `with_search`.
-fn push_where(s: &mut Stmt, src: &Source, q: &ListQuery, now: Timestamp, with_search: bool) {
+pub(super) fn push_where(
+    s: &mut Stmt,
+    src: &Source,
+    q: &ListQuery,
+    now: Timestamp,
+    with_search: bool,
+) {
     s.push_sql(" WHERE ");
     s.push_sql(src.base);
     if let Some((from, to)) = q.date.range() {
@@ -227,7 +216,7 @@ fn push_where(s: &mut Stmt, src: &Source, q: &ListQuery, now: Timestamp, with_se
 }
 
 /// Appends the search box's condition, if any.
-fn push_search(s: &mut Stmt, q: &ListQuery) {
+pub(super) fn push_search(s: &mut Stmt, q: &ListQuery) {
     let Some(k) = q.search.clone() else { return };
     match q.model {
         Model::User => {
@@ -259,7 +248,7 @@ fn push_search(s: &mut Stmt, q: &ListQuery) {
     }
 }
 
-fn push_status_and_sentiment(s: &mut Stmt, q: &ListQuery, t: &str) {
+pub(super) fn push_status_and_sentiment(s: &mut Stmt, q: &ListQuery, t: &str) {
     match q.filter("status") {
         Some("active") => s.push_sql(&format!(" AND {t}.deleted_at IS NULL")),
         Some("deleted") => s.push_sql(&format!(" AND {t}.deleted_at IS NOT NULL")),
@@ -272,15 +261,15 @@ fn push_status_and_sentiment(s: &mut Stmt, q: &ListQuery, t: &str) {
     }
 }
 
-fn text(row: &AnyRow, name: &str) -> Result<Cell> {
+pub(super) fn text(row: &AnyRow, name: &str) -> Result<Cell> {
     Ok(col::<Option<String>>(row, name)?.map_or(Cell::Empty, Cell::Text))
 }
 
-fn time(row: &AnyRow, name: &str) -> Result<Cell> {
+pub(super) fn time(row: &AnyRow, name: &str) -> Result<Cell> {
     Ok(col::<Option<i64>>(row, name)?.map_or(Cell::Empty, |t| Cell::Time(Timestamp(t))))
 }
 
-fn link(row: &AnyRow, model: Model, id: &str, name: &str) -> Result<Cell> {
+pub(super) fn link(row: &AnyRow, model: Model, id: &str, name: &str) -> Result<Cell> {
     let id: Option<i64> = col(row, id)?;
     let name: Option<String> = col(row, name)?;
     Ok(match id {
@@ -293,7 +282,7 @@ fn link(row: &AnyRow, model: Model, id: &str, name: &str) -> Result<Cell> {
     })
 }
 
-fn excerpt(s: &str, n: usize) -> String {
+pub(super) fn excerpt(s: &str, n: usize) -> String {
     let mut out: String = s.chars().take(n).collect();
     if s.chars().nth(n).is_some() {
         out.push('…');
@@ -301,7 +290,7 @@ fn excerpt(s: &str, n: usize) -> String {
     out
 }
 
-fn status_and_sentiment(row: &AnyRow) -> Result<(bool, Cell, Cell)> {
+pub(super) fn status_and_sentiment(row: &AnyRow) -> Result<(bool, Cell, Cell)> {
     let deleted = col::<Option<i64>>(row, "deleted_at")?.is_some();
     let status = Cell::Tag(if deleted { "deleted" } else { "active" }.to_owned());
     let sentiment = col::<Option<String>>(row, "sentiment_label")?.map_or(Cell::Empty, Cell::Tag);
@@ -309,7 +298,7 @@ fn status_and_sentiment(row: &AnyRow) -> Result<(bool, Cell, Cell)> {
 }
 
 /// The cells of a row, in the spec's column order.
-fn row_of(model: Model, r: &AnyRow, now: Timestamp) -> Result<Row> {
+pub(super) fn row_of(model: Model, r: &AnyRow, now: Timestamp) -> Result<Row> {
     let row = match model {
         Model::User => {
             let u = user_from_row(r)?;
@@ -487,356 +476,4 @@ fn row_of(model: Model, r: &AnyRow, now: Timestamp) -> Result<Row> {
         }
     };
     Ok(row)
-}
-
-fn audit_from_row(r: &AnyRow) -> Result<AuditEntry> {
-    let changes: String = col(r, "changes")?;
-    Ok(AuditEntry {
-        id: col(r, "id")?,
-        actor_id: col(r, "actor_id")?,
-        actor_name: col(r, "actor_name")?,
-        object_type: col(r, "object_type")?,
-        object_id: col(r, "object_id")?,
-        object_repr: col(r, "object_repr")?,
-        action: col(r, "action")?,
-        changes: FieldChange::decode(&changes),
-        at: Timestamp(col(r, "created_at")?),
-    })
-}
-
-const AUDIT_COLS: &str =
-    "id, actor_id, actor_name, object_type, object_id, object_repr, action, changes, created_at";
-
-impl Db {
-    /// A list's total, counted over at most `COUNT_CAP + 1` rows of its own table
-    /// (filters and searches name no joined table).
-    async fn capped_count(
-        &self,
-        conn: &mut sqlx::AnyConnection,
-        src: &Source,
-        q: &ListQuery,
-        now: Timestamp,
-    ) -> Result<u64> {
-        let mut count_q = self.stmt(&format!(
-            "SELECT COUNT(*) AS n FROM (SELECT 1 AS one FROM {}",
-            src.table
-        ));
-        push_where(&mut count_q, src, q, now, true);
-        count_q.push_sql(&format!(" LIMIT {}) t", COUNT_CAP + 1));
-        Ok(u64::try_from(count(count_q, &mut *conn).await?).unwrap_or(0))
-    }
-
-    async fn insert_audit(&self, tx: &mut sqlx::AnyConnection, a: &AuditRecord) -> Result<()> {
-        let changes = FieldChange::encode(&a.changes);
-        self.stmt(
-            "INSERT INTO audit_log (actor_id, actor_name, object_type, object_id, object_repr, action, changes, created_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(a.actor_id)
-        .bind(a.actor_name.clone())
-        .bind(a.object_type.to_owned())
-        .bind(a.object_id)
-        .bind(a.object_repr.clone())
-        .bind(a.action.to_owned())
-        .bind(changes)
-        .bind(a.at.millis())
-        .execute(&mut *tx)
-        .await
-        .map_err(map_err)?;
-        Ok(())
-    }
-
-    async fn user_in(&self, tx: &mut sqlx::AnyConnection, id: i64) -> Result<Option<User>> {
-        let sql = format!(
-            "SELECT {USER_COLS} FROM users u WHERE u.id = ? AND u.deleted_at IS NULL{}",
-            self.for_update()
-        );
-        let row = self
-            .stmt(&sql)
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(map_err)?;
-        row.as_ref().map(user_from_row).transpose()
-    }
-}
-
-#[async_trait]
-impl ConsoleStore for Db {
-    async fn open_session(
-        &self,
-        user_id: i64,
-        token_hash: &str,
-        csrf: &str,
-        expires: Timestamp,
-        now: Timestamp,
-    ) -> Result<i64> {
-        let new = NewCookieSession {
-            user_id,
-            token_hash,
-            csrf,
-            expires,
-            now,
-        };
-        self.open_cookie_session(CookieTable::Console, &new).await
-    }
-
-    async fn session(
-        &self,
-        token_hash: &str,
-        now: Timestamp,
-    ) -> Result<Option<(i64, User, String)>> {
-        self.cookie_session(CookieTable::Console, token_hash, now)
-            .await
-    }
-
-    async fn close_session(&self, id: i64, now: Timestamp) -> Result<()> {
-        self.close_cookie_session(CookieTable::Console, id, now)
-            .await
-    }
-
-    async fn list(&self, q: &ListQuery, now: Timestamp) -> Result<Listing> {
-        let src = source(q.model)?;
-        let order = order_by(q.model, q.sort, q.descending);
-        let page = format!(" LIMIT {} OFFSET {}", q.per_page, q.offset());
-        let (table, joins, base) = (src.table, src.joins, src.base);
-        let mut conn = self.rd_lagging().await?;
-        let window = q.model.search_window().filter(|_| q.search.is_some());
-        let (rows, total) = match (src.id, window) {
-            // A bounded search: one read of the selection's first `window` rows gives
-            // the matching ids in order, hence the exact total; the page's rows are
-            // then read by id.
-            (Some(id), Some(window)) => {
-                let mut ids_q = self.stmt(&format!(
-                    "SELECT {id} AS id FROM (SELECT {id} AS id FROM {table}"
-                ));
-                push_where(&mut ids_q, &src, q, now, false);
-                ids_q.push_sql(&order);
-                ids_q.push_sql(&format!(
-                    " LIMIT {window}) w JOIN {table} ON {id} = w.id WHERE {base}"
-                ));
-                push_search(&mut ids_q, q);
-                ids_q.push_sql(&order);
-                let ids = ids_q
-                    .fetch_all(&mut *conn)
-                    .await
-                    .map_err(map_err)?
-                    .iter()
-                    .map(|r| col::<i64>(r, "id"))
-                    .collect::<Result<Vec<_>>>()?;
-                let shown: Vec<i64> = ids
-                    .iter()
-                    .skip(usize::try_from(q.offset()).unwrap_or(usize::MAX))
-                    .take(q.per_page as usize)
-                    .copied()
-                    .collect();
-                let mut rows_q = self.stmt(&format!(
-                    "SELECT {} FROM {table} {joins} WHERE {id} IN ",
-                    src.cols
-                ));
-                rows_q.push_in_list(&shown);
-                rows_q.push_sql(&order);
-                let rows = rows_q.fetch_all(&mut *conn).await.map_err(map_err)?;
-                (rows, ids.len() as u64)
-            }
-            // A page is a deferred join: its ids from the sort's index alone, then only
-            // those rows with their joins (page 200 would otherwise join 10,000 rows
-            // to skip them).
-            (Some(id), None) => {
-                let mut rows_q = self.stmt(&format!(
-                    "SELECT {} FROM (SELECT {id} AS k FROM {table}",
-                    src.cols
-                ));
-                push_where(&mut rows_q, &src, q, now, true);
-                rows_q.push_sql(&order);
-                rows_q.push_sql(&page);
-                rows_q.push_sql(&format!(") d JOIN {table} ON {id} = d.k {joins}"));
-                rows_q.push_sql(&order);
-                let rows = rows_q.fetch_all(&mut *conn).await.map_err(map_err)?;
-                (rows, self.capped_count(&mut conn, &src, q, now).await?)
-            }
-            (None, _) => {
-                let mut rows_q = self.stmt(&format!("SELECT {} FROM {table} {joins}", src.cols));
-                push_where(&mut rows_q, &src, q, now, true);
-                rows_q.push_sql(&order);
-                rows_q.push_sql(&page);
-                let rows = rows_q.fetch_all(&mut *conn).await.map_err(map_err)?;
-                (rows, self.capped_count(&mut conn, &src, q, now).await?)
-            }
-        };
-        Ok(Listing {
-            rows: rows
-                .iter()
-                .map(|r| row_of(q.model, r, now))
-                .collect::<Result<_>>()?,
-            total: Total::from_capped(total),
-        })
-    }
-
-    async fn span(&self, model: Model) -> Result<Option<(Timestamp, Timestamp)>> {
-        let (table, column) = match model {
-            Model::User => ("users", "created_at"),
-            Model::Post => ("posts", "created_at"),
-            Model::Comment => ("comments", "created_at"),
-            Model::Login => ("login_history", "created_at"),
-            Model::Seminar => ("seminars", "created_at"),
-            Model::Enrolment => ("seminar_members", "joined_at"),
-            Model::Audit => ("audit_log", "created_at"),
-            Model::Category | Model::Job => return Ok(None),
-        };
-        // Two one-row reads of the two ends of an index on the column. A single
-        // `SELECT MIN(c), MAX(c)` is one such read on MariaDB and PostgreSQL but a
-        // scan of the whole index on SQLite (80 ms at a million posts, 400 ms at five
-        // million comments); the audit log's time follows its id.
-        let order = if model == Model::Audit { "id" } else { column };
-        let end =
-            |dir: &str| format!("(SELECT {column} FROM {table} ORDER BY {order} {dir} LIMIT 1)");
-        let sql = format!("SELECT {} AS a, {} AS b", end("ASC"), end("DESC"));
-        let row = self
-            .stmt(&sql)
-            .fetch_one(&mut *self.rd_lagging().await?)
-            .await
-            .map_err(map_err)?;
-        let (a, b): (Option<i64>, Option<i64>) = (col(&row, "a")?, col(&row, "b")?);
-        Ok(a.zip(b).map(|(a, b)| (Timestamp(a), Timestamp(b))))
-    }
-
-    async fn comment(&self, id: i64) -> Result<Option<CommentRecord>> {
-        let row = self
-            .stmt(
-                "SELECT m.id, m.post_id, m.author_id, u.name AS author_name, m.content, m.version, \
-                 m.created_at, m.updated_at, m.vote_count, m.sentiment_label, m.sentiment_score, m.deleted_at \
-                 FROM comments m LEFT JOIN users u ON u.id = m.author_id WHERE m.id = ?",
-            )
-            .bind(id)
-            .fetch_optional(&mut *self.rd().await?)
-            .await
-            .map_err(map_err)?;
-        let Some(r) = row else { return Ok(None) };
-        let author = match (
-            col::<Option<i64>>(&r, "author_id")?,
-            col::<Option<String>>(&r, "author_name")?,
-        ) {
-            (Some(id), Some(name)) => Some(AuthorRef { id, name }),
-            _ => None,
-        };
-        let sentiment = match (
-            col::<Option<String>>(&r, "sentiment_label")?,
-            col::<Option<f64>>(&r, "sentiment_score")?,
-        ) {
-            (Some(label), Some(score)) => Some(Sentiment { label, score }),
-            _ => None,
-        };
-        Ok(Some(CommentRecord {
-            comment: Comment {
-                id: col(&r, "id")?,
-                post_id: col(&r, "post_id")?,
-                author,
-                content: col(&r, "content")?,
-                version: col(&r, "version")?,
-                created_at: Timestamp(col(&r, "created_at")?),
-                updated_at: Timestamp(col(&r, "updated_at")?),
-                vote_count: col(&r, "vote_count")?,
-                sentiment,
-            },
-            deleted_at: col::<Option<i64>>(&r, "deleted_at")?.map(Timestamp),
-        }))
-    }
-
-    async fn apply(&self, change: &StaffChange, audit: &AuditRecord) -> Result<Applied> {
-        let mut tx = self.begin().await?;
-        let now = audit.at;
-        let applied = match change {
-            StaffChange::DeletePost(id) => {
-                self.set_post_deleted_in(&mut tx, *id, Some(now)).await?
-            }
-            StaffChange::RestorePost(id) => self.set_post_deleted_in(&mut tx, *id, None).await?,
-            StaffChange::DeleteComment { id, post_id } => {
-                self.set_comment_deleted_in(&mut tx, *id, *post_id, Some(now))
-                    .await?
-            }
-            StaffChange::RestoreComment { id, post_id } => {
-                self.set_comment_deleted_in(&mut tx, *id, *post_id, None)
-                    .await?
-            }
-            StaffChange::SetState { user_id, state } => {
-                // Under the row lock: a state already in force is not written again.
-                let Some(u) = self.user_in(&mut tx, *user_id).await? else {
-                    return Ok(Applied::Missing);
-                };
-                if u.state.at(now) == state {
-                    false
-                } else {
-                    self.set_state_in(&mut tx, *user_id, state, now).await?;
-                    true
-                }
-            }
-            StaffChange::SetRole { user_id, role } => {
-                let Some(u) = self.user_in(&mut tx, *user_id).await? else {
-                    return Ok(Applied::Missing);
-                };
-                if u.role == *role {
-                    false
-                } else {
-                    self.set_role_in(&mut tx, *user_id, *role, now).await?;
-                    true
-                }
-            }
-            StaffChange::RenameCategory { id, name } => {
-                if !self.rename_category_in(&mut tx, *id, name).await? {
-                    return Ok(Applied::Missing);
-                }
-                true
-            }
-            StaffChange::EditSeminar { id, change } => {
-                let Some((_, participants)) = self.lock_seminar(&mut tx, *id).await? else {
-                    return Ok(Applied::Missing);
-                };
-                match self
-                    .change_locked_seminar_in(&mut tx, *id, participants, change, now)
-                    .await?
-                {
-                    UpdateOutcome::BelowParticipants(n) => {
-                        return Err(Error::Validation(vec![below_participants(n)]));
-                    }
-                    _ => true,
-                }
-            }
-        };
-        if !applied {
-            return Ok(Applied::Unchanged);
-        }
-        self.insert_audit(&mut tx, audit).await?;
-        tx.commit().await.map_err(map_err)?;
-        Ok(Applied::Changed)
-    }
-
-    async fn history(
-        &self,
-        object_type: &str,
-        object_id: i64,
-        limit: u32,
-    ) -> Result<Vec<AuditEntry>> {
-        let sql = format!(
-            "SELECT {AUDIT_COLS} FROM audit_log WHERE object_type = ? AND object_id = ? ORDER BY id DESC LIMIT {limit}"
-        );
-        let rows = self
-            .stmt(&sql)
-            .bind(object_type.to_owned())
-            .bind(object_id)
-            .fetch_all(&mut *self.rd().await?)
-            .await
-            .map_err(map_err)?;
-        rows.iter().map(audit_from_row).collect()
-    }
-
-    async fn recent(&self, limit: u32) -> Result<Vec<AuditEntry>> {
-        let sql = format!("SELECT {AUDIT_COLS} FROM audit_log ORDER BY id DESC LIMIT {limit}");
-        let rows = self
-            .stmt(&sql)
-            .fetch_all(&mut *self.rd().await?)
-            .await
-            .map_err(map_err)?;
-        rows.iter().map(audit_from_row).collect()
-    }
 }
