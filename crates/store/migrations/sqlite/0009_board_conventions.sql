@@ -1,0 +1,45 @@
+-- What a Korean board shows: view counts, pinned notices, prefixes (말머리) and
+-- bookmarks (스크랩).
+
+-- Views are buffered and added in batches (see madang-domain's views), so the
+-- counter costs one UPDATE per batch, not one per read.
+ALTER TABLE posts ADD COLUMN view_count INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE posts ADD COLUMN prefix_id INTEGER;
+CREATE INDEX posts_active_views ON posts (view_count, id) WHERE deleted_at IS NULL;
+CREATE INDEX posts_active_prefix ON posts (prefix_id, created_at, id)
+    WHERE deleted_at IS NULL AND prefix_id IS NOT NULL;
+
+-- A board's prefixes, in the order the board shows them. A post keeps the id of its
+-- prefix without a foreign key: deleting a prefix clears it from the posts in the
+-- same transaction, and a list joins prefixes with LEFT JOIN.
+ALTER TABLE categories ADD COLUMN prefix_required INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE board_prefixes (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    category_id INTEGER NOT NULL REFERENCES categories (id),
+    name        TEXT    NOT NULL,
+    name_key    TEXT    NOT NULL,
+    position    INTEGER NOT NULL,
+    created_at  INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX board_prefixes_name ON board_prefixes (category_id, name_key);
+
+-- Pins: `scope_key` is `site` or `board:<id>`, and each holds slots 1 to 5, so the
+-- limit is settled by the unique index however many pins race.
+CREATE TABLE post_pins (
+    post_id     INTEGER PRIMARY KEY REFERENCES posts (id),
+    scope       TEXT    NOT NULL,
+    scope_key   TEXT    NOT NULL,
+    category_id INTEGER NOT NULL,
+    slot        INTEGER NOT NULL,
+    pinned_by   INTEGER REFERENCES users (id),
+    pinned_at   INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX post_pins_slot ON post_pins (scope_key, slot);
+
+CREATE TABLE bookmarks (
+    user_id     INTEGER NOT NULL REFERENCES users (id),
+    post_id     INTEGER NOT NULL REFERENCES posts (id),
+    created_at  INTEGER NOT NULL,
+    PRIMARY KEY (user_id, post_id)
+);
+CREATE INDEX bookmarks_user_new ON bookmarks (user_id, created_at, post_id);
