@@ -16,7 +16,7 @@ use crate::error::{Error, Result};
 use crate::ports::Cache;
 
 /// Bumped when a cached type changes shape, so old entries are never read.
-const FORMAT: &str = "v1";
+const FORMAT: &str = "v2";
 
 pub type Loader<'a> = Pin<Box<dyn Future<Output = Result<Vec<u8>>> + Send + 'a>>;
 
@@ -129,6 +129,21 @@ impl Entry {
             kind: "post_comments",
             key: format!("{FORMAT}:post-comments:{post_id}:{page}:{size}"),
             scopes: vec![scope::post(post_id), scope::NAMES.to_owned()],
+            ttl: Duration::from_secs(5),
+        }
+    }
+
+    /// The pinned posts heading the first page of a board (with the site's), or of the
+    /// whole list. Any post's change or a pin makes them stale, like the list pages.
+    pub fn pins(board: Option<i64>) -> Self {
+        Self {
+            kind: "pins",
+            key: format!("{FORMAT}:pins:{}", board.unwrap_or(0)),
+            scopes: vec![
+                scope::POST_LISTS.to_owned(),
+                scope::NAMES.to_owned(),
+                scope::CATEGORIES.to_owned(),
+            ],
             ttl: Duration::from_secs(5),
         }
     }

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use crate::cache::{Entry, read_through, scope};
 use crate::error::{Error, Result, Violation};
 use crate::ports::{Cache, CategoryStore};
+use crate::posts::PrefixRef;
 use crate::time::Clock;
 use crate::users::fold_case;
 use crate::validate::{Violations, char_len, not_blank, positive_id};
@@ -34,12 +35,16 @@ impl CategoryName {
     }
 }
 
-/// A stored category row.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+/// A stored category row, with its board's prefixes.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Category {
     pub id: i64,
     pub name: String,
     pub parent_id: Option<i64>,
+    /// The board's prefixes (말머리), in the order it shows them.
+    pub prefixes: Vec<PrefixRef>,
+    /// Whether every post of the board carries one.
+    pub prefix_required: bool,
 }
 
 /// A category with its place in the tree.
@@ -50,6 +55,8 @@ pub struct CategoryNode {
     pub parent_id: Option<i64>,
     /// 1 for a root, 2 for its children, and so on.
     pub tier: u32,
+    pub prefixes: Vec<PrefixRef>,
+    pub prefix_required: bool,
     pub children: Vec<CategoryNode>,
 }
 
@@ -79,6 +86,14 @@ impl CategoryTree {
 
     pub fn get(&self, id: i64) -> Option<&Category> {
         self.by_id.get(&id).map(|&i| &self.rows[i])
+    }
+
+    /// The board offering prefix `id`.
+    pub fn board_of_prefix(&self, id: i64) -> Option<i64> {
+        self.rows
+            .iter()
+            .find(|c| c.prefixes.iter().any(|p| p.id == id))
+            .map(|c| c.id)
     }
 
     /// Depth of a category, 1 for a root.
@@ -127,13 +142,7 @@ impl CategoryTree {
                 kids.iter()
                     .map(|&i| {
                         let c = &self.rows[i];
-                        CategoryNode {
-                            id: c.id,
-                            name: c.name.clone(),
-                            parent_id: c.parent_id,
-                            tier,
-                            children: self.nodes(Some(c.id), tier + 1),
-                        }
+                        self.node_at(c, tier)
                     })
                     .collect()
             })
@@ -142,14 +151,19 @@ impl CategoryTree {
 
     pub fn node(&self, id: i64) -> Option<CategoryNode> {
         let c = self.get(id)?;
-        let tier = self.tier(id);
-        Some(CategoryNode {
+        Some(self.node_at(c, self.tier(id)))
+    }
+
+    fn node_at(&self, c: &Category, tier: u32) -> CategoryNode {
+        CategoryNode {
             id: c.id,
             name: c.name.clone(),
             parent_id: c.parent_id,
             tier,
-            children: self.nodes(Some(id), tier + 1),
-        })
+            prefixes: c.prefixes.clone(),
+            prefix_required: c.prefix_required,
+            children: self.nodes(Some(c.id), tier + 1),
+        }
     }
 }
 
@@ -159,13 +173,15 @@ pub struct CategoryInput {
     pub name: Option<String>,
     /// `Some(None)` moves the category to the top level.
     pub parent_id: Option<Option<i64>>,
+    /// Whether the board's posts must carry a prefix.
+    pub prefix_required: Option<bool>,
 }
 
 /// Category use cases.
 pub struct Categories {
-    store: Arc<dyn CategoryStore>,
-    cache: Arc<dyn Cache>,
-    clock: Arc<dyn Clock>,
+    pub(crate) store: Arc<dyn CategoryStore>,
+    pub(crate) cache: Arc<dyn Cache>,
+    pub(crate) clock: Arc<dyn Clock>,
 }
 
 /// The whole tree, read through the cache.
@@ -174,7 +190,7 @@ pub async fn load_tree(store: &dyn CategoryStore, cache: &dyn Cache) -> Result<C
     Ok(CategoryTree::new(rows))
 }
 
-fn changed() -> Vec<String> {
+pub(crate) fn changed() -> Vec<String> {
     vec![scope::CATEGORIES.to_owned(), scope::NAMES.to_owned()]
 }
 
@@ -253,6 +269,9 @@ impl Categories {
         v.into_result()?;
         let name = name.unwrap_or_else(|| CategoryName(current.name.clone()));
         self.store.update_category(id, &name, parent).await?;
+        if let Some(required) = input.prefix_required {
+            self.store.set_prefix_required(id, required).await?;
+        }
         self.cache.invalidate(&changed()).await;
         self.tree()
             .await?
@@ -277,21 +296,25 @@ mod tests {
                 id: 1,
                 name: "root".into(),
                 parent_id: None,
+                ..Category::default()
             },
             Category {
                 id: 2,
                 name: "child".into(),
                 parent_id: Some(1),
+                ..Category::default()
             },
             Category {
                 id: 3,
                 name: "grandchild".into(),
                 parent_id: Some(2),
+                ..Category::default()
             },
             Category {
                 id: 4,
                 name: "other".into(),
                 parent_id: None,
+                ..Category::default()
             },
         ])
     }

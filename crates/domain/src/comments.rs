@@ -29,7 +29,14 @@ pub struct Comment {
     pub updated_at: Timestamp,
     pub vote_count: i64,
     pub sentiment: Option<Sentiment>,
+    /// One of the best comments (베스트 댓글) lifted to the head of the first page; the
+    /// same comment keeps its place in the thread too, unmarked.
+    #[serde(default)]
+    pub best: bool,
 }
+
+/// How many best comments head a post's first page of comments.
+pub const BEST_COMMENTS: u32 = 3;
 
 impl Comment {
     /// Cursor key: creation time, then id.
@@ -61,6 +68,7 @@ pub type CommentView = (Comment, Option<bool>);
 /// A page of a post's comments as the cache keeps it.
 #[derive(serde::Serialize, serde::Deserialize)]
 struct CachedComments {
+    best: Vec<Comment>,
     items: Vec<Comment>,
     total_items: i64,
     total_capped: bool,
@@ -73,6 +81,8 @@ pub struct Comments {
     cache: Arc<dyn Cache>,
     follow_ups: FollowUps,
     clock: Arc<dyn Clock>,
+    /// Votes a comment needs to be one of the best.
+    best_min_votes: i64,
 }
 
 fn parse_content(content: Option<&str>) -> Result<Body> {
@@ -89,6 +99,7 @@ impl Comments {
         cache: Arc<dyn Cache>,
         follow_ups: FollowUps,
         clock: Arc<dyn Clock>,
+        best_min_votes: i64,
     ) -> Self {
         Self {
             comments,
@@ -96,6 +107,7 @@ impl Comments {
             cache,
             follow_ups,
             clock,
+            best_min_votes,
         }
     }
 
@@ -182,6 +194,21 @@ impl Comments {
             }
             self.comments.comments_of_post(post_id, page).await
         };
+        // The first page opens with the best comments.
+        let first = page.after.is_none() && page.page == 1;
+        let best = || async {
+            if !first {
+                return Ok(Vec::new());
+            }
+            let mut best = self
+                .comments
+                .best_comments(post_id, self.best_min_votes, BEST_COMMENTS)
+                .await?;
+            for c in &mut best {
+                c.best = true;
+            }
+            Ok(best)
+        };
         // The numbered pages are cached for a few seconds under the post's scope,
         // which new, edited and deleted comments (and the post's own changes) drop.
         let page = if page.after.is_none() && page.page <= 10 {
@@ -191,6 +218,7 @@ impl Comments {
                 || async {
                     let p = load().await?;
                     Ok(CachedComments {
+                        best: best().await?,
                         next: p.next_cursor.map(|c| (c.key, c.id)),
                         items: p.items,
                         total_items: p.total_items,
@@ -199,8 +227,10 @@ impl Comments {
                 },
             )
             .await?;
+            let mut items = cached.best;
+            items.extend(cached.items);
             Page {
-                items: cached.items,
+                items,
                 total_items: cached.total_items,
                 total_capped: cached.total_capped,
                 current_page: page.page,
@@ -213,7 +243,11 @@ impl Comments {
                 }),
             }
         } else {
-            load().await?
+            let mut p = load().await?;
+            let mut items = best().await?;
+            items.append(&mut p.items);
+            p.items = items;
+            p
         };
         self.page_with_votes(page, viewer).await
     }

@@ -16,12 +16,14 @@ pub mod listing;
 pub mod maintenance;
 pub mod ports;
 pub mod posts;
+pub mod prefixes;
 pub mod search;
 pub mod seminars;
 pub mod sentiment;
 pub mod time;
 pub mod users;
 pub mod validate;
+pub mod views;
 pub mod web_sessions;
 
 pub use error::{Error, Result, Violation};

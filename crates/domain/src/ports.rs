@@ -136,6 +136,69 @@ pub trait CategoryStore: Send + Sync {
     ) -> Result<()>;
     /// `Error::Conflict` while the category holds posts or children.
     async fn delete_category(&self, id: i64) -> Result<()>;
+    async fn set_prefix_required(&self, id: i64, required: bool) -> Result<()>;
+    /// Adds a prefix after the board's others; a taken name is `Error::Conflict` on
+    /// `name`.
+    async fn add_prefix(
+        &self,
+        board: i64,
+        name: &crate::prefixes::PrefixName,
+        now: Timestamp,
+    ) -> Result<i64>;
+    /// Deletes the prefix and clears it from the posts that carry it, in one
+    /// transaction; `false` if the board has no such prefix.
+    async fn delete_prefix(&self, board: i64, prefix: i64) -> Result<bool>;
+}
+
+/// What a pin asked for came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PinOutcome {
+    Pinned,
+    /// Pinned already, in that scope.
+    Unchanged,
+    /// The scope holds its most pins already.
+    Full,
+    /// No such active post.
+    Missing,
+}
+
+/// Pinned notices (공지), each written with its audit entry in one transaction.
+#[async_trait]
+pub trait PinStore: Send + Sync {
+    /// Pins an active post in the first free slot of its scope (`site`, or its board),
+    /// moving it there if it is pinned in the other scope.
+    async fn pin_post(
+        &self,
+        post_id: i64,
+        scope: crate::posts::PinScope,
+        audit: &crate::console::AuditRecord,
+    ) -> Result<PinOutcome>;
+    /// `false` if the post was not pinned.
+    async fn unpin_post(&self, post_id: i64, audit: &crate::console::AuditRecord) -> Result<bool>;
+    /// The site's pins, and `board`'s when given, as list items in pin order (site
+    /// first).
+    async fn pinned_posts(&self, board: Option<i64>) -> Result<Vec<PostSummary>>;
+}
+
+/// Members' bookmarks (스크랩).
+#[async_trait]
+pub trait BookmarkStore: Send + Sync {
+    /// Adds (`on`) or removes the bookmark; `false` if the post is missing, or
+    /// deleted when adding. A second add is no change: one row per member and post.
+    async fn set_bookmark(
+        &self,
+        user_id: i64,
+        post_id: i64,
+        on: bool,
+        now: Timestamp,
+    ) -> Result<bool>;
+    async fn bookmarked(&self, user_id: i64, post_id: i64) -> Result<bool>;
+    /// The member's bookmarks of active posts, newest bookmark first.
+    async fn bookmarks(
+        &self,
+        user_id: i64,
+        page: &PageRequest,
+    ) -> Result<Page<crate::posts::Bookmark>>;
 }
 
 #[async_trait]
@@ -209,6 +272,10 @@ pub trait CommentStore: Send + Sync {
     /// Which of `ids` the user has voted for.
     async fn comments_voted(&self, ids: &[i64], user_id: i64) -> Result<Vec<i64>>;
     async fn comments_of_post(&self, post_id: i64, page: &PageRequest) -> Result<Page<Comment>>;
+    /// Up to `limit` active comments of the post with at least `min_votes` votes, most
+    /// voted first (then oldest).
+    async fn best_comments(&self, post_id: i64, min_votes: i64, limit: u32)
+    -> Result<Vec<Comment>>;
     async fn comments_of_user(&self, user_id: i64, page: &PageRequest) -> Result<Page<Comment>>;
 }
 

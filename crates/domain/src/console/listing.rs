@@ -294,7 +294,7 @@ impl FieldChange {
         serde_json::from_str(s).unwrap_or_default()
     }
 
-    pub(super) fn new(field: &str, from: impl Into<String>, to: impl Into<String>) -> Self {
+    pub fn new(field: &str, from: impl Into<String>, to: impl Into<String>) -> Self {
         Self {
             field: field.to_owned(),
             from: from.into(),
