@@ -108,6 +108,7 @@ async fn write_cost(db: &Db) -> serde_json::Value {
             let post = NewPost {
                 category_id: 1,
                 author_id: 1,
+                prefix_id: None,
                 title: Title::parse(&format!("t{i}")).unwrap(),
                 content: Body::parse("content", "본문입니다", 1000).unwrap(),
                 search_text: "t".into(),

@@ -214,7 +214,8 @@ impl SegmentCollector for SegmentTop {
             return;
         }
         let key = match self.sort {
-            PostSort::New => KeyValue::Int(self.created.get(doc)),
+            // The index holds no view counts: the domain refuses `views` with a keyword.
+            PostSort::New | PostSort::Views => KeyValue::Int(self.created.get(doc)),
             PostSort::Top => KeyValue::Int(self.votes.get(doc)),
             PostSort::Hot => KeyValue::Float(hot_rank(
                 self.votes.get(doc),

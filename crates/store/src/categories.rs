@@ -1,8 +1,12 @@
 //! The category tree's rows.
 
 use async_trait::async_trait;
+use std::collections::HashMap;
+
 use madang_domain::categories::{Category, CategoryName};
 use madang_domain::ports::CategoryStore;
+use madang_domain::posts::PrefixRef;
+use madang_domain::prefixes::PrefixName;
 use madang_domain::{Error, Result, Timestamp};
 
 use crate::db::{Db, col, count, is_foreign_key_violation, is_unique_violation, map_err};
@@ -43,20 +47,99 @@ impl Db {
 #[async_trait]
 impl CategoryStore for Db {
     async fn all_categories(&self) -> Result<Vec<Category>> {
+        let mut conn = self.rd_lagging().await?;
         let rows = self
-            .stmt("SELECT id, name, parent_id FROM categories")
-            .fetch_all(&mut *self.rd_lagging().await?)
+            .stmt("SELECT id, name, parent_id, prefix_required FROM categories")
+            .fetch_all(&mut *conn)
             .await
             .map_err(map_err)?;
+        let prefixes = self
+            .stmt("SELECT id, category_id, name FROM board_prefixes ORDER BY category_id, position, id")
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(map_err)?;
+        let mut by_board: HashMap<i64, Vec<PrefixRef>> = HashMap::new();
+        for p in &prefixes {
+            by_board
+                .entry(col(p, "category_id")?)
+                .or_default()
+                .push(PrefixRef {
+                    id: col(p, "id")?,
+                    name: col(p, "name")?,
+                });
+        }
         rows.iter()
             .map(|r| {
+                let id = col(r, "id")?;
                 Ok(Category {
-                    id: col(r, "id")?,
+                    id,
                     name: col(r, "name")?,
                     parent_id: col(r, "parent_id")?,
+                    prefixes: by_board.remove(&id).unwrap_or_default(),
+                    prefix_required: col::<i64>(r, "prefix_required")? != 0,
                 })
             })
             .collect()
+    }
+
+    async fn set_prefix_required(&self, id: i64, required: bool) -> Result<()> {
+        self.stmt("UPDATE categories SET prefix_required = ? WHERE id = ?")
+            .bind(i64::from(required))
+            .bind(id)
+            .execute(&mut *self.wr().await?)
+            .await
+            .map_err(map_err)?;
+        Ok(())
+    }
+
+    async fn add_prefix(&self, board: i64, name: &PrefixName, now: Timestamp) -> Result<i64> {
+        let mut tx = self.begin().await?;
+        let row = self
+            .stmt("SELECT COALESCE(MAX(position), 0) AS last FROM board_prefixes WHERE category_id = ?")
+            .bind(board)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        let last: i64 = col(&row, "last")?;
+        let id = self
+            .stmt("INSERT INTO board_prefixes (category_id, name, name_key, position, created_at) VALUES (?, ?, ?, ?, ?)")
+            .bind(board)
+            .bind(name.as_str().to_owned())
+            .bind(name.key())
+            .bind(last + 1)
+            .bind(now.millis())
+            .insert_id(&mut *tx)
+            .await
+            .map_err(|e| {
+                if is_unique_violation(&e, "name") {
+                    Error::conflict("name", "the board has a prefix of this name")
+                } else {
+                    map_err(e)
+                }
+            })?;
+        tx.commit().await.map_err(map_err)?;
+        Ok(id)
+    }
+
+    async fn delete_prefix(&self, board: i64, prefix: i64) -> Result<bool> {
+        let mut tx = self.begin().await?;
+        let n = self
+            .stmt("DELETE FROM board_prefixes WHERE id = ? AND category_id = ?")
+            .bind(prefix)
+            .bind(board)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        if n == 0 {
+            return Ok(false);
+        }
+        self.stmt("UPDATE posts SET prefix_id = NULL WHERE prefix_id = ?")
+            .bind(prefix)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        tx.commit().await.map_err(map_err)?;
+        Ok(true)
     }
 
     async fn create_category(

@@ -37,6 +37,7 @@ fn comment_from_row(r: &AnyRow) -> Result<Comment> {
         updated_at: Timestamp(col(r, "updated_at")?),
         vote_count: col(r, "vote_count")?,
         sentiment: sentiment_from_row(r)?,
+        best: false,
     })
 }
 
@@ -373,5 +374,27 @@ impl CommentStore for Db {
 
     async fn comments_of_user(&self, user_id: i64, page: &PageRequest) -> Result<Page<Comment>> {
         self.comment_page(Of::User(user_id), page).await
+    }
+
+    async fn best_comments(
+        &self,
+        post_id: i64,
+        min_votes: i64,
+        limit: u32,
+    ) -> Result<Vec<Comment>> {
+        // Walks the post's comments (comments_post); a post's thread is small enough
+        // that an index on votes would cost every comment vote more than it saves here.
+        let mut s = self.stmt(COMMENT_SELECT);
+        s.push_bind(" AND c.post_id = ?", post_id);
+        s.push_bind(" AND c.vote_count >= ?", min_votes.max(1));
+        s.push_bind(
+            " ORDER BY c.vote_count DESC, c.id LIMIT ?",
+            i64::from(limit),
+        );
+        let rows = s
+            .fetch_all(&mut *self.rd_lagging().await?)
+            .await
+            .map_err(map_err)?;
+        rows.iter().map(comment_from_row).collect()
     }
 }

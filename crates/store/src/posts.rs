@@ -5,8 +5,8 @@ use async_trait::async_trait;
 use madang_domain::listing::{Page, PageRequest};
 use madang_domain::ports::PostStore;
 use madang_domain::posts::{
-    CategoryRef, ContentRef, EXCERPT_CHARS, NewPost, PostDetail, PostEdit, PostFilter, PostSort,
-    PostSummary, PostVersion, Sentiment,
+    CategoryRef, ContentRef, EXCERPT_CHARS, NewPost, PinScope, PostDetail, PostEdit, PostFilter,
+    PostSort, PostSummary, PostVersion, PrefixRef, Sentiment,
 };
 use madang_domain::search::hot_rank;
 use madang_domain::users::AuthorRef;
@@ -35,6 +35,16 @@ pub(crate) fn sentiment_from_row(row: &AnyRow) -> Result<Option<Sentiment>> {
         .zip(score)
         .map(|(label, score)| Sentiment { label, score }))
 }
+
+pub(crate) fn prefix_from_row(row: &AnyRow) -> Result<Option<PrefixRef>> {
+    let id: Option<i64> = col(row, "prefix_id")?;
+    let name: Option<String> = col(row, "prefix_name")?;
+    Ok(id.zip(name).map(|(id, name)| PrefixRef { id, name }))
+}
+
+/// The columns every post read model selects beyond its own, and their joins.
+pub(crate) const PREFIX_COLUMNS: &str = "p.view_count, p.prefix_id, bp.name AS prefix_name";
+pub(crate) const PREFIX_JOIN: &str = " LEFT JOIN board_prefixes bp ON bp.id = p.prefix_id";
 
 fn category_from_row(row: &AnyRow) -> Result<CategoryRef> {
     Ok(CategoryRef {
@@ -67,6 +77,13 @@ fn detail_from_row(r: &AnyRow) -> Result<PostDetail> {
         updated_at: Timestamp(col(r, "updated_at")?),
         comment_count: col(r, "comment_count")?,
         vote_count: col(r, "vote_count")?,
+        view_count: col(r, "view_count")?,
+        prefix: prefix_from_row(r)?,
+        pin: match col::<Option<String>>(r, "pin_scope")?.as_deref() {
+            Some("site") => Some(PinScope::Site),
+            Some(_) => Some(PinScope::Board),
+            None => None,
+        },
         sentiment: sentiment_from_row(r)?,
         deleted_at: col::<Option<i64>>(r, "deleted_at")?.map(Timestamp),
     })
@@ -74,11 +91,11 @@ fn detail_from_row(r: &AnyRow) -> Result<PostDetail> {
 
 /// Whether a list's total is a sum of category counters: it filters by nothing else.
 fn counted_by_categories(f: &PostFilter) -> bool {
-    f.author_id.is_none() && f.sentiment.is_none()
+    f.author_id.is_none() && f.sentiment.is_none() && f.prefix_id.is_none()
 }
 
 /// A list item from a row of `post_page_stmt` or `post_summaries`.
-fn summary_from_row(r: &AnyRow) -> Result<PostSummary> {
+pub(crate) fn summary_from_row(r: &AnyRow) -> Result<PostSummary> {
     Ok(PostSummary {
         id: col(r, "id")?,
         category: category_from_row(r)?,
@@ -89,7 +106,10 @@ fn summary_from_row(r: &AnyRow) -> Result<PostSummary> {
         updated_at: Timestamp(col(r, "updated_at")?),
         comment_count: col(r, "comment_count")?,
         vote_count: col(r, "vote_count")?,
+        view_count: col(r, "view_count")?,
         hot_rank: col(r, "hot_rank")?,
+        prefix: prefix_from_row(r)?,
+        pinned: false,
         sentiment: sentiment_from_row(r)?,
         highlights: None,
     })
@@ -101,6 +121,7 @@ fn sort_column(sort: PostSort) -> &'static str {
         PostSort::New | PostSort::Relevance => "p.created_at",
         PostSort::Top => "p.vote_count",
         PostSort::Hot => "p.hot_rank",
+        PostSort::Views => "p.view_count",
     }
 }
 
@@ -109,8 +130,9 @@ impl Db {
         let mut s = self.stmt(
             "SELECT p.id, p.category_id, c.name AS category_name, p.author_id, u.name AS author_name, p.title, \
              p.content, p.version, p.created_at, p.updated_at, p.comment_count, p.vote_count, p.sentiment_label, \
-             p.sentiment_score, p.deleted_at \
+             p.sentiment_score, p.deleted_at, p.view_count, p.prefix_id, bp.name AS prefix_name, pp.scope AS pin_scope \
              FROM posts p JOIN categories c ON c.id = p.category_id LEFT JOIN users u ON u.id = p.author_id \
+             LEFT JOIN board_prefixes bp ON bp.id = p.prefix_id LEFT JOIN post_pins pp ON pp.post_id = p.id \
              WHERE p.id = ?",
         );
         s.args_add(id);
@@ -136,6 +158,9 @@ impl Db {
         if let Some(label) = &f.sentiment {
             s.push_bind(" AND p.sentiment_label = ?", label.clone());
         }
+        if let Some(prefix) = f.prefix_id {
+            s.push_bind(" AND p.prefix_id = ?", prefix);
+        }
     }
 
     /// The statement of one page of a post list.
@@ -153,7 +178,7 @@ impl Db {
         let mut s = self.stmt(&format!(
             "SELECT p.id, p.category_id, c.name AS category_name, p.author_id, u.name AS author_name, p.title, \
              SUBSTR(p.content, 1, {EXCERPT_CHARS}) AS excerpt, p.created_at, p.updated_at, p.comment_count, \
-             p.vote_count, p.hot_rank, p.sentiment_label, p.sentiment_score"
+             p.vote_count, p.hot_rank, p.sentiment_label, p.sentiment_score, {PREFIX_COLUMNS}"
         ));
         // The total rides along as an uncorrelated scalar subquery (evaluated once):
         // one round trip per page instead of two.
@@ -194,6 +219,7 @@ impl Db {
             ") k JOIN posts p ON p.id = k.id JOIN categories c ON c.id = p.category_id \
              LEFT JOIN users u ON u.id = p.author_id",
         );
+        s.push_sql(PREFIX_JOIN);
         push_order(&mut s, "k.sk", "k.id", true);
         s
     }
@@ -301,6 +327,14 @@ impl Db {
             .execute(&mut *tx)
             .await
             .map_err(map_err)?;
+        // A deleted post leaves the pins (a restore does not pin it again).
+        if deleted.is_some() {
+            self.stmt("DELETE FROM post_pins WHERE post_id = ?")
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .map_err(map_err)?;
+        }
         self.note_search_change(tx, id).await?;
         let delta = if deleted.is_some() { -1 } else { 1 };
         self.count_in_category(tx, col(&row, "category_id")?, delta)
@@ -337,11 +371,12 @@ impl PostStore for Db {
         self.count_in_category(&mut tx, new.category_id, 1).await?;
         let id = self
             .stmt(
-                "INSERT INTO posts (category_id, author_id, title, content, search_text, version, comment_count, \
-                 vote_count, hot_rank, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 1, 0, 0, ?, ?, ?)",
+                "INSERT INTO posts (category_id, author_id, prefix_id, title, content, search_text, version, \
+                 comment_count, vote_count, hot_rank, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 1, 0, 0, ?, ?, ?)",
             )
             .bind(new.category_id)
             .bind(new.author_id)
+            .bind(new.prefix_id)
             .bind(new.title.as_str().to_owned())
             .bind(new.content.as_str().to_owned())
             .bind(new.search_text.clone())
@@ -433,7 +468,8 @@ impl PostStore for Db {
         }
         // The UPDATE takes the row lock (if the move did not), so concurrent edits are
         // numbered one after the other.
-        let mut s = self.stmt("UPDATE posts SET title = ?, content = ?, search_text = ?, version = version + 1, updated_at = ?");
+        let mut s = self.stmt("UPDATE posts SET prefix_id = ?, title = ?, content = ?, search_text = ?, version = version + 1, updated_at = ?");
+        s.args_add(edit.prefix_id);
         s.args_add(edit.title.as_str().to_owned());
         s.args_add(edit.content.as_str().to_owned());
         s.args_add(edit.search_text.clone());
@@ -583,8 +619,9 @@ impl PostStore for Db {
         let mut s = self.stmt(
             "SELECT p.id, p.category_id, c.name AS category_name, p.author_id, u.name AS author_name, p.title, \
              p.content AS excerpt, p.created_at, p.updated_at, p.comment_count, p.vote_count, p.hot_rank, \
-             p.sentiment_label, p.sentiment_score \
+             p.sentiment_label, p.sentiment_score, p.view_count, p.prefix_id, bp.name AS prefix_name \
              FROM posts p JOIN categories c ON c.id = p.category_id LEFT JOIN users u ON u.id = p.author_id \
+             LEFT JOIN board_prefixes bp ON bp.id = p.prefix_id \
              WHERE p.deleted_at IS NULL AND p.id IN ",
         );
         s.push_in_list(ids);

@@ -61,7 +61,11 @@ impl Db {
         Ok(u64::try_from(count(count_q, &mut *conn).await?).unwrap_or(0))
     }
 
-    async fn insert_audit(&self, tx: &mut sqlx::AnyConnection, a: &AuditRecord) -> Result<()> {
+    pub(crate) async fn insert_audit(
+        &self,
+        tx: &mut sqlx::AnyConnection,
+        a: &AuditRecord,
+    ) -> Result<()> {
         let changes = FieldChange::encode(&a.changes);
         self.stmt(
             "INSERT INTO audit_log (actor_id, actor_name, object_type, object_id, object_repr, action, changes, created_at) \
@@ -273,6 +277,7 @@ impl ConsoleStore for Db {
                 updated_at: Timestamp(col(&r, "updated_at")?),
                 vote_count: col(&r, "vote_count")?,
                 sentiment,
+                best: false,
             },
             deleted_at: col::<Option<i64>>(&r, "deleted_at")?.map(Timestamp),
         }))
