@@ -1,5 +1,6 @@
 //! Madang's cache adapters behind the domain's `Cache` port: in-process (moka) for a
-//! single node, Redis for several.
+//! single node, Redis for several. The view counter's buffer (`ViewBuffer`), the other
+//! short-lived shared state, lives here too, in process and in Redis.
 //!
 //! **Freshness across nodes.** Every scope (`post:42`, `names`, …) has a generation
 //! number. A value is stored under its key *and* the generations of its scopes as they
@@ -20,8 +21,10 @@ mod connect;
 mod local;
 mod redis_store;
 mod service;
+mod views;
 
 pub use connect::LazyRedis;
 pub use local::LocalStore;
 pub use redis_store::{RedisSettings, RedisStore};
 pub use service::{CacheService, Passthrough};
+pub use views::{LOCAL_DEDUP_CAP, LocalViews, RedisViews};
