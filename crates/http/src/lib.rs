@@ -102,7 +102,7 @@ async fn no_route() -> ApiError {
 
 /// The `/api/v1` routes.
 fn api() -> Router<AppState> {
-    use routes::{categories, comments, posts, seminars, users};
+    use routes::{board, categories, comments, posts, seminars, users};
     Router::new()
         .route("/users", post(users::sign_up))
         .route("/auth/token", post(users::token))
@@ -133,6 +133,17 @@ fn api() -> Router<AppState> {
         .route("/posts/{id}/versions", get(posts::versions))
         .route("/posts/{id}/versions.csv", get(posts::versions_csv))
         .route("/posts/{id}/vote", put(posts::vote).delete(posts::unvote))
+        .route("/posts/{id}/pin", put(board::pin).delete(board::unpin))
+        .route(
+            "/posts/{id}/bookmark",
+            put(board::bookmark).delete(board::unbookmark),
+        )
+        .route("/users/me/bookmarks", get(board::my_bookmarks))
+        .route("/categories/{id}/prefixes", post(categories::add_prefix))
+        .route(
+            "/prefixes/{id}",
+            axum::routing::delete(categories::delete_prefix),
+        )
         .route(
             "/posts/{id}/comments",
             get(comments::of_post).post(comments::create),

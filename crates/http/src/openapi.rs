@@ -6,7 +6,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::routes::{categories, comments, ops, posts, seminars, users};
+use crate::routes::{board, categories, comments, ops, posts, seminars, users};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -18,6 +18,8 @@ use crate::routes::{categories, comments, ops, posts, seminars, users};
         categories::tree, categories::create, categories::update, categories::delete,
         posts::list, posts::create, posts::get, posts::edit, posts::versions, posts::versions_csv, posts::delete,
         posts::vote, posts::unvote,
+        board::pin, board::unpin, board::bookmark, board::unbookmark, board::my_bookmarks,
+        categories::add_prefix, categories::delete_prefix,
         comments::of_post, comments::create, comments::edit, comments::versions, comments::delete,
         comments::vote, comments::unvote,
         seminars::add_role, seminars::create, seminars::list, seminars::get, seminars::update, seminars::join,
@@ -26,7 +28,7 @@ use crate::routes::{categories, comments, ops, posts, seminars, users};
         crate::routes::stats::daily,
         ops::live, ops::ready, ops::metrics,
     ),
-    components(schemas(crate::dto::PostSortParam)),
+    components(schemas(crate::dto::PostSortParam, crate::dto::PinScopeParam)),
     modifiers(&BearerAuth, &CommonErrors),
     tags(
         (name = "users"), (name = "auth"), (name = "categories"), (name = "posts"), (name = "comments"), (name = "seminars"), (name = "sentiment"), (name = "stats"),

@@ -103,10 +103,14 @@ pub struct CategoryRequest {
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<i64>, minimum = 1)]
     pub parent_id: Option<Option<i64>>,
+    /// Whether every post of the board must carry one of its prefixes.
+    pub prefix_required: Option<bool>,
 }
 
 /// Tells an absent field (`None`) from an explicit `null` (`Some(None)`).
-fn double_option<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<i64>>, D::Error> {
+pub(crate) fn double_option<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Option<i64>>, D::Error> {
     integral(d).map(Some)
 }
 
@@ -137,6 +141,9 @@ fn integral<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Er
 pub struct NewPostRequest {
     #[schema(minimum = 1)]
     pub category_id: i64,
+    /// One of the board's prefixes (말머리); required when the board says so.
+    #[schema(minimum = 1)]
+    pub prefix_id: Option<i64>,
     #[schema(min_length = 1, max_length = 200)]
     pub title: String,
     #[schema(min_length = 1, max_length = 50000)]
@@ -149,6 +156,11 @@ pub struct PostRequest {
     #[serde(default, deserialize_with = "integral")]
     #[schema(minimum = 1)]
     pub category_id: Option<i64>,
+    /// One of the board's prefixes. Absent keeps the post's prefix (unless the post
+    /// moves to another board); `null` clears it.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<i64>, minimum = 1)]
+    pub prefix_id: Option<Option<i64>>,
     #[schema(required = true, nullable = false, min_length = 1, max_length = 200)]
     pub title: Option<String>,
     #[schema(required = true, nullable = false, min_length = 1, max_length = 50000)]
@@ -187,8 +199,12 @@ pub struct PostListParams {
     #[param(max_length = 100)]
     pub keyword: Option<String>,
     pub author_id: Option<i64>,
-    /// `new` (default), `top`, `hot`, or `relevance` (keyword searches: title matches
-    /// first, then more matches, then newer; without a keyword the same as `new`).
+    /// Posts with this prefix (말머리) of their board; not with a keyword.
+    pub prefix_id: Option<i64>,
+    /// `new` (default), `top`, `hot`, `views` (most read; not with a keyword), or
+    /// `relevance` (keyword searches: title matches first, then more matches, then
+    /// newer; without a keyword the same as `new`). Pinned posts head the first page
+    /// of the whole list and of a board, whatever the order.
     #[param(value_type = Option<PostSortParam>)]
     pub sort: Option<String>,
     /// `positive` or `negative`: posts the classifier labelled so (moderators and admins).
@@ -211,8 +227,12 @@ pub enum PostSortParam {
     New,
     Top,
     Hot,
+    Views,
     Relevance,
 }
+
+mod board;
+pub use board::*;
 
 // ---------------------------------------------------------------- responses
 
@@ -323,6 +343,10 @@ pub struct CategoryView {
     pub parent_id: Option<i64>,
     /// Depth in the tree, 1 for a top-level category.
     pub tier: u32,
+    /// The board's prefixes (말머리), in the order it offers them.
+    pub prefixes: Vec<PrefixView>,
+    /// Whether every post of the board carries a prefix.
+    pub prefix_required: bool,
     #[schema(no_recursion)]
     pub children: Vec<CategoryView>,
 }
@@ -334,6 +358,8 @@ impl From<CategoryNode> for CategoryView {
             name: n.name,
             parent_id: n.parent_id,
             tier: n.tier,
+            prefixes: n.prefixes.into_iter().map(Into::into).collect(),
+            prefix_required: n.prefix_required,
             children: n.children.into_iter().map(Into::into).collect(),
         }
     }
@@ -395,6 +421,12 @@ pub struct PostView {
     pub updated_at: String,
     pub comment_count: i64,
     pub vote_count: i64,
+    /// Counted reads (one per reader per 24 h; staff and the author are not counted).
+    /// Counted in batches: it may lag the reads by a few seconds.
+    pub view_count: i64,
+    pub prefix: Option<PrefixView>,
+    /// `board` or `site` when the post is pinned, else `null`.
+    pub pinned: Option<String>,
     /// Whether the caller voted; present only with a token.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub voted: Option<bool>,
@@ -418,6 +450,9 @@ impl PostView {
             updated_at: rfc3339(p.updated_at),
             comment_count: p.comment_count,
             vote_count: p.vote_count,
+            view_count: p.view_count,
+            prefix: p.prefix.map(Into::into),
+            pinned: p.pin.map(|s| s.as_str().to_owned()),
             voted,
             sentiment: sentiment(p.sentiment),
             deleted_at: p.deleted_at.map(rfc3339),
@@ -438,6 +473,10 @@ pub struct PostItemView {
     pub updated_at: String,
     pub comment_count: i64,
     pub vote_count: i64,
+    pub view_count: i64,
+    pub prefix: Option<PrefixView>,
+    /// A pinned notice heading the first page (the post keeps its place below too).
+    pub pinned: bool,
     pub sentiment: Option<SentimentView>,
     /// Keyword searches only: where the keyword matched.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -468,6 +507,9 @@ impl From<PostSummary> for PostItemView {
             updated_at: rfc3339(p.updated_at),
             comment_count: p.comment_count,
             vote_count: p.vote_count,
+            view_count: p.view_count,
+            prefix: p.prefix.map(Into::into),
+            pinned: p.pinned,
             sentiment: sentiment(p.sentiment),
             highlights: p.highlights.map(|h| HighlightsView {
                 title: h.title,
@@ -522,6 +564,9 @@ pub struct CommentView {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub voted: Option<bool>,
     pub sentiment: Option<SentimentView>,
+    /// One of up to 3 best comments (베스트 댓글) heading the first page; the comment
+    /// also keeps its place in the thread, with `best: false`.
+    pub best: bool,
 }
 
 impl CommentView {
@@ -537,6 +582,7 @@ impl CommentView {
             vote_count: c.vote_count,
             voted,
             sentiment: sentiment(c.sentiment),
+            best: c.best,
         }
     }
 }

@@ -7,7 +7,7 @@ use madang_domain::categories::CategoryInput;
 use madang_domain::users::Role;
 
 use crate::AppState;
-use crate::dto::{CategoryRequest, CategoryView};
+use crate::dto::{CategoryRequest, CategoryView, PrefixRequest};
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{Auth, Id, JsonBody};
 
@@ -40,6 +40,7 @@ pub async fn create(
         .create(CategoryInput {
             name: b.name,
             parent_id: b.parent_id,
+            prefix_required: b.prefix_required,
         })
         .await?;
     Ok((StatusCode::CREATED, Json(node.into())))
@@ -64,6 +65,7 @@ pub async fn update(
             CategoryInput {
                 name: b.name,
                 parent_id: b.parent_id,
+                prefix_required: b.prefix_required,
             },
         )
         .await?;
@@ -82,5 +84,40 @@ pub async fn delete(
     actor.ensure_role(Role::Admin)?;
     actor.ensure_can_write()?;
     s.categories.delete(id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(post, path = "/api/v1/categories/{id}/prefixes", tag = "categories", security(("bearer" = [])),
+    params(("id" = i64, Path)), request_body = PrefixRequest,
+    responses((status = 201, body = CategoryView, description = "the board with its prefixes"),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "the board has a prefix of this name"), (status = 422, body = ErrorBody)))]
+pub async fn add_prefix(
+    State(s): State<AppState>,
+    Auth(actor): Auth,
+    Id(id): Id,
+    JsonBody(b): JsonBody<PrefixRequest>,
+) -> ApiResult<(StatusCode, Json<CategoryView>)> {
+    actor.ensure_role(Role::Admin)?;
+    actor.ensure_can_write()?;
+    let Some(name) = b.name else {
+        return Err(madang_domain::Error::invalid("name", "required", "name is required").into());
+    };
+    let node = s.categories.add_prefix(id, &name).await?;
+    Ok((StatusCode::CREATED, Json(node.into())))
+}
+
+#[utoipa::path(delete, path = "/api/v1/prefixes/{id}", tag = "categories", security(("bearer" = [])),
+    params(("id" = i64, Path)),
+    responses((status = 204, description = "deleted; the posts that carried it carry none"),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn delete_prefix(
+    State(s): State<AppState>,
+    Auth(actor): Auth,
+    Id(id): Id,
+) -> ApiResult<StatusCode> {
+    actor.ensure_role(Role::Admin)?;
+    actor.ensure_can_write()?;
+    s.categories.delete_prefix(id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -1,3 +1,4 @@
+pub mod board;
 pub mod categories;
 pub mod comments;
 pub mod ops;

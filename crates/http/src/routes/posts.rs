@@ -12,7 +12,7 @@ use crate::dto::{
     VoteView, rfc3339,
 };
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::{Auth, Id, JsonBody, MaybeAuth, QueryParams};
+use crate::extract::{Auth, Client, Id, JsonBody, MaybeAuth, QueryParams};
 
 #[utoipa::path(get, path = "/api/v1/posts", tag = "posts", params(PostListParams),
     responses((status = 200, body = Paged<PostItemView>), (status = 400, body = ErrorBody),
@@ -27,6 +27,7 @@ pub async fn list(
         category_id: q.category_id,
         keyword: q.keyword,
         author_id: q.author_id,
+        prefix_id: q.prefix_id,
         sort: q.sort,
         sentiment: q.sentiment,
         page: q.page,
@@ -42,6 +43,7 @@ pub async fn list(
 fn input(b: PostRequest) -> PostInput {
     PostInput {
         category_id: b.category_id,
+        prefix_id: b.prefix_id,
         title: b.title,
         content: b.content,
     }
@@ -64,9 +66,10 @@ pub async fn create(
 pub async fn get(
     State(s): State<AppState>,
     MaybeAuth(viewer): MaybeAuth,
+    Client(client): Client,
     Id(id): Id,
 ) -> ApiResult<Json<PostView>> {
-    let (post, voted) = s.posts.get(id, viewer.as_ref()).await?;
+    let (post, voted) = s.posts.view(id, viewer.as_ref(), &client).await?;
     Ok(Json(PostView::new(post, voted)))
 }
 
