@@ -7,7 +7,9 @@ use std::time::Duration;
 use anyhow::Context as _;
 
 use async_trait::async_trait;
-use madang_cache::{CacheService, LocalStore, Passthrough, RedisSettings, RedisStore};
+use madang_cache::{
+    CacheService, LocalStore, LocalViews, Passthrough, RedisSettings, RedisStore, RedisViews,
+};
 use madang_classify::Model;
 use madang_classify::adapters::{BuiltIn, HttpClassifier, HttpSettings as ClassifierHttp};
 use madang_domain::accounts::Accounts;
@@ -18,10 +20,11 @@ use madang_domain::jobs::FollowUps;
 use madang_domain::maintenance::{DAY_MS, Maintenance, MaintenanceSettings};
 use madang_domain::ports::JobQueue;
 use madang_domain::ports::{Cache, Classifier, Probe};
-use madang_domain::posts::Posts;
+use madang_domain::posts::{PostPorts, Posts};
 use madang_domain::seminars::Seminars;
 use madang_domain::sentiment::Sentiments;
 use madang_domain::time::Clock;
+use madang_domain::views::{ViewBuffer, Views};
 use madang_domain::web_sessions::{MemberSessions, WebSessionSettings};
 use madang_http::middleware::{Around, TrustedProxies, WorkRuntime};
 use madang_http::{AppState, HttpSettings};
@@ -37,6 +40,7 @@ use tokio_util::task::TaskTracker;
 use crate::auth::{Argon2Hasher, JwtCodec, SystemClock};
 use crate::config::Settings;
 use crate::replicas::{ReadRouting, RecentWriters, ReplicaAwareCache};
+use crate::views::flush_views;
 
 /// The sentiment model built into the binary (`models/sentiment-ko-v1.bin`; see the
 /// README for the command that reproduces it).
@@ -59,6 +63,8 @@ pub fn load_model(path: &str) -> anyhow::Result<Model> {
 /// The assembled application: its state and the database behind it.
 pub struct App {
     pub state: AppState,
+    /// The view counter, flushed in the background.
+    pub views: Arc<Views>,
     /// The staff console's use cases (served at `/admin`).
     pub console: Arc<Console>,
     /// Members' sessions in the web app (served at `/`).
@@ -324,23 +330,50 @@ impl App {
             },
             ConsoleSettings::default(),
         ));
+        let view_buffer: Arc<dyn ViewBuffer> = if settings.redis_url.is_empty() {
+            Arc::new(LocalViews::new(settings.view_dedup_cap))
+        } else {
+            Arc::new(
+                RedisViews::new(
+                    &settings.redis_url,
+                    Duration::from_millis(settings.redis_timeout_ms),
+                    &settings.redis_prefix,
+                )
+                .map_err(anyhow::Error::msg)?,
+            )
+        };
+        let views = Arc::new(Views::new(
+            view_buffer,
+            store.clone(),
+            cache.clone(),
+            clock.clone(),
+            // The anonymous readers' keys are hashed with a key of their own, derived
+            // from the server secret.
+            format!("madang-views\0{}", settings.jwt_secret).into_bytes(),
+            settings.views != "off",
+        ));
         let state = AppState {
             accounts,
             categories: Arc::new(Categories::new(store.clone(), cache.clone(), clock.clone())),
-            posts: Arc::new(Posts::new(
-                store.clone(),
-                Arc::new(search.clone()),
-                store.clone(),
-                cache.clone(),
-                follow_ups.clone(),
-                clock.clone(),
-            )),
+            posts: Arc::new(Posts::new(PostPorts {
+                posts: store.clone(),
+                search: Arc::new(search.clone()),
+                categories: store.clone(),
+                pins: store.clone(),
+                bookmarks: store.clone(),
+                users: store.clone(),
+                views: views.clone(),
+                cache: cache.clone(),
+                follow_ups: follow_ups.clone(),
+                clock: clock.clone(),
+            })),
             comments: Arc::new(Comments::new(
                 store.clone(),
                 store.clone(),
                 cache.clone(),
                 follow_ups,
                 clock.clone(),
+                settings.best_comment_votes,
             )),
             seminars: Arc::new(Seminars::new(store.clone(), cache, clock)),
             sentiments,
@@ -350,6 +383,7 @@ impl App {
         };
         Ok(Self {
             state,
+            views,
             console,
             web_sessions,
             db,
@@ -376,6 +410,11 @@ impl App {
         if let Some(s) = self.scheduler.take() {
             self.background.spawn(s.run(self.stop.clone()));
         }
+        self.background.spawn(flush_views(
+            self.views.clone(),
+            Duration::from_millis(self.settings.view_flush_ms.max(10)),
+            self.stop.clone(),
+        ));
         if self.db.has_replicas() {
             let (db, stop) = (self.db.clone(), self.stop.clone());
             let every = Duration::from_millis(self.settings.replica_check_ms);

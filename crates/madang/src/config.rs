@@ -107,6 +107,14 @@ pub struct Settings {
     pub search_dir: String,
     /// How often the search index reads the database's change log.
     pub search_poll_ms: u64,
+    /// `on` (default) or `off`: count post views (조회수).
+    pub views: String,
+    /// How often buffered views are written to the posts, in milliseconds.
+    pub view_flush_ms: u64,
+    /// Most (post, viewer) pairs one node remembers for deduplication without Redis.
+    pub view_dedup_cap: usize,
+    /// Votes a comment needs to be one of a post's best comments.
+    pub best_comment_votes: i64,
 }
 
 /// A search directory of its own for each test app (several run in one process).
@@ -179,6 +187,10 @@ impl Settings {
             .set_default("login_history_retention_days", 180)?
             .set_default("search_dir", "./data/search")?
             .set_default("search_poll_ms", 200)?
+            .set_default("views", "on")?
+            .set_default("view_flush_ms", 5000)?
+            .set_default("view_dedup_cap", madang_cache::LOCAL_DEDUP_CAP as u64)?
+            .set_default("best_comment_votes", 10)?
             .add_source(config::File::new(&file, config::FileFormat::Toml).required(false))
             .add_source(
                 config::Environment::with_prefix("MADANG")
@@ -243,6 +255,10 @@ impl Settings {
             login_history_retention_days: 180,
             search_dir: test_search_dir(),
             search_poll_ms: 100,
+            views: "on".to_owned(),
+            view_flush_ms: 200,
+            view_dedup_cap: 10_000,
+            best_comment_votes: 10,
         }
     }
 

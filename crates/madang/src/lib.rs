@@ -7,6 +7,7 @@ pub mod config;
 pub mod replicas;
 pub mod seed;
 pub mod telemetry;
+pub mod views;
 
 /// A domain error as a command-line error: validation failures one field per line.
 pub fn domain_error(e: madang_domain::Error) -> anyhow::Error {
