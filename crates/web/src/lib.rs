@@ -54,6 +54,8 @@ pub fn router(state: WebState) -> Router {
         .route("/posts/{id}/edit", get(posts::edit_page).post(posts::edit))
         .route("/posts/{id}/delete", post(posts::delete))
         .route("/posts/{id}/vote", post(posts::vote))
+        .route("/posts/{id}/bookmark", post(pages::keep::bookmark))
+        .route("/posts/{id}/pin", post(pages::keep::pin))
         .route("/posts/{id}/comments", post(posts::comment))
         .route("/posts/{id}/history", get(history::history))
         .route("/signup", get(account::signup_page).post(account::signup))

@@ -30,7 +30,16 @@ pub struct PostRow {
     pub when: When,
     pub comments: i64,
     pub votes: i64,
+    pub views: i64,
+    pub prefix: Option<String>,
+    /// A pinned notice heading the list.
+    pub pinned: bool,
+    /// Younger than a day: the "N" mark.
+    pub new: bool,
 }
+
+/// How long a post carries the "N" (new) mark.
+const NEW_MARK_MS: i64 = 24 * 60 * 60 * 1000;
 
 impl PostRow {
     pub fn new(p: &PostSummary, now: madang_domain::Timestamp, lang: Lang) -> Self {
@@ -45,6 +54,10 @@ impl PostRow {
             when: When::new(p.created_at, now, lang),
             comments: p.comment_count,
             votes: p.vote_count,
+            views: p.view_count,
+            prefix: p.prefix.as_ref().map(|x| x.name.clone()),
+            pinned: p.pinned,
+            new: now.millis().saturating_sub(p.created_at.millis()) < NEW_MARK_MS,
         }
     }
 }

@@ -5,6 +5,7 @@ pub mod account;
 pub mod boards;
 pub mod feeds;
 pub mod history;
+pub mod keep;
 pub mod posts;
 pub mod seminars;
 

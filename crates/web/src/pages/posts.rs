@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use madang_domain::Error;
 use madang_domain::comments::CommentView;
 use madang_domain::listing::{Page, PageRequest};
-use madang_domain::posts::{PostDetail, PostInput};
+use madang_domain::posts::{PostDetail, PostInput, PrefixRef};
 use madang_http::pages::FormData;
 
 use super::{
@@ -37,10 +37,19 @@ pub struct PostView {
     pub comment_count: i64,
     pub mine: bool,
     pub deleted: bool,
+    pub prefix: Option<String>,
+    pub views: i64,
+    /// `board` or `site` when pinned.
+    pub pin: Option<&'static str>,
+    pub bookmarked: bool,
+    /// Whether the reader may pin it (moderators and admins).
+    pub staff: bool,
 }
 
 pub struct CommentRow {
     pub id: i64,
+    /// A best comment heading the first page.
+    pub best: bool,
     pub author: Option<(i64, String)>,
     pub content_html: String,
     pub when: When,
@@ -53,6 +62,7 @@ impl CommentRow {
         let c = &c.0;
         Self {
             id: c.id,
+            best: c.best,
             author: c.author.as_ref().map(|a| (a.id, a.name.clone())),
             content_html: linked_text(&c.content),
             when: When::new(c.created_at, now, lang),
@@ -88,6 +98,9 @@ pub struct WritePage {
     pub action: String,
     pub boards: Vec<NavItem>,
     pub category_id: Option<i64>,
+    /// The boards that offer prefixes, and theirs.
+    pub prefix_groups: Vec<(String, Vec<PrefixRef>)>,
+    pub prefix_id: Option<i64>,
     pub title: String,
     pub content: String,
     pub errors: FieldErrors,
@@ -116,6 +129,11 @@ fn post_view(
             .as_ref()
             .is_some_and(|m| p.author.as_ref().is_some_and(|a| a.id == m.user.id)),
         deleted: p.deleted_at.is_some(),
+        prefix: p.prefix.as_ref().map(|x| x.name.clone()),
+        views: p.view_count,
+        pin: p.pin.map(|s| s.as_str()),
+        bookmarked: false,
+        staff: v.member.as_ref().is_some_and(|m| m.user.role.is_staff()),
     }
 }
 
@@ -143,9 +161,18 @@ pub(crate) async fn post_page(
     let (post, voted) = state
         .app
         .posts
-        .get(id, actor.as_ref())
+        .view(id, actor.as_ref(), &v.client)
         .await
         .map_err(|e| Failure::new(e, v.lang))?;
+    let bookmarked = match &actor {
+        Some(a) => state
+            .app
+            .posts
+            .bookmarked(a, id)
+            .await
+            .map_err(|e| Failure::new(e, v.lang))?,
+        None => false,
+    };
     let req = PageRequest {
         page: cpage,
         size: COMMENT_PAGE,
@@ -191,7 +218,10 @@ pub(crate) async fn post_page(
         h.push_str("#comments");
     }
     let page = PostPage {
-        p: post_view(&post, voted, v, now),
+        p: PostView {
+            bookmarked,
+            ..post_view(&post, voted, v, now)
+        },
         comments: rows,
         pager,
         draft,
@@ -254,7 +284,7 @@ fn signed_out(v: &Visitor, draft_to: &str, raw: &FormData) -> Response {
 }
 
 /// The log-in page for a visitor who must sign in first, coming back to `next`.
-fn to_login(next: &str) -> Response {
+pub(crate) fn to_login(next: &str) -> Response {
     Redirect::to(&format!("/login?next={}", enc(next))).into_response()
 }
 
@@ -375,6 +405,14 @@ pub async fn write_form(
     Ok(WritePage {
         heading: v.lang.t(heading),
         action,
+        prefix_groups: super::all_boards(&tree)
+            .iter()
+            .filter_map(|b| {
+                let c = tree.get(b.id)?;
+                (!c.prefixes.is_empty()).then(|| (c.name.clone(), c.prefixes.clone()))
+            })
+            .collect(),
+        prefix_id: input.prefix_id.flatten(),
         boards: super::all_boards(&tree),
         category_id: input.category_id,
         title: input.title.clone().unwrap_or_default(),
@@ -401,8 +439,23 @@ pub fn post_input(f: &FormData) -> (PostInput, FieldErrors) {
         },
         None => None,
     };
+    // The form always sends the field: empty is no prefix.
+    let prefix_id = match f.get("prefix_id") {
+        None => None,
+        Some("") => Some(None),
+        Some(s) => match s.parse::<i64>() {
+            Ok(n) => Some(Some(n)),
+            Err(_) => {
+                errors
+                    .items
+                    .push(("prefix_id".into(), "prefix_id must be a prefix's id".into()));
+                None
+            }
+        },
+    };
     let input = PostInput {
         category_id,
+        prefix_id,
         title: f.get("title").map(str::to_owned),
         content: f.get("content").map(str::to_owned),
     };
@@ -427,7 +480,7 @@ pub async fn write_page(
     ok(&write_form(&state, &v, None, &input, FieldErrors::none()).await?)
 }
 
-pub const POST_FIELDS: &[&str] = &["category_id", "title", "content"];
+pub const POST_FIELDS: &[&str] = &["category_id", "prefix_id", "title", "content"];
 
 /// `POST /write`
 pub async fn write(State(state): State<WebState>, v: Visitor, body: Bytes) -> PageResult {
@@ -486,6 +539,7 @@ pub async fn edit_page(
     let post = own_post(&state, &v, id).await?;
     let input = PostInput {
         category_id: Some(post.category.id),
+        prefix_id: Some(post.prefix.map(|p| p.id)),
         title: Some(post.title),
         content: Some(post.content),
     };
