@@ -5,22 +5,12 @@ use async_trait::async_trait;
 use madang_domain::console::AuditRecord;
 use madang_domain::listing::{KeyValue, Page, PageRequest};
 use madang_domain::ports::{BookmarkStore, PinOutcome, PinStore};
-use madang_domain::posts::{Bookmark, EXCERPT_CHARS, PINS_PER_SCOPE, PinScope, PostSummary};
+use madang_domain::posts::{Bookmark, PINS_PER_SCOPE, PinScope, PostSummary};
 use madang_domain::views::{Added, ViewStore};
 use madang_domain::{Result, Timestamp};
 
 use crate::db::{Db, col, count, is_unique_violation, map_err, push_page};
-use crate::posts::{PREFIX_COLUMNS, PREFIX_JOIN, summary_from_row};
-
-/// A list item's columns and joins, for posts reached through another table.
-fn summary_select(extra: &str, from: &str) -> String {
-    format!(
-        "SELECT p.id, p.category_id, c.name AS category_name, p.author_id, u.name AS author_name, p.title, \
-         SUBSTR(p.content, 1, {EXCERPT_CHARS}) AS excerpt, p.created_at, p.updated_at, p.comment_count, \
-         p.vote_count, p.hot_rank, p.sentiment_label, p.sentiment_score, {PREFIX_COLUMNS}{extra} \
-         FROM {from} JOIN categories c ON c.id = p.category_id LEFT JOIN users u ON u.id = p.author_id{PREFIX_JOIN}"
-    )
-}
+use crate::posts::{summary_from_row, summary_select};
 
 /// How many times a pin is tried again when a concurrent pin took its slot.
 const PIN_ATTEMPTS: usize = 3;

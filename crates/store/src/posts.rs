@@ -42,9 +42,26 @@ pub(crate) fn prefix_from_row(row: &AnyRow) -> Result<Option<PrefixRef>> {
     Ok(id.zip(name).map(|(id, name)| PrefixRef { id, name }))
 }
 
-/// The columns every post read model selects beyond its own, and their joins.
-pub(crate) const PREFIX_COLUMNS: &str = "p.view_count, p.prefix_id, bp.name AS prefix_name";
-pub(crate) const PREFIX_JOIN: &str = " LEFT JOIN board_prefixes bp ON bp.id = p.prefix_id";
+/// The columns of a list item (read by `summary_from_row`), its `excerpt` being the
+/// expression given.
+fn summary_columns(excerpt: &str) -> String {
+    format!(
+        "p.id, p.category_id, c.name AS category_name, p.author_id, u.name AS author_name, p.title, \
+         {excerpt} AS excerpt, p.created_at, p.updated_at, p.comment_count, p.vote_count, p.hot_rank, \
+         p.sentiment_label, p.sentiment_score, p.view_count, p.prefix_id, bp.name AS prefix_name"
+    )
+}
+
+/// The joins a list item's columns read (after `FROM … p`).
+const SUMMARY_JOINS: &str = " JOIN categories c ON c.id = p.category_id LEFT JOIN users u ON u.id = p.author_id \
+     LEFT JOIN board_prefixes bp ON bp.id = p.prefix_id";
+
+/// A list item's SELECT for posts reached `from` another table (`… JOIN posts p …`),
+/// with `extra` columns, and its first `EXCERPT_CHARS` characters as the excerpt.
+pub(crate) fn summary_select(extra: &str, from: &str) -> String {
+    let columns = summary_columns(&format!("SUBSTR(p.content, 1, {EXCERPT_CHARS})"));
+    format!("SELECT {columns}{extra} FROM {from}{SUMMARY_JOINS}")
+}
 
 fn category_from_row(row: &AnyRow) -> Result<CategoryRef> {
     Ok(CategoryRef {
@@ -176,9 +193,8 @@ impl Db {
     fn post_page_stmt(&self, f: &PostFilter, page: &PageRequest) -> Stmt {
         let key = sort_column(f.sort);
         let mut s = self.stmt(&format!(
-            "SELECT p.id, p.category_id, c.name AS category_name, p.author_id, u.name AS author_name, p.title, \
-             SUBSTR(p.content, 1, {EXCERPT_CHARS}) AS excerpt, p.created_at, p.updated_at, p.comment_count, \
-             p.vote_count, p.hot_rank, p.sentiment_label, p.sentiment_score, {PREFIX_COLUMNS}"
+            "SELECT {}",
+            summary_columns(&format!("SUBSTR(p.content, 1, {EXCERPT_CHARS})"))
         ));
         // The total rides along as an uncorrelated scalar subquery (evaluated once):
         // one round trip per page instead of two.
@@ -215,11 +231,8 @@ impl Db {
                 push_page(&mut s, key, "p.id", true, page);
             }
         }
-        s.push_sql(
-            ") k JOIN posts p ON p.id = k.id JOIN categories c ON c.id = p.category_id \
-             LEFT JOIN users u ON u.id = p.author_id",
-        );
-        s.push_sql(PREFIX_JOIN);
+        s.push_sql(") k JOIN posts p ON p.id = k.id");
+        s.push_sql(SUMMARY_JOINS);
         push_order(&mut s, "k.sk", "k.id", true);
         s
     }
@@ -616,14 +629,11 @@ impl PostStore for Db {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let mut s = self.stmt(
-            "SELECT p.id, p.category_id, c.name AS category_name, p.author_id, u.name AS author_name, p.title, \
-             p.content AS excerpt, p.created_at, p.updated_at, p.comment_count, p.vote_count, p.hot_rank, \
-             p.sentiment_label, p.sentiment_score, p.view_count, p.prefix_id, bp.name AS prefix_name \
-             FROM posts p JOIN categories c ON c.id = p.category_id LEFT JOIN users u ON u.id = p.author_id \
-             LEFT JOIN board_prefixes bp ON bp.id = p.prefix_id \
-             WHERE p.deleted_at IS NULL AND p.id IN ",
-        );
+        // The whole content comes as `excerpt`: the search cuts its own around the match.
+        let mut s = self.stmt(&format!(
+            "SELECT {} FROM posts p{SUMMARY_JOINS} WHERE p.deleted_at IS NULL AND p.id IN ",
+            summary_columns("p.content")
+        ));
         s.push_in_list(ids);
         let rows = s
             .fetch_all(&mut *self.rd_lagging().await?)
