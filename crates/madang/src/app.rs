@@ -83,6 +83,14 @@ pub struct App {
     stop: CancellationToken,
 }
 
+/// The search thread holds the pools through its feed; an app dropped without `drain`
+/// (a runtime torn down, a test that ends) still lets it go, and with it the connections.
+impl Drop for App {
+    fn drop(&mut self) {
+        self.search.stop();
+    }
+}
+
 struct DbProbe(Db);
 
 #[async_trait]
