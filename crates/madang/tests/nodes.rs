@@ -370,6 +370,7 @@ async fn reads_survive_a_redis_outage_and_caching_resumes() {
     drop(redis);
 }
 
+/// A sentiment model server whose first request never gets an answer (the worker
 /// holding it hangs there); every later one is answered `negative` with score 0.77.
 async fn stalling_classifier() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
     use std::sync::atomic::{AtomicUsize, Ordering};

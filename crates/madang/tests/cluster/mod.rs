@@ -254,8 +254,6 @@ impl Drop for KillOnDrop {
     }
 }
 
-/// A sentiment model server whose first request never gets an answer (the worker
-
 impl Cluster {
     pub fn command_with(&self, env: &[(&str, String)]) -> Command {
         let mut c = self.command();
