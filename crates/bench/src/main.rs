@@ -28,12 +28,11 @@ use serde_json::{Value, json};
 mod console;
 mod scenarios;
 mod setup;
+mod views;
 mod web;
 
 use scenarios::{Context, scenarios};
-use setup::{
-    database_url, free_port, madang_binary, post_count, search_index, seed, wait_ready, which,
-};
+use setup::{database_url, madang_binary, post_count, search_index, seed, serve, wait_ready, which};
 
 /// Every seeded user's password (see `madang seed`).
 const SEED_PASSWORD: &str = "madang-seed-password";
@@ -53,8 +52,9 @@ struct Args {
     /// Connections per scenario: 32 for the API, 4 for the console (a few staff).
     #[arg(long)]
     concurrency: Option<u32>,
-    /// `api` (the public API's scenarios), `console` (the staff console's pages) or
-    /// `web` (the member web app's pages).
+    /// `api` (the public API's scenarios), `console` (the staff console's pages),
+    /// `web` (the member web app's pages) or `views` (post detail with view counting
+    /// off, on in process, and on in Redis).
     #[arg(long, value_enum, default_value_t = Suite::Api)]
     suite: Suite,
     /// The database; by default a file under target/bench-data (SQLite) or the
@@ -78,6 +78,9 @@ struct Args {
     corpus: PathBuf,
     #[arg(long, default_value = "bench/results")]
     out: PathBuf,
+    /// The Redis the `views` suite's shared-buffer run uses; empty: that run is left out.
+    #[arg(long, default_value = "redis://127.0.0.1:6379")]
+    redis_url: String,
 }
 
 /// Which pages a run drives; checked when the arguments are read, before any seeding.
@@ -86,6 +89,7 @@ enum Suite {
     Api,
     Console,
     Web,
+    Views,
 }
 
 impl Args {
@@ -199,27 +203,14 @@ async fn main() -> anyhow::Result<()> {
     } else {
         search_index(&madang, &url, &search_dir).await?
     };
-    let web = args.suite == Suite::Web;
-    let port = free_port()?;
-    let mut server = std::process::Command::new(&madang)
-        .arg("serve")
-        .env("MADANG_DATABASE_URL", &url)
-        .env("MADANG_SEARCH_DIR", &search_dir)
-        .env("MADANG_LISTEN", format!("127.0.0.1:{port}"))
-        .env("MADANG_LOG", "warn")
-        // Scheduled jobs off: a refresh walking a million posts would land in one
-        // scenario and not another. Job workers stay on (labelling new posts).
-        .env("MADANG_CRON", "off")
-        .stdout(Stdio::null())
-        .spawn()
-        .context("cannot start madang serve")?;
-    let base = format!("http://127.0.0.1:{port}");
-    let result = if args.console() {
-        run_console(&args, &url, &base, server.id()).await
-    } else if web {
-        web::run(&args, &url, &base, server.id()).await
-    } else {
-        run(&args, &url, &base, server.id(), seed_report, search).await
+    if args.suite == Suite::Views {
+        return views::run(&args, &madang, &url, &search_dir).await;
+    }
+    let (mut server, base) = serve(&madang, &url, &search_dir, &[])?;
+    let result = match args.suite {
+        Suite::Console => run_console(&args, &url, &base, server.id()).await,
+        Suite::Web => web::run(&args, &url, &base, server.id()).await,
+        Suite::Api | Suite::Views => run(&args, &url, &base, server.id(), seed_report, search).await,
     };
     let _ = server.kill();
     let _ = server.wait();

@@ -216,6 +216,31 @@ pub fn seed(madang: &Path, url: &str, sc: &Scale, corpus: &Path) -> anyhow::Resu
     Ok(json!({"seconds": started.elapsed().as_secs_f64(), "said": said}))
 }
 
+/// `madang serve` on the bench database at `port` (cron off, job workers on), with
+/// `env` on top; the child and its base URL.
+pub fn serve(
+    madang: &Path,
+    url: &str,
+    search_dir: &str,
+    env: &[(&str, String)],
+) -> anyhow::Result<(std::process::Child, String)> {
+    let port = free_port()?;
+    let child = std::process::Command::new(madang)
+        .arg("serve")
+        .env("MADANG_DATABASE_URL", url)
+        .env("MADANG_SEARCH_DIR", search_dir)
+        .env("MADANG_LISTEN", format!("127.0.0.1:{port}"))
+        .env("MADANG_LOG", "warn")
+        // Scheduled jobs off: a refresh walking a million posts would land in one
+        // scenario and not another. Job workers stay on (labelling new posts).
+        .env("MADANG_CRON", "off")
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .stdout(Stdio::null())
+        .spawn()
+        .context("cannot start madang serve")?;
+    Ok((child, format!("http://127.0.0.1:{port}")))
+}
+
 pub fn free_port() -> anyhow::Result<u16> {
     Ok(std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
