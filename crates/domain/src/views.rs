@@ -66,9 +66,10 @@ impl ViewerKey {
 pub trait ViewBuffer: Send + Sync {
     /// For logs and metrics: `local`, `redis`.
     fn name(&self) -> &'static str;
-    /// Records a read at `now`; answers whether it counted (the viewer's first read of
-    /// the post in the window). Failures are the adapter's to report: a buffer that
-    /// cannot be reached answers `false`, and the read goes uncounted.
+    /// Records a read at `now`; answers whether it was taken to be counted (as far as
+    /// this node can tell, the viewer's first read of the post in the window; a shared
+    /// buffer may still find it counted by another node). Failures are the adapter's to
+    /// report: a read the buffer cannot take answers `false` and goes uncounted.
     async fn record(&self, post_id: i64, viewer: &ViewerKey, now: Timestamp) -> bool;
     /// Removes and answers every pending count, as (post id, views).
     async fn take(&self) -> Result<Vec<(i64, i64)>>;

@@ -346,6 +346,7 @@ impl App {
                     &settings.redis_url,
                     Duration::from_millis(settings.redis_timeout_ms),
                     &settings.redis_prefix,
+                    settings.view_dedup_cap,
                 )
                 .map_err(anyhow::Error::msg)?,
             )
