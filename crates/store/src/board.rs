@@ -243,27 +243,33 @@ impl BookmarkStore for Db {
 
 #[async_trait]
 impl ViewStore for Db {
-    /// One `UPDATE … SET view_count = view_count + CASE id WHEN … END WHERE id IN (…)`
-    /// per batch. A failure before the commit leaves nothing applied; only a commit
+    /// One `UPDATE posts SET view_count = view_count + ? WHERE id IN (…)` per number
+    /// of views the batch's posts gained (nearly always one or two statements: most
+    /// posts gain one view an interval), in one transaction. A `CASE id WHEN …` over
+    /// the whole batch was the first form: one statement, but every row tests every
+    /// branch, and at 500 posts a batch that made a flush of 24,000 posts on SQLite
+    /// take 1.2 s. A failure before the commit leaves nothing applied; only a commit
     /// whose answer was lost is of unknown outcome.
     async fn add_views(&self, counts: &[(i64, i64)]) -> Added {
         if counts.is_empty() {
             return Added::Applied;
         }
+        let mut by_gain: std::collections::BTreeMap<i64, Vec<i64>> = Default::default();
+        for (id, n) in counts {
+            by_gain.entry(*n).or_default().push(*id);
+        }
         let Ok(mut tx) = self.begin().await else {
             return Added::NotApplied;
         };
-        let mut s = self.stmt("UPDATE posts SET view_count = view_count + CASE id");
-        for (id, n) in counts {
-            s.push_bind(" WHEN ?", *id);
-            s.push_bind(" THEN ?", *n);
-        }
-        s.push_sql(" ELSE 0 END WHERE id IN ");
-        let ids: Vec<i64> = counts.iter().map(|c| c.0).collect();
-        s.push_in_list(&ids);
-        if let Err(e) = s.execute(&mut *tx).await {
-            tracing::warn!(error = %e, "a batch of view counts was not written; kept for the next flush");
-            return Added::NotApplied;
+        for (gain, ids) in &by_gain {
+            let mut s = self.stmt("UPDATE posts SET view_count = view_count + ");
+            s.push_bind("?", *gain);
+            s.push_sql(" WHERE id IN ");
+            s.push_in_list(ids);
+            if let Err(e) = s.execute(&mut *tx).await {
+                tracing::warn!(error = %e, "a batch of view counts was not written; kept for the next flush");
+                return Added::NotApplied;
+            }
         }
         match tx.commit().await {
             Ok(()) => Added::Applied,
