@@ -275,6 +275,15 @@ pub(super) async fn detail_page(
                         .clone()
                         .map_or(Cell::Empty, |x| Cell::Tag(x.label))),
                 ),
+                (
+                    "prefix",
+                    c(p.prefix.clone().map_or(Cell::Empty, |x| Cell::Tag(x.name))),
+                ),
+                (
+                    "pinned",
+                    c(p.pin.map_or(Cell::Empty, |x| Cell::Tag(x.as_str().into()))),
+                ),
+                ("views", c(Cell::Int(p.view_count))),
                 ("votes", c(Cell::Int(p.vote_count))),
                 ("comments", c(Cell::Int(p.comment_count))),
                 ("version", c(Cell::Int(p.version))),

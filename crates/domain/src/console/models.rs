@@ -109,6 +109,7 @@ pub(super) static POST_SPEC: ModelSpec = ModelSpec {
         col("author"),
         col("status"),
         col("sentiment"),
+        col("views"),
         col("votes"),
         col("comments"),
         sort("created_at"),
