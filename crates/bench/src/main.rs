@@ -32,7 +32,9 @@ mod views;
 mod web;
 
 use scenarios::{Context, scenarios};
-use setup::{database_url, madang_binary, post_count, search_index, seed, serve, wait_ready, which};
+use setup::{
+    database_url, madang_binary, post_count, search_index, seed, serve, wait_ready, which,
+};
 
 /// Every seeded user's password (see `madang seed`).
 const SEED_PASSWORD: &str = "madang-seed-password";
@@ -210,7 +212,9 @@ async fn main() -> anyhow::Result<()> {
     let result = match args.suite {
         Suite::Console => run_console(&args, &url, &base, server.id()).await,
         Suite::Web => web::run(&args, &url, &base, server.id()).await,
-        Suite::Api | Suite::Views => run(&args, &url, &base, server.id(), seed_report, search).await,
+        Suite::Api | Suite::Views => {
+            run(&args, &url, &base, server.id(), seed_report, search).await
+        }
     };
     let _ = server.kill();
     let _ = server.wait();

@@ -23,9 +23,14 @@ use crate::{Args, Figures, Scenario, drive, print_row, reset_peak_rss};
 /// The largest slowdown of counting on against counting off the issue allows.
 const TARGET_RATIO: f64 = 0.10;
 
-/// One server's run: its mode, each scenario's figures and what its flushes did.
+/// Environment variables of one server.
+type Env = Vec<(&'static str, String)>;
+
+/// One server's run: its mode, the mode it is compared with (counting off, the rest
+/// alike), each scenario's figures and what its flushes did.
 struct ModeRun {
     mode: &'static str,
+    baseline: Option<&'static str>,
     rows: Vec<(Figures, Flushes)>,
 }
 
@@ -87,27 +92,31 @@ impl Flushes {
 }
 
 pub async fn run(args: &Args, madang: &Path, url: &str, search_dir: &str) -> anyhow::Result<()> {
-    let mut modes: Vec<(&'static str, Vec<(&str, String)>)> = vec![
-        ("off", vec![("MADANG_VIEWS", "off".to_owned())]),
-        ("local", vec![("MADANG_VIEWS", "on".to_owned())]),
+    let off = || ("MADANG_VIEWS", "off".to_owned());
+    let on = || ("MADANG_VIEWS", "on".to_owned());
+    let mut modes: Vec<(&'static str, Option<&'static str>, Env)> = vec![
+        ("off", None, vec![off()]),
+        ("local", Some("off"), vec![on()]),
     ];
     if !args.redis_url.is_empty() {
-        modes.push((
-            "redis",
+        // With Redis the cache is shared too, so the baseline is Redis with counting off.
+        let redis = |views: (&'static str, String)| {
             vec![
-                ("MADANG_VIEWS", "on".to_owned()),
+                views,
                 ("MADANG_REDIS_URL", args.redis_url.clone()),
                 (
                     "MADANG_REDIS_PREFIX",
-                    format!("madang-bench-views-{}", std::process::id()),
+                    format!("madang-bench-views-{}", ulid_ish()),
                 ),
-            ],
-        ));
+            ]
+        };
+        modes.push(("redis-off", None, redis(off())));
+        modes.push(("redis", Some("redis-off"), redis(on())));
     }
     let http = reqwest::Client::new();
     let c = args.connections();
     let mut runs = Vec::new();
-    for (mode, env) in modes {
+    for (mode, baseline, env) in modes {
         let (mut server, base) = serve(madang, url, search_dir, &env)?;
         let result = async {
             wait_ready(&http, &base).await?;
@@ -130,7 +139,11 @@ pub async fn run(args: &Args, madang: &Path, url: &str, search_dir: &str) -> any
         .await;
         let _ = server.kill();
         let _ = server.wait();
-        runs.push(ModeRun { mode, rows: result? });
+        runs.push(ModeRun {
+            mode,
+            baseline,
+            rows: result?,
+        });
     }
     write(args, &runs, c)
 }
@@ -199,14 +212,12 @@ fn write(args: &Args, runs: &[ModeRun], c: u32) -> anyhow::Result<()> {
         .ok()
         .and_then(|v| v.parse::<u64>().ok())
         .unwrap_or(5000);
-    let off = runs.iter().find(|r| r.mode == "off");
-    let base_of = |name: &str| {
-        off.and_then(|r| {
-            r.rows
-                .iter()
-                .find(|(f, _)| f.name.split('/').next() == Some(name))
-        })
-        .map(|(f, _)| f.clone())
+    let base_of = |mode: Option<&str>, name: &str| {
+        let run = runs.iter().find(|r| Some(r.mode) == mode)?;
+        run.rows
+            .iter()
+            .find(|(f, _)| f.name.split('/').next() == Some(name))
+            .map(|(f, _)| f.clone())
     };
     let mut md = format!(
         "# View counting on {} at {} posts\n\n{c} connections, {} s per scenario, flush every {flush_ms} ms, \
@@ -219,14 +230,16 @@ fn write(args: &Args, runs: &[ModeRun], c: u32) -> anyhow::Result<()> {
     for run in runs {
         for (f, fl) in &run.rows {
             let scenario = f.name.split('/').next().unwrap_or("");
-            let off = base_of(scenario);
+            let off = base_of(run.baseline, scenario);
             let rps_ratio = off.as_ref().map(|o| f.rps / o.rps);
             let p99_ratio = off.as_ref().map(|o| f.p99_ms / o.p99_ms);
-            let within = run.mode != "off"
+            let on = run.baseline.is_some();
+            let within = on
                 && rps_ratio.is_some_and(|r| r >= 1.0 - TARGET_RATIO)
                 && p99_ratio.is_some_and(|r| r <= 1.0 + TARGET_RATIO);
-            let pct = |r: Option<f64>| r.map_or("–".to_owned(), |r| format!("{:+.1} %", (r - 1.0) * 100.0));
-            let on = run.mode != "off";
+            let pct = |r: Option<f64>| {
+                r.map_or("–".to_owned(), |r| format!("{:+.1} %", (r - 1.0) * 100.0))
+            };
             md.push_str(&format!(
                 "| {} | {:.0} | {:.2} | {:.2} | {:.2} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
                 f.name,
@@ -237,15 +250,34 @@ fn write(args: &Args, runs: &[ModeRun], c: u32) -> anyhow::Result<()> {
                 f.errors,
                 if on { pct(rps_ratio) } else { "–".into() },
                 if on { pct(p99_ratio) } else { "–".into() },
-                if !on { "–" } else if within { "✓" } else { "✗" },
-                if on { format!("{:.0}", fl.count) } else { "–".into() },
-                if on { format!("{:.0}", fl.counted) } else { "–".into() },
-                fl.mean_ms().map_or("–".into(), |m| format!("{m:.1}")),
-                fl.max_bound().map_or("–".into(), |b| format!("{:.0} ms", b * 1000.0)),
+                if !on {
+                    "–"
+                } else if within {
+                    "✓"
+                } else {
+                    "✗"
+                },
+                if on {
+                    format!("{:.0}", fl.count)
+                } else {
+                    "–".into()
+                },
+                if on {
+                    format!("{:.0}", fl.counted)
+                } else {
+                    "–".into()
+                },
+                fl.mean_ms()
+                    .filter(|_| on)
+                    .map_or("–".into(), |m| format!("{m:.1}")),
+                fl.max_bound()
+                    .filter(|_| on)
+                    .map_or("–".into(), |b| format!("{:.0} ms", b * 1000.0)),
             ));
             rows.push(json!({
                 "scenario": f.name,
-                "buffer": run.mode,
+                "mode": run.mode,
+                "compared_with": run.baseline,
                 "figures": f,
                 "throughput_vs_off": rps_ratio,
                 "p99_vs_off": p99_ratio,
@@ -265,8 +297,18 @@ fn write(args: &Args, runs: &[ModeRun], c: u32) -> anyhow::Result<()> {
         "runs": rows,
     });
     std::fs::create_dir_all(&args.out)?;
-    let stem = args.out.join(format!("{}-{}-views", args.engine, args.scale));
+    let stem = args
+        .out
+        .join(format!("{}-{}-views", args.engine, args.scale));
     crate::write_results(&stem, &report, md)?;
     println!("wrote {}.{{json,md}}", stem.display());
     Ok(())
+}
+
+/// A prefix no earlier run's Redis keys share.
+fn ulid_ish() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    format!("{}-{nanos}", std::process::id())
 }
