@@ -3,7 +3,7 @@
 //! A read of a post is *recorded* in a [`ViewBuffer`]: the buffer remembers who read
 //! which post for [`VIEW_WINDOW`] (one view per viewer per post per window) and adds one
 //! to the post's pending count when the read is the viewer's first. A flush, every few
-//! seconds, *takes* the pending counts and adds them to the posts in one statement per
+//! seconds, *takes* the pending counts and adds them to the posts, one transaction per
 //! batch. The post detail stays cached; the flush makes the posts it moved stale, so a
 //! count lags the reads by one flush interval at most.
 //!
@@ -26,7 +26,7 @@ use crate::time::{Clock, Timestamp};
 
 /// How long one viewer's read of a post counts once.
 pub const VIEW_WINDOW: std::time::Duration = std::time::Duration::from_secs(24 * 60 * 60);
-/// Posts written by one statement of a flush.
+/// Posts written by one transaction of a flush.
 pub const FLUSH_BATCH: usize = 500;
 
 /// Who read a post, as the dedup key stores it: `m<id>` for a member, or `a` and a
@@ -90,7 +90,8 @@ pub enum Added {
 /// Where the counts end up.
 #[async_trait]
 pub trait ViewStore: Send + Sync {
-    /// Adds each post's views to its counter, in one statement and transaction.
+    /// Adds each post's views to its counter, in one transaction (the adapter chooses
+    /// the statements: the SQL one writes one per number of views gained).
     async fn add_views(&self, counts: &[(i64, i64)]) -> Added;
 }
 
