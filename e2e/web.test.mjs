@@ -145,6 +145,13 @@ for (const [lang, size, device] of [
     assert.equal(await page.evaluate(() => window.__stay), true, "no reload");
     await axe(page, "a post");
     await shot(page, `post-${size}-${ko ? "ko" : "en"}`);
+    // Bookmark it (스크랩): my page lists it.
+    await Promise.all([page.waitForURL(postUrl), page.click("form[action$='/bookmark'] button")]);
+    await page.goto(`${BASE}/me`);
+    assert.equal(await page.locator("ul.bookmarks a", { hasText: title }).count(), 1, "my page lists the bookmark");
+    await axe(page, "my page with a bookmark");
+    await shot(page, `me-${size}-${ko ? "ko" : "en"}`);
+    await page.goto(postUrl);
 
     // Edit, then read the history and its diff.
     await page.click(`a[href$='/edit']`);

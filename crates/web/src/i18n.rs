@@ -211,6 +211,12 @@ static WORDS: &[(&str, &str, &str)] = &[
     ("views", "Views", "조회"),
     ("bookmark", "Bookmark", "스크랩"),
     ("unbookmark", "Remove bookmark", "스크랩 취소"),
+    ("my_bookmarks", "My bookmarks", "내 스크랩"),
+    (
+        "no_bookmarks",
+        "Nothing bookmarked yet.",
+        "스크랩한 글이 없습니다.",
+    ),
     ("pin", "Pin", "공지로 고정"),
     ("unpin", "Unpin", "공지 해제"),
     ("pin_board", "in this board", "이 게시판"),

@@ -286,8 +286,18 @@ pub struct MePage {
     pub state: &'static str,
     pub joined: When,
     pub logins: Vec<LoginRow>,
+    /// The member's newest bookmarks (스크랩), as links.
+    pub bookmarks: Vec<BookmarkRow>,
     pub errors: FieldErrors,
     pub changed: bool,
+}
+
+pub struct BookmarkRow {
+    pub id: i64,
+    pub prefix: Option<String>,
+    pub title: String,
+    pub board: String,
+    pub when: When,
 }
 
 /// The signed-in member, or the way to the log-in page and back to `back` (the page
@@ -320,6 +330,12 @@ async fn me_page(
         .logins(&actor, &PageRequest::first(20))
         .await
         .map_err(|e| Failure::new(e, v.lang))?;
+    let bookmarks = state
+        .app
+        .posts
+        .bookmarks(&actor, None, Some(20), None)
+        .await
+        .map_err(|e| Failure::new(e, v.lang))?;
     let now = state.app.accounts.now();
     Ok(MePage {
         c: Chrome::new(v, v.lang.t("my_page")),
@@ -337,6 +353,17 @@ async fn me_page(
                 ok: l.succeeded,
                 ip: l.ip.unwrap_or_default(),
                 agent: l.user_agent.unwrap_or_default(),
+            })
+            .collect(),
+        bookmarks: bookmarks
+            .items
+            .into_iter()
+            .map(|b| BookmarkRow {
+                id: b.post.id,
+                prefix: b.post.prefix.map(|p| p.name),
+                title: b.post.title,
+                board: b.post.category.name,
+                when: When::new(b.bookmarked_at, now, v.lang),
             })
             .collect(),
         errors,

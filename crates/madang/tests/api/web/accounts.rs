@@ -312,3 +312,34 @@ async fn ended_sessions_are_purged_a_day_later_and_live_ones_stay() {
     assert_eq!(app.count("SELECT COUNT(*) FROM member_sessions").await, 1);
     assert_eq!(live.get("/me").await.status, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn my_page_lists_what_the_member_bookmarked() {
+    let app = spawn().await;
+    let (admin, board) = app.board().await;
+    let kept = app
+        .new_post(&admin, board, "스크랩할 글", "나중에 읽기")
+        .await;
+    app.new_post(&admin, board, "지나친 글", "본문").await;
+    let mut b = Browser::new(&app, "ko");
+    b.sign_up("스크랩회원").await;
+    let me = b.get("/me").await;
+    assert!(me.html.contains("스크랩한 글이 없습니다."), "{}", me.html);
+
+    let post = format!("/posts/{kept}");
+    let sent = b
+        .submit(&post, &format!("{post}/bookmark"), &[("on", "1")])
+        .await;
+    assert_eq!(sent.status, StatusCode::SEE_OTHER);
+    let me = b.get("/me").await.html;
+    assert!(me.contains("내 스크랩"), "{me}");
+    assert!(
+        me.contains(&format!("href=\"/posts/{kept}\">스크랩할 글</a>")),
+        "{me}"
+    );
+    assert!(!me.contains("지나친 글"), "{me}");
+
+    b.submit(&post, &format!("{post}/bookmark"), &[("on", "0")])
+        .await;
+    assert!(b.get("/me").await.html.contains("스크랩한 글이 없습니다."));
+}
