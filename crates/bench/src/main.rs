@@ -80,6 +80,9 @@ struct Args {
     corpus: PathBuf,
     #[arg(long, default_value = "bench/results")]
     out: PathBuf,
+    /// Rounds of the `views` suite: every mode once a round, in turn.
+    #[arg(long, default_value_t = 3)]
+    rounds: u32,
     /// The Redis the `views` suite's shared-buffer run uses; empty: that run is left out.
     #[arg(long, default_value = "redis://127.0.0.1:6379")]
     redis_url: String,

@@ -115,37 +115,60 @@ pub async fn run(args: &Args, madang: &Path, url: &str, search_dir: &str) -> any
     }
     let http = reqwest::Client::new();
     let c = args.connections();
-    let mut runs = Vec::new();
-    for (mode, baseline, env) in modes {
-        let (mut server, base) = serve(madang, url, search_dir, &env)?;
-        let result = async {
-            wait_ready(&http, &base).await?;
-            let ctx = Context::read(&http, &base, url).await?;
-            let mut rows = Vec::new();
-            for s in scenarios(&ctx, &base)
-                .iter()
-                .filter(|s| args.selected(s.name))
-            {
-                let before = flushes(&http, &base).await?;
-                reset_peak_rss(server.id());
-                let mut f = drive(s, &s.oha, c, args.duration, server.id())?;
-                let after = flushes(&http, &base).await?;
-                f.name = format!("{}/{mode}", s.name);
-                print_row(&f);
-                rows.push((f, after.since(&before)));
-            }
-            anyhow::Ok(rows)
+    // The VM's speed drifts by tens of percent from minute to minute, so the modes run
+    // in turn, round after round, and each round's counting-on figure is set against
+    // the counting-off one of the same round.
+    let mut rounds = Vec::new();
+    for round in 1..=args.rounds.max(1) {
+        println!("round {round} of {}", args.rounds.max(1));
+        let mut runs = Vec::new();
+        for (mode, baseline, env) in &modes {
+            let rows = one_server(args, madang, url, search_dir, &http, mode, env).await?;
+            runs.push(ModeRun {
+                mode,
+                baseline: *baseline,
+                rows,
+            });
         }
-        .await;
-        let _ = server.kill();
-        let _ = server.wait();
-        runs.push(ModeRun {
-            mode,
-            baseline,
-            rows: result?,
-        });
+        rounds.push(runs);
     }
-    write(args, &runs, c)
+    write(args, &rounds, c)
+}
+
+/// One server in `mode`: every scenario's figures and flushes.
+async fn one_server(
+    args: &Args,
+    madang: &Path,
+    url: &str,
+    search_dir: &str,
+    http: &reqwest::Client,
+    mode: &str,
+    env: &Env,
+) -> anyhow::Result<Vec<(Figures, Flushes)>> {
+    let c = args.connections();
+    let (mut server, base) = serve(madang, url, search_dir, env)?;
+    let result = async {
+        wait_ready(http, &base).await?;
+        let ctx = Context::read(http, &base, url).await?;
+        let mut rows = Vec::new();
+        for s in scenarios(&ctx, &base)
+            .iter()
+            .filter(|s| args.selected(s.name))
+        {
+            let before = flushes(http, &base).await?;
+            reset_peak_rss(server.id());
+            let mut f = drive(s, &s.oha, c, args.duration, server.id())?;
+            let after = flushes(http, &base).await?;
+            f.name = format!("{}/{mode}", s.name);
+            print_row(&f);
+            rows.push((f, after.since(&before)));
+        }
+        anyhow::Ok(rows)
+    }
+    .await;
+    let _ = server.kill();
+    let _ = server.wait();
+    result
 }
 
 fn scenarios(ctx: &Context, base: &str) -> Vec<Scenario> {
@@ -206,93 +229,166 @@ async fn flushes(http: &reqwest::Client, base: &str) -> anyhow::Result<Flushes> 
     Ok(f)
 }
 
+/// The median of `v` (the mean of the middle two for an even count).
+fn median(mut v: Vec<f64>) -> Option<f64> {
+    v.retain(|x| x.is_finite());
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(f64::total_cmp);
+    let m = v.len() / 2;
+    Some(if v.len().is_multiple_of(2) {
+        (v[m - 1] + v[m]) / 2.0
+    } else {
+        v[m]
+    })
+}
+
+/// One (mode, scenario) over every round.
+struct Summary<'a> {
+    mode: &'a ModeRun,
+    name: String,
+    figures: Vec<Figures>,
+    flushes: Vec<Flushes>,
+    /// Per round: (req/s on ÷ off, p99 on ÷ off), against the same round's baseline.
+    ratios: Vec<(f64, f64)>,
+}
+
+fn summaries(rounds: &[Vec<ModeRun>]) -> Vec<Summary<'_>> {
+    let Some(first) = rounds.first() else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (mi, mode) in first.iter().enumerate() {
+        for (si, (f0, _)) in mode.rows.iter().enumerate() {
+            let scenario = f0.name.split('/').next().unwrap_or("");
+            let mut sum = Summary {
+                mode,
+                name: f0.name.clone(),
+                figures: Vec::new(),
+                flushes: Vec::new(),
+                ratios: Vec::new(),
+            };
+            for round in rounds {
+                let Some((f, fl)) = round.get(mi).and_then(|m| m.rows.get(si)) else {
+                    continue;
+                };
+                sum.figures.push(f.clone());
+                sum.flushes.push(fl.clone());
+                let base = round
+                    .iter()
+                    .find(|r| Some(r.mode) == mode.baseline)
+                    .and_then(|r| {
+                        r.rows
+                            .iter()
+                            .find(|(b, _)| b.name.split('/').next() == Some(scenario))
+                    });
+                if let Some((b, _)) = base {
+                    sum.ratios.push((f.rps / b.rps, f.p99_ms / b.p99_ms));
+                }
+            }
+            out.push(sum);
+        }
+    }
+    out
+}
+
 /// `<engine>-<scale>-views.json` and `.md`.
-fn write(args: &Args, runs: &[ModeRun], c: u32) -> anyhow::Result<()> {
+fn write(args: &Args, rounds: &[Vec<ModeRun>], c: u32) -> anyhow::Result<()> {
     let flush_ms = std::env::var("MADANG_VIEW_FLUSH_MS")
         .ok()
         .and_then(|v| v.parse::<u64>().ok())
         .unwrap_or(5000);
-    let base_of = |mode: Option<&str>, name: &str| {
-        let run = runs.iter().find(|r| Some(r.mode) == mode)?;
-        run.rows
-            .iter()
-            .find(|(f, _)| f.name.split('/').next() == Some(name))
-            .map(|(f, _)| f.clone())
-    };
     let mut md = format!(
         "# View counting on {} at {} posts\n\n{c} connections, {} s per scenario, flush every {flush_ms} ms, \
-         `cargo run -p madang-bench --release -- --suite views --engine {} --scale {}`.\n\n\
-         | scenario / buffer | req/s | p50 ms | p99 ms | p99.9 ms | errors | req/s vs off | p99 vs off | within 10 % | flushes | views written | mean flush ms | every flush under |\n\
-         |---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|\n",
-        args.engine, args.scale, args.duration, args.engine, args.scale
+         {} rounds (the modes in turn each round; medians; each ratio against counting off in the same round), \
+         `cargo run -p madang-bench --release -- --suite views --engine {} --scale {} --rounds {}`.\n\n\
+         | scenario / buffer | req/s | p99 ms | p99.9 ms | errors | req/s vs off | p99 vs off | within 10 % | flushes | views written | mean flush ms | every flush under |\n\
+         |---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|\n",
+        args.engine,
+        args.scale,
+        args.duration,
+        rounds.len(),
+        args.engine,
+        args.scale,
+        rounds.len()
     );
     let mut rows = Vec::new();
-    for run in runs {
-        for (f, fl) in &run.rows {
-            let scenario = f.name.split('/').next().unwrap_or("");
-            let off = base_of(run.baseline, scenario);
-            let rps_ratio = off.as_ref().map(|o| f.rps / o.rps);
-            let p99_ratio = off.as_ref().map(|o| f.p99_ms / o.p99_ms);
-            let on = run.baseline.is_some();
-            let within = on
-                && rps_ratio.is_some_and(|r| r >= 1.0 - TARGET_RATIO)
-                && p99_ratio.is_some_and(|r| r <= 1.0 + TARGET_RATIO);
-            let pct = |r: Option<f64>| {
-                r.map_or("–".to_owned(), |r| format!("{:+.1} %", (r - 1.0) * 100.0))
-            };
-            md.push_str(&format!(
-                "| {} | {:.0} | {:.2} | {:.2} | {:.2} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
-                f.name,
-                f.rps,
-                f.p50_ms,
-                f.p99_ms,
-                f.p999_ms,
-                f.errors,
-                if on { pct(rps_ratio) } else { "–".into() },
-                if on { pct(p99_ratio) } else { "–".into() },
-                if !on {
-                    "–"
-                } else if within {
-                    "✓"
-                } else {
-                    "✗"
-                },
-                if on {
-                    format!("{:.0}", fl.count)
-                } else {
-                    "–".into()
-                },
-                if on {
-                    format!("{:.0}", fl.counted)
-                } else {
-                    "–".into()
-                },
-                fl.mean_ms()
-                    .filter(|_| on)
-                    .map_or("–".into(), |m| format!("{m:.1}")),
-                fl.max_bound()
-                    .filter(|_| on)
-                    .map_or("–".into(), |b| format!("{:.0} ms", b * 1000.0)),
-            ));
-            rows.push(json!({
-                "scenario": f.name,
-                "mode": run.mode,
-                "compared_with": run.baseline,
-                "figures": f,
-                "throughput_vs_off": rps_ratio,
-                "p99_vs_off": p99_ratio,
-                "within_target": on.then_some(within),
-                "flush": on.then(|| fl.json()),
-            }));
-        }
+    for sum in summaries(rounds) {
+        let on = sum.mode.baseline.is_some();
+        let med = |g: fn(&Figures) -> f64| median(sum.figures.iter().map(g).collect());
+        let rps_ratio = median(sum.ratios.iter().map(|r| r.0).collect());
+        let p99_ratio = median(sum.ratios.iter().map(|r| r.1).collect());
+        let within = on
+            && rps_ratio.is_some_and(|r| r >= 1.0 - TARGET_RATIO)
+            && p99_ratio.is_some_and(|r| r <= 1.0 + TARGET_RATIO);
+        let all = Flushes {
+            count: sum.flushes.iter().map(|f| f.count).sum(),
+            seconds: sum.flushes.iter().map(|f| f.seconds).sum(),
+            counted: sum.flushes.iter().map(|f| f.counted).sum(),
+            lost: sum.flushes.iter().map(|f| f.lost).sum(),
+            buckets: Vec::new(),
+        };
+        let bound = sum
+            .flushes
+            .iter()
+            .filter_map(Flushes::max_bound)
+            .fold(None, |m: Option<f64>, b| Some(m.map_or(b, |m| m.max(b))));
+        let pct = |r: Option<f64>| {
+            r.filter(|_| on)
+                .map_or("–".to_owned(), |r| format!("{:+.1} %", (r - 1.0) * 100.0))
+        };
+        let num = |v: Option<f64>, d: usize| v.map_or("–".to_owned(), |v| format!("{v:.d$}"));
+        let errors: u64 = sum.figures.iter().map(|f| f.errors).sum();
+        md.push_str(&format!(
+            "| {} | {} | {} | {} | {errors} | {} | {} | {} | {} | {} | {} | {} |\n",
+            sum.name,
+            num(med(|f| f.rps), 0),
+            num(med(|f| f.p99_ms), 2),
+            num(med(|f| f.p999_ms), 2),
+            pct(rps_ratio),
+            pct(p99_ratio),
+            if !on {
+                "–"
+            } else if within {
+                "✓"
+            } else {
+                "✗"
+            },
+            if on {
+                format!("{:.0}", all.count)
+            } else {
+                "–".into()
+            },
+            if on {
+                format!("{:.0}", all.counted)
+            } else {
+                "–".into()
+            },
+            num(all.mean_ms().filter(|_| on), 1),
+            bound
+                .filter(|_| on)
+                .map_or("–".into(), |b| format!("{:.0} ms", b * 1000.0)),
+        ));
+        rows.push(json!({
+            "scenario": sum.name,
+            "mode": sum.mode.mode,
+            "compared_with": sum.mode.baseline,
+            "rounds": sum.figures,
+            "throughput_vs_off": {"median": rps_ratio, "per_round": sum.ratios.iter().map(|r| r.0).collect::<Vec<_>>()},
+            "p99_vs_off": {"median": p99_ratio, "per_round": sum.ratios.iter().map(|r| r.1).collect::<Vec<_>>()},
+            "within_target": on.then_some(within),
+            "flush": on.then(|| sum.flushes.iter().map(Flushes::json).collect::<Vec<_>>()),
+        }));
     }
     let report = json!({
         "engine": args.engine,
         "scale": args.scale,
         "concurrency": c,
         "duration_secs": args.duration,
+        "rounds": rounds.len(),
         "flush_ms": flush_ms,
-        "target": "throughput and p99 with counting on within 10 % of counting off",
+        "target": "throughput and p99 with counting on within 10 % of counting off (medians of per-round ratios)",
         "machine": crate::machine(),
         "runs": rows,
     });
