@@ -135,6 +135,8 @@ static WORDS: &[(&str, &str, &str)] = &[
     ("sort_new", "Newest", "최신"),
     ("sort_top", "Most liked", "추천"),
     ("sort_hot", "Popular", "인기"),
+    ("sort_views", "Most read", "조회"),
+    ("all_prefixes", "All", "전체"),
     ("sort_relevance", "Best match", "정확도"),
     ("no", "No.", "번호"),
     ("title", "Title", "제목"),

@@ -1,5 +1,6 @@
 //! The lists: the front page (every board), one board with its sub-boards, and
-//! search, each with the 최신 / 추천 / 인기 tabs and the pager.
+//! search, each with the 최신 / 추천 / 인기 / 조회 tabs and the pager; a board with
+//! prefixes (말머리) also has a tab for each.
 
 use askama::Template;
 use axum::extract::{Path, RawQuery, State};
@@ -63,7 +64,7 @@ impl PostRow {
 }
 
 pub struct Tab {
-    pub label: &'static str,
+    pub label: String,
     pub href: String,
     pub current: bool,
 }
@@ -74,6 +75,8 @@ pub struct ListPage {
     pub c: Chrome,
     pub heading: String,
     pub tabs: Vec<Tab>,
+    /// A board's prefix filter: 전체 and one tab per prefix; empty elsewhere.
+    pub prefix_tabs: Vec<Tab>,
     pub rows: Vec<PostRow>,
     pub pager: Pager,
     pub total: i64,
@@ -104,6 +107,8 @@ struct ListArgs {
     sort: String,
     page: Option<i64>,
     cursor: Option<String>,
+    /// `prefix`: only the posts with this prefix (a board page's filter).
+    prefix: Option<i64>,
 }
 
 fn list_args(
@@ -132,10 +137,20 @@ fn list_args(
         })?),
         None => None,
     };
+    let prefix = match f.get("prefix").filter(|p| !p.is_empty()) {
+        Some(p) => Some(p.parse::<i64>().ok().filter(|p| *p > 0).ok_or_else(|| {
+            Failure::new(
+                Error::invalid("prefix_id", "positive", "prefix must be a prefix's id"),
+                lang,
+            )
+        })?),
+        None => None,
+    };
     let args = ListArgs {
         sort: sort.to_owned(),
         page,
         cursor: f.get("cursor").filter(|c| !c.is_empty()).map(str::to_owned),
+        prefix,
     };
     Ok((args, f))
 }
@@ -144,7 +159,7 @@ fn tabs(base: &str, sorts: &[&'static str], current: &str, lang: Lang) -> Vec<Ta
     sorts
         .iter()
         .map(|s| Tab {
-            label: lang.t(&format!("sort_{s}")),
+            label: lang.t(&format!("sort_{s}")).to_owned(),
             href: format!("{base}sort={s}"),
             current: *s == current,
         })
@@ -164,7 +179,7 @@ fn rows(page: &Page<PostSummary>, state: &WebState, lang: Lang) -> Vec<PostRow> 
         .collect()
 }
 
-const SORTS: &[&str] = &["new", "top", "hot"];
+const SORTS: &[&str] = &["new", "top", "hot", "views"];
 
 /// Builds a list page for `base` (the URL with its fixed parameters, ending in `?`
 /// or `&`) from the page the use case answered.
@@ -183,6 +198,7 @@ fn list_page(
     ListPage {
         heading,
         tabs: tabs(base, sorts, &args.sort, lang),
+        prefix_tabs: Vec::new(),
         rows: rows(page, state, lang),
         pager: Pager::new(&sorted, page.current_page, page.total_pages(), next),
         total: page.total_items,
@@ -204,6 +220,7 @@ fn post_query(args: &ListArgs, category_id: Option<i64>, keyword: Option<String>
         page: args.page,
         size: Some(LIST_SIZE),
         cursor: args.cursor.clone(),
+        prefix_id: args.prefix,
         ..PostQuery::default()
     }
 }
@@ -260,11 +277,35 @@ pub async fn board(
     c.title = node.name.clone();
     c.description = format!("{} · {}", node.name, v.lang.t("site"));
     c.canonical = Some(format!("/boards/{id}"));
+    if let Some(x) = args.prefix
+        && !node.prefixes.iter().any(|p| p.id == x)
+    {
+        // Another board's prefix, or none: not a page of this board.
+        return Err(Failure::not_found(v.lang));
+    }
     let page = fetch(&state, &v, post_query(&args, Some(id), None))
         .await
         .map_err(|e| Failure::new(e, v.lang))?;
-    let base = format!("/boards/{id}?");
+    let board_base = format!("/boards/{id}?");
+    let base = match args.prefix {
+        Some(x) => format!("{board_base}prefix={x}&"),
+        None => board_base.clone(),
+    };
     let mut p = list_page(c, node.name.clone(), &base, &args, SORTS, &page, &state);
+    if !node.prefixes.is_empty() {
+        let sorted = format!("{board_base}sort={}", args.sort);
+        p.prefix_tabs = std::iter::once(Tab {
+            label: v.lang.t("all_prefixes").to_owned(),
+            href: sorted.clone(),
+            current: args.prefix.is_none(),
+        })
+        .chain(node.prefixes.iter().map(|x| Tab {
+            label: format!("[{}]", x.name),
+            href: format!("{sorted}&prefix={}", x.id),
+            current: args.prefix == Some(x.id),
+        }))
+        .collect();
+    }
     p.sub_boards = node
         .children
         .iter()

@@ -454,3 +454,84 @@ async fn seminars_show_places_left_and_take_participants() {
     assert_eq!(dropped.status, StatusCode::SEE_OTHER);
     assert!(student.get("/seminars").await.has("러스트 입문"));
 }
+
+#[tokio::test]
+async fn a_board_filters_by_prefix_and_sorts_by_views() {
+    use serde_json::json;
+    let app = spawn().await;
+    let (admin, board) = app.board().await;
+    let other = app.category(&admin, "질문게시판", None).await;
+    let prefix = |cat: i64, name: &'static str| {
+        let app = &app;
+        let admin = &admin;
+        async move {
+            let (s, b) = app
+                .post(
+                    &format!("/api/v1/categories/{cat}/prefixes"),
+                    Some(&admin.token),
+                    json!({ "name": name }),
+                )
+                .await;
+            assert_eq!(s, StatusCode::CREATED, "{b}");
+            b["prefixes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|p| p["name"] == name)
+                .unwrap()["id"]
+                .as_i64()
+                .unwrap()
+        }
+    };
+    let info = prefix(board, "정보").await;
+    let chat = prefix(board, "잡담").await;
+    let elsewhere = prefix(other, "질문").await;
+    for (title, p) in [("정보 글", info), ("잡담 글", chat)] {
+        let (s, b) = app
+            .post(
+                "/api/v1/posts",
+                Some(&admin.token),
+                json!({"category_id": board, "title": title, "content": "본문", "prefix_id": p}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{b}");
+    }
+    let mut b = Browser::new(&app, "ko");
+    let all = b.get(&format!("/boards/{board}")).await;
+    assert!(all.has("[정보]</span>") && all.has("잡담 글") && all.has("정보 글"));
+    assert!(
+        all.has(&format!(
+            "href=\"/boards/{board}?sort=new&#38;prefix={info}\">[정보]</a>"
+        )),
+        "{}",
+        all.html
+    );
+    assert!(all.has(">조회</a>"), "the views tab");
+
+    let only = b.get(&format!("/boards/{board}?prefix={info}")).await;
+    assert_eq!(only.status, StatusCode::OK);
+    assert!(only.has("정보 글") && !only.has("잡담 글"));
+    assert!(only.has(&format!("prefix={info}\" aria-current=\"page\"")));
+    // Sorting keeps the filter.
+    assert!(only.has(&format!(
+        "href=\"/boards/{board}?prefix={info}&#38;sort=views\""
+    )));
+    let by_views = b
+        .get(&format!("/boards/{board}?prefix={info}&sort=views"))
+        .await;
+    assert_eq!(by_views.status, StatusCode::OK);
+    assert!(by_views.has("정보 글") && !by_views.has("잡담 글"));
+
+    // Another board's prefix is no page of this board; a malformed one is a clear error.
+    assert_eq!(
+        b.get(&format!("/boards/{board}?prefix={elsewhere}"))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    let bad = b.get(&format!("/boards/{board}?prefix=abc")).await;
+    assert!(bad.status.is_client_error(), "{}", bad.status);
+    // The other board has no posts with its prefix and shows its own tab only.
+    let q = b.get(&format!("/boards/{other}")).await;
+    assert!(q.has("[질문]</a>") && !q.has("[정보]</a>"));
+}
