@@ -26,6 +26,80 @@ fn category_error(e: sqlx::Error) -> Error {
 
 impl Db {
     /// Renames a category in the caller's transaction (the sibling-name rule applies).
+    /// Sets whether the board asks every post for a prefix; whether a row changed.
+    pub(crate) async fn set_prefix_required_in(
+        &self,
+        tx: &mut sqlx::AnyConnection,
+        id: i64,
+        required: bool,
+    ) -> Result<bool> {
+        let n = self
+            .stmt("UPDATE categories SET prefix_required = ? WHERE id = ?")
+            .bind(i64::from(required))
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        Ok(n > 0)
+    }
+
+    /// Adds a prefix at the end of the board's list; its id.
+    pub(crate) async fn add_prefix_in(
+        &self,
+        tx: &mut sqlx::AnyConnection,
+        board: i64,
+        name: &PrefixName,
+        now: Timestamp,
+    ) -> Result<i64> {
+        let row = self
+            .stmt("SELECT COALESCE(MAX(position), 0) AS last FROM board_prefixes WHERE category_id = ?")
+            .bind(board)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        let last: i64 = col(&row, "last")?;
+        self.stmt("INSERT INTO board_prefixes (category_id, name, name_key, position, created_at) VALUES (?, ?, ?, ?, ?)")
+            .bind(board)
+            .bind(name.as_str().to_owned())
+            .bind(name.key())
+            .bind(last + 1)
+            .bind(now.millis())
+            .insert_id(&mut *tx)
+            .await
+            .map_err(|e| {
+                if is_unique_violation(&e, "name") {
+                    Error::conflict("name", "the board has a prefix of this name")
+                } else {
+                    map_err(e)
+                }
+            })
+    }
+
+    /// Removes a board's prefix and clears it from its posts; whether it was there.
+    pub(crate) async fn delete_prefix_in(
+        &self,
+        tx: &mut sqlx::AnyConnection,
+        board: i64,
+        prefix: i64,
+    ) -> Result<bool> {
+        let n = self
+            .stmt("DELETE FROM board_prefixes WHERE id = ? AND category_id = ?")
+            .bind(prefix)
+            .bind(board)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        if n == 0 {
+            return Ok(false);
+        }
+        self.stmt("UPDATE posts SET prefix_id = NULL WHERE prefix_id = ?")
+            .bind(prefix)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        Ok(true)
+    }
+
     pub(crate) async fn rename_category_in(
         &self,
         tx: &mut sqlx::AnyConnection,
@@ -83,61 +157,23 @@ impl CategoryStore for Db {
     }
 
     async fn set_prefix_required(&self, id: i64, required: bool) -> Result<()> {
-        self.stmt("UPDATE categories SET prefix_required = ? WHERE id = ?")
-            .bind(i64::from(required))
-            .bind(id)
-            .execute(&mut *self.wr().await?)
+        self.set_prefix_required_in(&mut *self.wr().await?, id, required)
             .await
-            .map_err(map_err)?;
-        Ok(())
+            .map(|_| ())
     }
 
     async fn add_prefix(&self, board: i64, name: &PrefixName, now: Timestamp) -> Result<i64> {
         let mut tx = self.begin().await?;
-        let row = self
-            .stmt("SELECT COALESCE(MAX(position), 0) AS last FROM board_prefixes WHERE category_id = ?")
-            .bind(board)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(map_err)?;
-        let last: i64 = col(&row, "last")?;
-        let id = self
-            .stmt("INSERT INTO board_prefixes (category_id, name, name_key, position, created_at) VALUES (?, ?, ?, ?, ?)")
-            .bind(board)
-            .bind(name.as_str().to_owned())
-            .bind(name.key())
-            .bind(last + 1)
-            .bind(now.millis())
-            .insert_id(&mut *tx)
-            .await
-            .map_err(|e| {
-                if is_unique_violation(&e, "name") {
-                    Error::conflict("name", "the board has a prefix of this name")
-                } else {
-                    map_err(e)
-                }
-            })?;
+        let id = self.add_prefix_in(&mut tx, board, name, now).await?;
         tx.commit().await.map_err(map_err)?;
         Ok(id)
     }
 
     async fn delete_prefix(&self, board: i64, prefix: i64) -> Result<bool> {
         let mut tx = self.begin().await?;
-        let n = self
-            .stmt("DELETE FROM board_prefixes WHERE id = ? AND category_id = ?")
-            .bind(prefix)
-            .bind(board)
-            .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
-        if n == 0 {
+        if !self.delete_prefix_in(&mut tx, board, prefix).await? {
             return Ok(false);
         }
-        self.stmt("UPDATE posts SET prefix_id = NULL WHERE prefix_id = ?")
-            .bind(prefix)
-            .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
         tx.commit().await.map_err(map_err)?;
         Ok(true)
     }

@@ -421,12 +421,9 @@ pub(super) async fn detail_page(
                         })),
                 ),
             ];
+            page.fields.extend(super::boards::prefix_fields(lang, &cat));
             if s.staff.can(Permission::EditCategories) {
-                let (sent, err) = edit.unzip();
-                let name = sent.map_or(cat.name.as_str(), |f| f.get("name").unwrap_or(""));
-                let field = InputView::new(lang, "name", "text", name);
-                page.forms
-                    .push(edit_form(s, model, id, lang.t("rename"), vec![field], err));
+                page.forms = super::boards::category_forms(s, &cat, edit);
             }
             page.inlines.push(InlineView {
                 title: lang.t("posts").to_owned(),
@@ -529,10 +526,7 @@ pub async fn edit(
     let form = FormData::parse(&body).map_err(fail)?;
     s.staff.check_csrf(form.csrf()).map_err(fail)?;
     let saved = match model {
-        Model::Category => {
-            let name = form.get("name").unwrap_or("");
-            st.console.rename_category(&s.staff, id, name).await
-        }
+        Model::Category => super::boards::edit_category(&st, &s, id, &form).await,
         Model::Seminar => match seminar_input(&form) {
             Ok(input) => st.console.edit_seminar(&s.staff, id, input).await,
             Err(e) => {

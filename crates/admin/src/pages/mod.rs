@@ -3,6 +3,7 @@
 
 mod action;
 mod auth;
+mod boards;
 mod dashboard;
 mod detail;
 mod list;

@@ -389,6 +389,9 @@ pub(super) fn change_object(c: &StaffChange) -> (&'static str, i64) {
             ("user", *user_id)
         }
         StaffChange::RenameCategory { id, .. } => ("category", *id),
+        StaffChange::AddPrefix { board, .. }
+        | StaffChange::DeletePrefix { board, .. }
+        | StaffChange::SetPrefixRequired { board, .. } => ("category", *board),
         StaffChange::EditSeminar { id, .. } => ("seminar", *id),
     }
 }
@@ -408,9 +411,11 @@ pub(super) fn invalidations(c: &StaffChange) -> Vec<String> {
         StaffChange::SetState { user_id, .. } | StaffChange::SetRole { user_id, .. } => {
             vec![scope::user(*user_id)]
         }
-        StaffChange::RenameCategory { .. } => {
-            vec![scope::CATEGORIES.to_owned(), scope::NAMES.to_owned()]
-        }
+        // Prefixes are part of the tree, and posts show theirs by name.
+        StaffChange::RenameCategory { .. }
+        | StaffChange::AddPrefix { .. }
+        | StaffChange::DeletePrefix { .. }
+        | StaffChange::SetPrefixRequired { .. } => crate::categories::changed(),
         StaffChange::EditSeminar { .. } => vec![scope::SEMINARS.to_owned()],
     }
 }

@@ -355,6 +355,20 @@ pub enum StaffChange {
         id: i64,
         name: CategoryName,
     },
+    /// A prefix (말머리) added at the end of a board's list.
+    AddPrefix {
+        board: i64,
+        name: PrefixName,
+    },
+    /// A board's prefix removed; its posts keep none.
+    DeletePrefix {
+        board: i64,
+        id: i64,
+    },
+    SetPrefixRequired {
+        board: i64,
+        required: bool,
+    },
     /// Under the seminar's row lock, refused (a validation error on `capacity`) when
     /// the new capacity is below the active participants.
     EditSeminar {

@@ -8,6 +8,7 @@
 //! transaction.
 
 mod actions;
+mod boards;
 mod listing;
 mod models;
 #[cfg(test)]
@@ -34,6 +35,7 @@ use crate::ports::{
     SessionRef, TokenCodec, UserStore,
 };
 use crate::posts::{PostDetail, PostVersion};
+use crate::prefixes::PrefixName;
 use crate::seminars::{Seminar, SeminarChange, SeminarDetail, SeminarInput};
 use crate::time::{Clock, Timestamp};
 use crate::users::{Role, User, UserState, fold_case};

@@ -328,6 +328,25 @@ impl ConsoleStore for Db {
                 }
                 true
             }
+            StaffChange::AddPrefix { board, name } => {
+                self.add_prefix_in(&mut tx, *board, name, now).await?;
+                true
+            }
+            StaffChange::DeletePrefix { board, id } => {
+                if !self.delete_prefix_in(&mut tx, *board, *id).await? {
+                    return Ok(Applied::Missing);
+                }
+                true
+            }
+            StaffChange::SetPrefixRequired { board, required } => {
+                if !self
+                    .set_prefix_required_in(&mut tx, *board, *required)
+                    .await?
+                {
+                    return Ok(Applied::Missing);
+                }
+                true
+            }
             StaffChange::EditSeminar { id, change } => {
                 let Some((_, participants)) = self.lock_seminar(&mut tx, *id).await? else {
                     return Ok(Applied::Missing);

@@ -8,6 +8,8 @@ use reqwest::redirect::Policy;
 use crate::helpers::{PASSWORD, TestApp, spawn};
 use crate::seminars::{join, seminar, with_role};
 
+mod boards;
+
 /// A browser-like console client: keeps the session cookie, follows no redirects.
 struct Staff {
     client: reqwest::Client,

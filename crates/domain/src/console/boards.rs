@@ -1,0 +1,98 @@
+//! A board's prefixes (말머리) from the console: added, removed and made required by
+//! admins, each change in the audit log. The rules are the API's
+//! ([`crate::prefixes`]): the same name type, the same limit per board.
+
+use super::*;
+use crate::prefixes::PREFIXES_PER_BOARD;
+
+impl Console {
+    /// Adds a prefix at the end of `board`'s list.
+    pub async fn add_prefix(&self, staff: &Staff, board: i64, name: &str) -> Result<bool> {
+        staff.ensure(Permission::EditCategories)?;
+        let name = PrefixName::parse(name).map_err(|v| Error::Validation(vec![v]))?;
+        let tree = self.category_tree().await?;
+        let cat = tree.get(board).ok_or(Error::NotFound("category"))?;
+        if cat.prefixes.len() >= PREFIXES_PER_BOARD {
+            return Err(Error::invalid(
+                "name",
+                "max_items",
+                format!("a board offers at most {PREFIXES_PER_BOARD} prefixes"),
+            ));
+        }
+        let changes = vec![FieldChange::new("prefix", "", name.as_str())];
+        let repr = format!("#{board} {}", cat.name);
+        self.write(
+            staff,
+            "change",
+            &StaffChange::AddPrefix { board, name },
+            repr,
+            changes,
+        )
+        .await
+    }
+
+    /// Removes the prefix `id` from its board.
+    pub async fn delete_prefix(&self, staff: &Staff, id: i64) -> Result<bool> {
+        staff.ensure(Permission::EditCategories)?;
+        let tree = self.category_tree().await?;
+        let board = tree.board_of_prefix(id).ok_or(Error::NotFound("prefix"))?;
+        let cat = tree.get(board).ok_or(Error::NotFound("category"))?;
+        let name = cat
+            .prefixes
+            .iter()
+            .find(|p| p.id == id)
+            .map(|p| p.name.clone())
+            .unwrap_or_default();
+        let changes = vec![FieldChange::new("prefix", name, "")];
+        let repr = format!("#{board} {}", cat.name);
+        self.write(
+            staff,
+            "change",
+            &StaffChange::DeletePrefix { board, id },
+            repr,
+            changes,
+        )
+        .await
+    }
+
+    /// Whether every post of `board` must carry a prefix (`yes` or `no`).
+    pub async fn set_prefix_required(
+        &self,
+        staff: &Staff,
+        board: i64,
+        value: &str,
+    ) -> Result<bool> {
+        staff.ensure(Permission::EditCategories)?;
+        let required = match value {
+            "yes" => true,
+            "no" => false,
+            _ => {
+                return Err(Error::invalid(
+                    "prefix_required",
+                    "one_of",
+                    "prefix_required must be yes or no",
+                ));
+            }
+        };
+        let tree = self.category_tree().await?;
+        let cat = tree.get(board).ok_or(Error::NotFound("category"))?;
+        if cat.prefix_required == required {
+            return Ok(false);
+        }
+        let yes_no = |b: bool| if b { "yes" } else { "no" };
+        let changes = vec![FieldChange::new(
+            "prefix_required",
+            yes_no(cat.prefix_required),
+            yes_no(required),
+        )];
+        let repr = format!("#{board} {}", cat.name);
+        self.write(
+            staff,
+            "change",
+            &StaffChange::SetPrefixRequired { board, required },
+            repr,
+            changes,
+        )
+        .await
+    }
+}
