@@ -7,6 +7,7 @@ pub(super) fn action_input(form: &FormData) -> ActionInput {
         until: form.get("until").map(str::to_owned),
         reason: form.get("reason").map(str::to_owned),
         role: form.get("role").map(str::to_owned),
+        scope: form.get("scope").map(str::to_owned),
     }
 }
 
@@ -22,6 +23,21 @@ pub(super) fn action_fields(lang: Lang, action: Action, input: &ActionInput) -> 
                 "textarea",
                 input.reason.as_deref().unwrap_or(""),
             ),
+            "scope" => {
+                let current = input.scope.as_deref().unwrap_or("board");
+                let mut v = InputView::new(lang, "scope", "select", current);
+                v.options = [("board", "pin_board"), ("site", "pin_site")]
+                    .iter()
+                    .map(|(value, label)| {
+                        (
+                            (*value).to_owned(),
+                            lang.t(label).to_owned(),
+                            *value == current,
+                        )
+                    })
+                    .collect();
+                v
+            }
             _ => {
                 let current = input.role.as_deref().unwrap_or("");
                 let mut v = InputView::new(lang, "role", "select", current);
@@ -63,6 +79,7 @@ pub(super) fn action_form(
             ("until", &i.until),
             ("reason", &i.reason),
             ("role", &i.role),
+            ("scope", &i.scope),
         ] {
             if let Some(v) = v {
                 hidden.push((k.to_owned(), v.clone()));
@@ -92,6 +109,7 @@ pub(super) fn planned_views(plan: &[Planned]) -> Vec<PlannedView> {
                 "missing" => "note_missing",
                 "self" => "note_self",
                 "staff" => "note_staff",
+                "deleted" => "note_deleted",
                 _ => "note_already",
             }),
         })

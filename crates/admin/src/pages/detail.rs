@@ -33,6 +33,8 @@ pub(super) fn object_action(
         Action::Ban => "ban_one",
         Action::Reinstate => "reinstate_one",
         Action::SetRole => "set_role_one",
+        Action::PinPosts => "pin_one",
+        Action::UnpinPosts => "unpin_one",
     };
     f.submit = lang.t(one);
     f.danger = matches!(
@@ -302,6 +304,13 @@ pub(super) async fn detail_page(
                     Action::DeletePosts
                 };
                 page.forms.push(object_action(s, model, a, id));
+                if p.pin.is_some() {
+                    page.forms
+                        .push(object_action(s, model, Action::UnpinPosts, id));
+                } else if p.deleted_at.is_none() {
+                    page.forms
+                        .push(object_action(s, model, Action::PinPosts, id));
+                }
             }
             page.inlines.push(InlineView {
                 title: lang.t("versions").to_owned(),

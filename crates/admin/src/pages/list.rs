@@ -313,5 +313,7 @@ pub fn action_label(a: Action) -> &'static str {
         Action::Ban => "ban_users",
         Action::Reinstate => "reinstate_users",
         Action::SetRole => "set_role_users",
+        Action::PinPosts => "pin_posts",
+        Action::UnpinPosts => "unpin_posts",
     }
 }

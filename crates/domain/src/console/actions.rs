@@ -14,10 +14,13 @@ pub enum Action {
     Ban,
     Reinstate,
     SetRole,
+    /// Pins posts as notices (공지) of their board or of the site.
+    PinPosts,
+    UnpinPosts,
 }
 
 impl Action {
-    pub const ALL: [Action; 8] = [
+    pub const ALL: [Action; 10] = [
         Action::DeletePosts,
         Action::RestorePosts,
         Action::DeleteComments,
@@ -26,6 +29,8 @@ impl Action {
         Action::Ban,
         Action::Reinstate,
         Action::SetRole,
+        Action::PinPosts,
+        Action::UnpinPosts,
     ];
 
     pub fn slug(self) -> &'static str {
@@ -38,6 +43,8 @@ impl Action {
             Action::Ban => "ban",
             Action::Reinstate => "reinstate",
             Action::SetRole => "set_role",
+            Action::PinPosts => "pin_posts",
+            Action::UnpinPosts => "unpin_posts",
         }
     }
 
@@ -47,7 +54,9 @@ impl Action {
 
     pub fn model(self) -> Model {
         match self {
-            Action::DeletePosts | Action::RestorePosts => Model::Post,
+            Action::DeletePosts | Action::RestorePosts | Action::PinPosts | Action::UnpinPosts => {
+                Model::Post
+            }
             Action::DeleteComments | Action::RestoreComments => Model::Comment,
             Action::Suspend | Action::Ban | Action::Reinstate | Action::SetRole => Model::User,
         }
@@ -58,7 +67,9 @@ impl Action {
             Action::DeletePosts
             | Action::RestorePosts
             | Action::DeleteComments
-            | Action::RestoreComments => Permission::Moderate,
+            | Action::RestoreComments
+            | Action::PinPosts
+            | Action::UnpinPosts => Permission::Moderate,
             Action::Suspend | Action::Ban | Action::Reinstate => Permission::Discipline,
             Action::SetRole => Permission::ChangeRole,
         }
@@ -70,6 +81,7 @@ impl Action {
             Action::Suspend => &["until", "reason"],
             Action::Ban => &["reason"],
             Action::SetRole => &["role"],
+            Action::PinPosts => &["scope"],
             _ => &[],
         }
     }
@@ -145,6 +157,12 @@ impl Console {
                     Target::None
                 }
             },
+            Action::PinPosts => {
+                match v.check(PinScope::parse(input.scope.as_deref().unwrap_or(""))) {
+                    Some(scope) => Target::Pin(scope),
+                    None => Target::None,
+                }
+            }
             _ => Target::None,
         };
         v.into_result()?;
@@ -193,6 +211,39 @@ impl Console {
                     vec![deleted_change(delete)],
                     None,
                 ))
+            }
+            Action::PinPosts | Action::UnpinPosts => {
+                let Some(p) = self.posts.post(id, true).await? else {
+                    return Ok(missing(format!("#{id}")));
+                };
+                let repr = format!("#{} {}", p.id, p.title);
+                let name = |s: Option<PinScope>| s.map_or("", PinScope::as_str);
+                let to = match target {
+                    Target::Pin(scope) => Some(*scope),
+                    _ => None,
+                };
+                if action == Action::PinPosts && p.deleted_at.is_some() {
+                    return Ok(planned(repr, None, Vec::new(), Some("deleted")));
+                }
+                if action == Action::UnpinPosts && p.pin.is_none() {
+                    return Ok(planned(repr, None, Vec::new(), Some("already")));
+                }
+                let change = match (action, to) {
+                    (Action::UnpinPosts, _) => StaffChange::UnpinPost { post_id: id },
+                    (_, Some(scope)) if p.pin == Some(scope) => {
+                        return Ok(planned(repr, None, Vec::new(), Some("already")));
+                    }
+                    (_, Some(scope)) => StaffChange::PinPost { post_id: id, scope },
+                    // Only naming the posts, before the scope is known.
+                    (_, None) => return Ok(planned(repr, None, Vec::new(), None)),
+                };
+                let to = if action == Action::UnpinPosts {
+                    None
+                } else {
+                    to
+                };
+                let changes = vec![FieldChange::new("pin", name(p.pin), name(to))];
+                Ok(planned(repr, Some(change), changes, None))
             }
             Action::DeleteComments | Action::RestoreComments => {
                 let Some(c) = self.store.comment(id).await? else {
@@ -253,8 +304,9 @@ impl Console {
                         };
                         Ok(planned(repr, Some(change), changes, None))
                     }
-                    // Only naming the objects, before the action's fields are known.
-                    Target::None => Ok(planned(repr, None, Vec::new(), None)),
+                    // Only naming the objects, before the action's fields are known
+                    // (a pin's scope is never a user action's target).
+                    Target::Pin(_) | Target::None => Ok(planned(repr, None, Vec::new(), None)),
                 }
             }
         }
@@ -288,6 +340,7 @@ impl Console {
 pub(super) enum Target {
     State(UserState),
     Role(Role),
+    Pin(PinScope),
     None,
 }
 
@@ -319,6 +372,8 @@ pub(super) fn action_name(a: Action) -> &'static str {
         Action::Ban => "ban",
         Action::Reinstate => "reinstate",
         Action::SetRole => "role",
+        Action::PinPosts => "pin",
+        Action::UnpinPosts => "unpin",
     }
 }
 
@@ -389,6 +444,9 @@ pub(super) fn change_object(c: &StaffChange) -> (&'static str, i64) {
             ("user", *user_id)
         }
         StaffChange::RenameCategory { id, .. } => ("category", *id),
+        StaffChange::PinPost { post_id, .. } | StaffChange::UnpinPost { post_id } => {
+            ("post", *post_id)
+        }
         StaffChange::AddPrefix { board, .. }
         | StaffChange::DeletePrefix { board, .. }
         | StaffChange::SetPrefixRequired { board, .. } => ("category", *board),
@@ -417,5 +475,8 @@ pub(super) fn invalidations(c: &StaffChange) -> Vec<String> {
         | StaffChange::DeletePrefix { .. }
         | StaffChange::SetPrefixRequired { .. } => crate::categories::changed(),
         StaffChange::EditSeminar { .. } => vec![scope::SEMINARS.to_owned()],
+        StaffChange::PinPost { post_id, .. } | StaffChange::UnpinPost { post_id } => {
+            scope::post_changed(*post_id).to_vec()
+        }
     }
 }

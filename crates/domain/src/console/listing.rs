@@ -369,6 +369,14 @@ pub enum StaffChange {
         board: i64,
         required: bool,
     },
+    /// Applied by the pin store, which writes the audit entry with the pin.
+    PinPost {
+        post_id: i64,
+        scope: PinScope,
+    },
+    UnpinPost {
+        post_id: i64,
+    },
     /// Under the seminar's row lock, refused (a validation error on `capacity`) when
     /// the new capacity is below the active participants.
     EditSeminar {

@@ -34,7 +34,7 @@ use crate::ports::{
     Cache, CategoryStore, CommentStore, JobQueue, MaintenanceStore, PostStore, SeminarStore,
     SessionRef, TokenCodec, UserStore,
 };
-use crate::posts::{PostDetail, PostVersion};
+use crate::posts::{PinScope, PostDetail, PostVersion};
 use crate::prefixes::PrefixName;
 use crate::seminars::{Seminar, SeminarChange, SeminarDetail, SeminarInput};
 use crate::time::{Clock, Timestamp};
@@ -157,6 +157,8 @@ pub struct ActionInput {
     pub until: Option<String>,
     pub reason: Option<String>,
     pub role: Option<String>,
+    /// A pin's scope: `board` or `site`.
+    pub scope: Option<String>,
 }
 
 /// One object a bulk action will change, as the confirmation page lists it.

@@ -124,7 +124,12 @@ pub(super) static POST_SPEC: ModelSpec = ModelSpec {
     ],
     search: Some("search_posts"),
     dated: true,
-    actions: &[Action::DeletePosts, Action::RestorePosts],
+    actions: &[
+        Action::DeletePosts,
+        Action::RestorePosts,
+        Action::PinPosts,
+        Action::UnpinPosts,
+    ],
     default_sort: "created_at",
 };
 
@@ -259,6 +264,8 @@ pub(super) static AUDIT_SPEC: ModelSpec = ModelSpec {
                 "reinstate",
                 "role",
                 "change",
+                "pin",
+                "unpin",
             ],
         ),
         filter(

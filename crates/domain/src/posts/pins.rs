@@ -33,18 +33,7 @@ impl Posts {
         let audit = self.pin_audit(actor, &post, "pin", Some(scope)).await?;
         match self.pins.pin_post(id, scope, &audit).await? {
             PinOutcome::Pinned | PinOutcome::Unchanged => {}
-            PinOutcome::Full => {
-                return Err(Error::Conflict {
-                    field: Some("scope"),
-                    message: format!(
-                        "{} holds at most {PINS_PER_SCOPE} pinned posts; unpin one first",
-                        match scope {
-                            PinScope::Board => "a board",
-                            PinScope::Site => "the site",
-                        }
-                    ),
-                });
-            }
+            PinOutcome::Full => return Err(scope.full()),
             PinOutcome::Missing => return Err(Error::NotFound("post")),
         }
         self.changed(id, None).await;
@@ -113,6 +102,22 @@ impl Posts {
             p.pinned = true;
         }
         Ok(pins)
+    }
+}
+
+impl PinScope {
+    /// Why a pin in this scope was refused when it holds [`PINS_PER_SCOPE`] already.
+    pub fn full(self) -> Error {
+        Error::Conflict {
+            field: Some("scope"),
+            message: format!(
+                "{} holds at most {PINS_PER_SCOPE} pinned posts; unpin one first",
+                match self {
+                    PinScope::Board => "a board",
+                    PinScope::Site => "the site",
+                }
+            ),
+        }
     }
 }
 

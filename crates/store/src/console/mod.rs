@@ -14,6 +14,7 @@ use madang_domain::console::{
     Applied, AuditEntry, AuditRecord, COUNT_CAP, Cell, CommentRecord, ConsoleStore, FieldChange,
     ListQuery, Listing, Model, Row, StaffChange, Total,
 };
+use madang_domain::ports::{PinOutcome, PinStore};
 use madang_domain::posts::Sentiment;
 use madang_domain::seminars::{UpdateOutcome, below_participants};
 use madang_domain::users::{AuthorRef, User};
@@ -284,6 +285,26 @@ impl ConsoleStore for Db {
     }
 
     async fn apply(&self, change: &StaffChange, audit: &AuditRecord) -> Result<Applied> {
+        // Pins take their slot in a transaction of their own (retried when a racing pin
+        // took it), with the audit entry: the pin store's, shared with the API.
+        match change {
+            StaffChange::PinPost { post_id, scope } => {
+                return match self.pin_post(*post_id, *scope, audit).await? {
+                    PinOutcome::Pinned => Ok(Applied::Changed),
+                    PinOutcome::Unchanged => Ok(Applied::Unchanged),
+                    PinOutcome::Missing => Ok(Applied::Missing),
+                    PinOutcome::Full => Err(scope.full()),
+                };
+            }
+            StaffChange::UnpinPost { post_id } => {
+                return Ok(if self.unpin_post(*post_id, audit).await? {
+                    Applied::Changed
+                } else {
+                    Applied::Unchanged
+                });
+            }
+            _ => {}
+        }
         let mut tx = self.begin().await?;
         let now = audit.at;
         let applied = match change {
@@ -338,6 +359,7 @@ impl ConsoleStore for Db {
                 }
                 true
             }
+            StaffChange::PinPost { .. } | StaffChange::UnpinPost { .. } => false,
             StaffChange::SetPrefixRequired { board, required } => {
                 if !self
                     .set_prefix_required_in(&mut tx, *board, *required)
