@@ -5,7 +5,7 @@
 use madang_domain::categories::Category;
 
 use super::*;
-use crate::pages::detail::edit_form;
+use crate::pages::forms::edit_form;
 
 /// What a category's edit form changes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,71 +1,13 @@
 //! Change pages, their forms, and an object's history.
 
 use super::*;
+use crate::pages::forms::{edit_form, object_action};
 
 pub(super) fn id_of(s: &str, lang: Lang) -> Result<i64, Failure> {
     s.parse::<i64>()
         .ok()
         .filter(|n| *n > 0)
         .ok_or_else(|| Failure::from_error(Error::NotFound("page"), lang))
-}
-
-/// A one-button (or few-field) form that starts an action on this object.
-pub(super) fn object_action(
-    s: &Session,
-    model: Model,
-    action: Action,
-    id: i64,
-) -> (&'static str, FormView) {
-    let lang = s.ctx.lang;
-    let back = format!("/admin/{}/{id}", model.slug());
-    let fields = action_fields(lang, action, &ActionInput::default());
-    let bulk = Bulk {
-        model,
-        action,
-        ids: &[id],
-        back: &back,
-    };
-    let mut f = action_form(s, &bulk, "review", fields, None);
-    let one = match action {
-        Action::DeletePosts | Action::DeleteComments => "delete_one",
-        Action::RestorePosts | Action::RestoreComments => "restore_one",
-        Action::Suspend => "suspend_one",
-        Action::Ban => "ban_one",
-        Action::Reinstate => "reinstate_one",
-        Action::SetRole => "set_role_one",
-        Action::PinPosts => "pin_one",
-        Action::UnpinPosts => "unpin_one",
-    };
-    f.submit = lang.t(one);
-    f.danger = matches!(
-        action,
-        Action::DeletePosts | Action::DeleteComments | Action::Ban
-    );
-    (lang.t(one), f)
-}
-
-/// The change form of an object's editable settings, at `/admin/{model}/{id}/edit`,
-/// with the errors of a refused save beside their fields.
-pub(super) fn edit_form(
-    s: &Session,
-    model: Model,
-    id: i64,
-    title: &'static str,
-    fields: Vec<InputView>,
-    refused: Option<Error>,
-) -> (&'static str, FormView) {
-    let mut form = FormView {
-        action: format!("/admin/{}/{id}/edit", model.slug()),
-        submit: s.ctx.lang.t("save"),
-        danger: false,
-        hidden: vec![("csrf".into(), s.staff.csrf.clone())],
-        fields,
-        error: None,
-    };
-    if let Some(e) = refused {
-        place_errors(&mut form, e);
-    }
-    (title, form)
 }
 
 /// A seminar's settings as the form shows them: what was sent, or what is stored.

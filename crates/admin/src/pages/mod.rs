@@ -6,6 +6,7 @@ mod auth;
 mod boards;
 mod dashboard;
 mod detail;
+mod forms;
 mod list;
 
 pub use action::*;
