@@ -26,6 +26,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 mod console;
+mod record_cost;
 mod scenarios;
 mod setup;
 mod views;

@@ -113,6 +113,23 @@ pub async fn run(args: &Args, madang: &Path, url: &str, search_dir: &str) -> any
         modes.push(("redis-off", None, redis(off())));
         modes.push(("redis", Some("redis-off"), redis(on())));
     }
+    if args.selected("record_cost") && !args.only.is_empty() {
+        // `--only record_cost`: the in-process cost alone, no server.
+        let record = crate::record_cost::measure().await;
+        std::fs::create_dir_all(&args.out)?;
+        let stem = args.out.join("views-record-cost");
+        let md = format!(
+            "# Recording a read{}",
+            crate::record_cost::markdown(&record)
+        );
+        crate::write_results(
+            &stem,
+            &json!({"machine": crate::machine(), "figures": record}),
+            md,
+        )?;
+        println!("wrote {}.{{json,md}}", stem.display());
+        return Ok(());
+    }
     let http = reqwest::Client::new();
     let c = args.connections();
     // The VM's speed drifts by tens of percent from minute to minute, so the modes run
