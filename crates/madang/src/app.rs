@@ -6,7 +6,6 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 
-use async_trait::async_trait;
 use madang_cache::{
     CacheService, LocalStore, LocalViews, Passthrough, RedisSettings, RedisStore, RedisViews,
 };
@@ -39,6 +38,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::auth::{Argon2Hasher, JwtCodec, SystemClock};
 use crate::config::Settings;
+use crate::probes::{DbProbe, QueueProbe, RedisProbe, SearchProbe};
 use crate::replicas::{ReadRouting, RecentWriters, ReplicaAwareCache};
 use crate::views::flush_views;
 
@@ -88,68 +88,6 @@ pub struct App {
 impl Drop for App {
     fn drop(&mut self) {
         self.search.stop();
-    }
-}
-
-struct DbProbe(Db);
-
-#[async_trait]
-impl Probe for DbProbe {
-    fn name(&self) -> &'static str {
-        "database"
-    }
-
-    async fn check(&self) -> madang_domain::Result<()> {
-        self.0.ping().await?;
-        if self.0.schema_ready() {
-            Ok(())
-        } else {
-            Err(madang_domain::Error::Unavailable(
-                "migrations are pending".into(),
-            ))
-        }
-    }
-}
-
-struct SearchProbe(SearchIndex);
-
-#[async_trait]
-impl Probe for SearchProbe {
-    fn name(&self) -> &'static str {
-        "search"
-    }
-
-    async fn check(&self) -> madang_domain::Result<()> {
-        self.0.readiness()
-    }
-}
-
-struct QueueProbe(Arc<dyn JobQueue>);
-
-#[async_trait]
-impl Probe for QueueProbe {
-    fn name(&self) -> &'static str {
-        "queue"
-    }
-
-    async fn check(&self) -> madang_domain::Result<()> {
-        self.0.ping().await
-    }
-}
-
-struct RedisProbe(RedisStore);
-
-#[async_trait]
-impl Probe for RedisProbe {
-    fn name(&self) -> &'static str {
-        "redis"
-    }
-
-    async fn check(&self) -> madang_domain::Result<()> {
-        self.0
-            .ping()
-            .await
-            .map_err(madang_domain::Error::Unavailable)
     }
 }
 

@@ -4,6 +4,7 @@
 pub mod app;
 pub mod auth;
 pub mod config;
+mod probes;
 pub mod replicas;
 pub mod seed;
 pub mod telemetry;
