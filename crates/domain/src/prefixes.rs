@@ -2,7 +2,7 @@
 //! (`[질문]`, `[정보]`, …). They are part of the category tree (read through its cache),
 //! so checking a post's prefix costs no query.
 
-use crate::categories::{Categories, CategoryNode, CategoryTree, changed};
+use crate::categories::{Categories, Category, CategoryNode, CategoryTree, changed};
 use crate::error::{Error, Result, Violation};
 use crate::search::text::nfc;
 use crate::users::fold_case;
@@ -67,19 +67,25 @@ pub fn check_post_prefix(
     }
 }
 
+/// Refuses another prefix on a board that offers [`PREFIXES_PER_BOARD`] already.
+pub(crate) fn has_room(board: &Category) -> Result<()> {
+    if board.prefixes.len() >= PREFIXES_PER_BOARD {
+        return Err(Error::invalid(
+            "name",
+            "max_items",
+            format!("a board offers at most {PREFIXES_PER_BOARD} prefixes"),
+        ));
+    }
+    Ok(())
+}
+
 impl Categories {
     /// Adds a prefix at the end of a board's list (admins).
     pub async fn add_prefix(&self, board: i64, name: &str) -> Result<CategoryNode> {
         let tree = self.tree().await?;
         let category = tree.get(board).ok_or(Error::NotFound("category"))?;
         let name = PrefixName::parse(name).map_err(|v| Error::Validation(vec![v]))?;
-        if category.prefixes.len() >= PREFIXES_PER_BOARD {
-            return Err(Error::invalid(
-                "name",
-                "max_items",
-                format!("a board offers at most {PREFIXES_PER_BOARD} prefixes"),
-            ));
-        }
+        has_room(category)?;
         self.store
             .add_prefix(board, &name, self.clock.now())
             .await?;

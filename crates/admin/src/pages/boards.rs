@@ -179,12 +179,7 @@ pub(super) async fn edit_category(
                 .and_then(|p| p.parse::<i64>().ok())
                 .filter(|p| *p > 0)
                 .ok_or_else(|| Error::invalid("prefix", "required", "choose a prefix"))?;
-            // Only this board's prefixes are offered; another's is not found here.
-            let tree = st.console.category_tree().await?;
-            if tree.board_of_prefix(prefix) != Some(id) {
-                return Err(Error::NotFound("prefix"));
-            }
-            st.console.delete_prefix(&s.staff, prefix).await
+            st.console.delete_prefix(&s.staff, id, prefix).await
         }
         CategoryOp::PrefixRequired => {
             let v = form.get("prefix_required").unwrap_or("");

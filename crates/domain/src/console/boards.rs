@@ -3,7 +3,7 @@
 //! ([`crate::prefixes`]): the same name type, the same limit per board.
 
 use super::*;
-use crate::prefixes::PREFIXES_PER_BOARD;
+use crate::prefixes::has_room;
 
 impl Console {
     /// Adds a prefix at the end of `board`'s list.
@@ -12,13 +12,7 @@ impl Console {
         let name = PrefixName::parse(name).map_err(|v| Error::Validation(vec![v]))?;
         let tree = self.category_tree().await?;
         let cat = tree.get(board).ok_or(Error::NotFound("category"))?;
-        if cat.prefixes.len() >= PREFIXES_PER_BOARD {
-            return Err(Error::invalid(
-                "name",
-                "max_items",
-                format!("a board offers at most {PREFIXES_PER_BOARD} prefixes"),
-            ));
-        }
+        has_room(cat)?;
         let changes = vec![FieldChange::new("prefix", "", name.as_str())];
         let repr = format!("#{board} {}", cat.name);
         self.write(
@@ -31,11 +25,13 @@ impl Console {
         .await
     }
 
-    /// Removes the prefix `id` from its board.
-    pub async fn delete_prefix(&self, staff: &Staff, id: i64) -> Result<bool> {
+    /// Removes the prefix `id` of `board`; another board's prefix is not found here.
+    pub async fn delete_prefix(&self, staff: &Staff, board: i64, id: i64) -> Result<bool> {
         staff.ensure(Permission::EditCategories)?;
         let tree = self.category_tree().await?;
-        let board = tree.board_of_prefix(id).ok_or(Error::NotFound("prefix"))?;
+        if tree.board_of_prefix(id) != Some(board) {
+            return Err(Error::NotFound("prefix"));
+        }
         let cat = tree.get(board).ok_or(Error::NotFound("category"))?;
         let name = cat
             .prefixes
