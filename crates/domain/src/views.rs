@@ -12,6 +12,7 @@
 //! batch that the store did not apply is given back, and a batch whose commit had an
 //! unknown outcome is dropped rather than retried.
 
+use std::fmt::Write as _;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -51,8 +52,13 @@ impl ViewerKey {
         h.update([0]);
         h.update(client.user_agent.as_deref().unwrap_or("").as_bytes());
         let digest = h.finalize();
-        let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
-        Self(format!("a{hex}"))
+        // On every read of a post: one allocation, not one per byte.
+        let mut key = String::with_capacity(33);
+        key.push('a');
+        for b in &digest[..16] {
+            let _ = write!(key, "{b:02x}");
+        }
+        Self(key)
     }
 
     pub fn as_str(&self) -> &str {
