@@ -106,7 +106,7 @@ pub async fn run(args: &Args, madang: &Path, url: &str, search_dir: &str) -> any
                 ("MADANG_REDIS_URL", args.redis_url.clone()),
                 (
                     "MADANG_REDIS_PREFIX",
-                    format!("madang-bench-views-{}", ulid_ish()),
+                    format!("madang-bench-views-{}", unique_suffix()),
                 ),
             ]
         };
@@ -421,7 +421,7 @@ fn write(args: &Args, rounds: &[Vec<ModeRun>], c: u32) -> anyhow::Result<()> {
 }
 
 /// A prefix no earlier run's Redis keys share.
-fn ulid_ish() -> String {
+fn unique_suffix() -> String {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos());
