@@ -506,10 +506,16 @@ async fn explain(url: &str, ctx: &Context) -> anyhow::Result<String> {
         category_ids: Some(ctx.board_ids.clone()),
         ..PostFilter::default()
     };
+    let views = |f: &PostFilter| PostFilter {
+        sort: PostSort::Views,
+        ..f.clone()
+    };
     let cases: Vec<(String, PostFilter, PageRequest)> = vec![
         ("list_first".into(), all.clone(), first),
         ("list_offset_500".into(), all.clone(), page500),
+        ("list_views".into(), views(&all), first),
         ("list_cursor_deep".into(), all, cursor),
+        ("list_category_views".into(), views(&board), first),
         ("list_category".into(), board, first),
     ];
     // Keyword searches are the search index's, not SQL: nothing to explain.

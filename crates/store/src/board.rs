@@ -243,7 +243,7 @@ impl BookmarkStore for Db {
 
 #[async_trait]
 impl ViewStore for Db {
-    /// One `UPDATE posts SET view_count = view_count + ? WHERE id IN (…)` per number
+    /// One `UPDATE post_views SET view_count = view_count + ? WHERE post_id IN (…)` per number
     /// of views the batch's posts gained (nearly always one or two statements: most
     /// posts gain one view an interval), in one transaction. A `CASE id WHEN …` over
     /// the whole batch was the first form: one statement, but every row tests every
@@ -262,9 +262,9 @@ impl ViewStore for Db {
             return Added::NotApplied;
         };
         for (gain, ids) in &by_gain {
-            let mut s = self.stmt("UPDATE posts SET view_count = view_count + ");
+            let mut s = self.stmt("UPDATE post_views SET view_count = view_count + ");
             s.push_bind("?", *gain);
-            s.push_sql(" WHERE id IN ");
+            s.push_sql(" WHERE post_id IN ");
             s.push_in_list(ids);
             if let Err(e) = s.execute(&mut *tx).await {
                 tracing::warn!(error = %e, "a batch of view counts was not written; kept for the next flush");

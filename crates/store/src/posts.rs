@@ -48,13 +48,13 @@ fn summary_columns(excerpt: &str) -> String {
     format!(
         "p.id, p.category_id, c.name AS category_name, p.author_id, u.name AS author_name, p.title, \
          {excerpt} AS excerpt, p.created_at, p.updated_at, p.comment_count, p.vote_count, p.hot_rank, \
-         p.sentiment_label, p.sentiment_score, p.view_count, p.prefix_id, bp.name AS prefix_name"
+         p.sentiment_label, p.sentiment_score, pv.view_count, p.prefix_id, bp.name AS prefix_name"
     )
 }
 
 /// The joins a list item's columns read (after `FROM … p`).
 const SUMMARY_JOINS: &str = " JOIN categories c ON c.id = p.category_id LEFT JOIN users u ON u.id = p.author_id \
-     LEFT JOIN board_prefixes bp ON bp.id = p.prefix_id";
+     LEFT JOIN board_prefixes bp ON bp.id = p.prefix_id LEFT JOIN post_views pv ON pv.post_id = p.id";
 
 /// A list item's SELECT for posts reached `from` another table (`… JOIN posts p …`),
 /// with `extra` columns, and its first `EXCERPT_CHARS` characters as the excerpt.
@@ -94,7 +94,7 @@ fn detail_from_row(r: &AnyRow) -> Result<PostDetail> {
         updated_at: Timestamp(col(r, "updated_at")?),
         comment_count: col(r, "comment_count")?,
         vote_count: col(r, "vote_count")?,
-        view_count: col(r, "view_count")?,
+        view_count: views_from_row(r)?,
         prefix: prefix_from_row(r)?,
         pin: match col::<Option<String>>(r, "pin_scope")?.as_deref() {
             Some("site") => Some(PinScope::Site),
@@ -123,7 +123,7 @@ pub(crate) fn summary_from_row(r: &AnyRow) -> Result<PostSummary> {
         updated_at: Timestamp(col(r, "updated_at")?),
         comment_count: col(r, "comment_count")?,
         vote_count: col(r, "vote_count")?,
-        view_count: col(r, "view_count")?,
+        view_count: views_from_row(r)?,
         hot_rank: col(r, "hot_rank")?,
         prefix: prefix_from_row(r)?,
         pinned: false,
@@ -132,13 +132,27 @@ pub(crate) fn summary_from_row(r: &AnyRow) -> Result<PostSummary> {
     })
 }
 
-fn sort_column(sort: PostSort) -> &'static str {
+/// A post's views. Every post has its row in `post_views` (written with the post), but
+/// the lists join it with LEFT JOIN so that a missing row reads as no views, never as
+/// a missing post.
+fn views_from_row(r: &AnyRow) -> Result<i64> {
+    Ok(col::<Option<i64>>(r, "view_count")?.unwrap_or(0))
+}
+
+/// What a list's inner query orders by: the sort key, the id that breaks its ties, and
+/// the tables they are read from. Views live in their own table, so that sort reads
+/// its index (`view_count, post_id`) and joins each post by its key.
+fn sort_source(sort: PostSort) -> (&'static str, &'static str, &'static str) {
     match sort {
         // Relevance is the search index's order; a list without a keyword is newest first.
-        PostSort::New | PostSort::Relevance => "p.created_at",
-        PostSort::Top => "p.vote_count",
-        PostSort::Hot => "p.hot_rank",
-        PostSort::Views => "p.view_count",
+        PostSort::New | PostSort::Relevance => ("p.created_at", "p.id", "posts p"),
+        PostSort::Top => ("p.vote_count", "p.id", "posts p"),
+        PostSort::Hot => ("p.hot_rank", "p.id", "posts p"),
+        PostSort::Views => (
+            "pv.view_count",
+            "pv.post_id",
+            "post_views pv JOIN posts p ON p.id = pv.post_id",
+        ),
     }
 }
 
@@ -147,9 +161,10 @@ impl Db {
         let mut s = self.stmt(
             "SELECT p.id, p.category_id, c.name AS category_name, p.author_id, u.name AS author_name, p.title, \
              p.content, p.version, p.created_at, p.updated_at, p.comment_count, p.vote_count, p.sentiment_label, \
-             p.sentiment_score, p.deleted_at, p.view_count, p.prefix_id, bp.name AS prefix_name, pp.scope AS pin_scope \
+             p.sentiment_score, p.deleted_at, pv.view_count, p.prefix_id, bp.name AS prefix_name, pp.scope AS pin_scope \
              FROM posts p JOIN categories c ON c.id = p.category_id LEFT JOIN users u ON u.id = p.author_id \
              LEFT JOIN board_prefixes bp ON bp.id = p.prefix_id LEFT JOIN post_pins pp ON pp.post_id = p.id \
+             LEFT JOIN post_views pv ON pv.post_id = p.id \
              WHERE p.id = ?",
         );
         s.args_add(id);
@@ -191,7 +206,7 @@ impl Db {
     /// cannot be read in order from any index, and sorting a whole board's posts for
     /// every page is what made it slow.
     fn post_page_stmt(&self, f: &PostFilter, page: &PageRequest) -> Stmt {
-        let key = sort_column(f.sort);
+        let (key, id, from) = sort_source(f.sort);
         let mut s = self.stmt(&format!(
             "SELECT {}",
             summary_columns(&format!("SUBSTR(p.content, 1, {EXCERPT_CHARS})"))
@@ -208,16 +223,16 @@ impl Db {
             Some(ids) if ids.len() > 1 => {
                 s.push_sql("SELECT id, sk FROM (");
                 let depth = page.offset() as i64 + i64::from(page.size) + 1;
-                for (i, id) in ids.iter().enumerate() {
+                for (i, category) in ids.iter().enumerate() {
                     if i > 0 {
                         s.push_sql(" UNION ALL ");
                     }
                     s.push_sql(&format!(
-                        "SELECT * FROM (SELECT p.id, {key} AS sk FROM posts p"
+                        "SELECT * FROM (SELECT {id} AS id, {key} AS sk FROM {from}"
                     ));
-                    self.push_post_filter(&mut s, f, Some(*id));
-                    push_after(&mut s, key, "p.id", true, page);
-                    push_order(&mut s, key, "p.id", true);
+                    self.push_post_filter(&mut s, f, Some(*category));
+                    push_after(&mut s, key, id, true, page);
+                    push_order(&mut s, key, id, true);
                     s.push_bind(&format!(" LIMIT ?) b{i}"), depth);
                 }
                 s.push_sql(") m");
@@ -226,9 +241,9 @@ impl Db {
                 s.push_bind(" OFFSET ?", page.offset() as i64);
             }
             one => {
-                s.push_sql(&format!("SELECT p.id, {key} AS sk FROM posts p"));
+                s.push_sql(&format!("SELECT {id} AS id, {key} AS sk FROM {from}"));
                 self.push_post_filter(&mut s, f, one.and_then(|ids| ids.first().copied()));
-                push_page(&mut s, key, "p.id", true, page);
+                push_page(&mut s, key, id, true, page);
             }
         }
         s.push_sql(") k JOIN posts p ON p.id = k.id");
@@ -400,6 +415,11 @@ impl PostStore for Db {
             .await
             .map_err(unknown_category)?;
         self.note_search_change(&mut tx, id).await?;
+        self.stmt("INSERT INTO post_views (post_id, view_count) VALUES (?, 0)")
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
         self.stmt("INSERT INTO post_versions (post_id, version, title, content, created_at) VALUES (?, 1, ?, ?, ?)")
             .bind(id)
             .bind(new.title.as_str().to_owned())

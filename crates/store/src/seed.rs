@@ -177,6 +177,17 @@ impl Db {
         .await?;
         self.insert_rows(
             &mut tx,
+            "INSERT INTO post_views (post_id, view_count)",
+            2,
+            &b.posts,
+            |s, p| {
+                s.args_add(p.id);
+                s.args_add(0_i64);
+            },
+        )
+        .await?;
+        self.insert_rows(
+            &mut tx,
             "INSERT INTO comments (id, post_id, author_id, content, version, vote_count, created_at, updated_at)",
             8,
             &b.comments,

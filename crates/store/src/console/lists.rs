@@ -33,9 +33,10 @@ pub(super) fn source(model: Model) -> Result<Source> {
         Model::Post => Source {
             table: "posts p",
             id: Some("p.id"),
-            joins: "JOIN categories c ON c.id = p.category_id LEFT JOIN users u ON u.id = p.author_id",
+            joins: "JOIN categories c ON c.id = p.category_id LEFT JOIN users u ON u.id = p.author_id \
+                    LEFT JOIN post_views pv ON pv.post_id = p.id",
             cols: "p.id, p.title, p.category_id, c.name AS category_name, p.author_id, u.name AS author_name, \
-                   p.deleted_at, p.sentiment_label, p.view_count, p.vote_count, p.comment_count, p.created_at",
+                   p.deleted_at, p.sentiment_label, pv.view_count, p.vote_count, p.comment_count, p.created_at",
             base: "1 = 1",
             date_col: "p.created_at",
         },
@@ -336,7 +337,7 @@ pub(super) fn row_of(model: Model, r: &AnyRow, now: Timestamp) -> Result<Row> {
                     link(r, Model::User, "author_id", "author_name")?,
                     status,
                     sentiment,
-                    Cell::Int(col(r, "view_count")?),
+                    Cell::Int(col::<Option<i64>>(r, "view_count")?.unwrap_or(0)),
                     Cell::Int(col(r, "vote_count")?),
                     Cell::Int(col(r, "comment_count")?),
                     time(r, "created_at")?,
