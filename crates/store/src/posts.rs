@@ -135,7 +135,7 @@ pub(crate) fn summary_from_row(r: &AnyRow) -> Result<PostSummary> {
 /// A post's views. Every post has its row in `post_views` (written with the post), but
 /// the lists join it with LEFT JOIN so that a missing row reads as no views, never as
 /// a missing post.
-fn views_from_row(r: &AnyRow) -> Result<i64> {
+pub(crate) fn views_from_row(r: &AnyRow) -> Result<i64> {
     Ok(col::<Option<i64>>(r, "view_count")?.unwrap_or(0))
 }
 

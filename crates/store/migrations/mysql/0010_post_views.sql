@@ -1,7 +1,7 @@
--- View counts move to a table of their own, one row per post. A flush adds to a
--- narrow row with two indexes instead of rewriting a wide post row: on PostgreSQL a
--- flush of 15,000 posts took 1.6 s on `posts` against 0.2 s on a narrow table, and
--- InnoDB's secondary indexes and row locks pay the same way.
+-- View counts move to a table of their own, one row per post, as on the other
+-- engines: a flush adds to a narrow row instead of a wide post row. On PostgreSQL that
+-- made a 15,000-post flush 1.6 s → 0.2 s; InnoDB already updated `posts` in place, and
+-- its flush cost about the same per view before and after.
 CREATE TABLE post_views (
     post_id    BIGINT NOT NULL PRIMARY KEY,
     view_count BIGINT NOT NULL DEFAULT 0,

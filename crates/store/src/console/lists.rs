@@ -337,7 +337,7 @@ pub(super) fn row_of(model: Model, r: &AnyRow, now: Timestamp) -> Result<Row> {
                     link(r, Model::User, "author_id", "author_name")?,
                     status,
                     sentiment,
-                    Cell::Int(col::<Option<i64>>(r, "view_count")?.unwrap_or(0)),
+                    Cell::Int(crate::posts::views_from_row(r)?),
                     Cell::Int(col(r, "vote_count")?),
                     Cell::Int(col(r, "comment_count")?),
                     time(r, "created_at")?,
