@@ -170,7 +170,10 @@ pub async fn request_context(mut req: Request, next: Next) -> Response {
     let in_flight = metrics::gauge!("http_requests_in_flight");
     in_flight.increment(1.0);
 
-    let mut res = next.run(req).await;
+    // Everything logged while the request is served (an internal error's cause above
+    // all) carries the request's id.
+    let span = tracing::info_span!("request", request_id = %id);
+    let mut res = tracing::Instrument::instrument(next.run(req), span).await;
     in_flight.decrement(1.0);
 
     let duration_ms = started.elapsed().as_secs_f64() * 1000.0;

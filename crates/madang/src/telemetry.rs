@@ -25,7 +25,9 @@ where
         builder
             .json()
             .flatten_event(true)
-            .with_current_span(false)
+            // The request's span, so an error logged inside a request names its id.
+            .with_current_span(true)
+            .with_span_list(false)
             .try_init()
     } else {
         builder.try_init()

@@ -9,7 +9,7 @@ use madang_domain::posts::{Bookmark, PINS_PER_SCOPE, PinScope, PostSummary};
 use madang_domain::views::{Added, ViewStore};
 use madang_domain::{Result, Timestamp};
 
-use crate::db::{Db, col, count, is_unique_violation, map_err, push_page};
+use crate::db::{Db, DbError, col, commit, count, push_page};
 use crate::posts::{summary_from_row, summary_select};
 
 /// How many times a pin is tried again when a concurrent pin took its slot.
@@ -21,7 +21,7 @@ impl Db {
         post_id: i64,
         scope: PinScope,
         audit: &AuditRecord,
-    ) -> Result<Result<PinOutcome, sqlx::Error>> {
+    ) -> Result<Result<PinOutcome, DbError>> {
         let mut tx = self.begin().await?;
         let sql = format!(
             "SELECT category_id FROM posts WHERE id = ? AND deleted_at IS NULL{}",
@@ -31,8 +31,7 @@ impl Db {
             .stmt(&sql)
             .bind(post_id)
             .fetch_optional(&mut *tx)
-            .await
-            .map_err(map_err)?
+            .await?
         else {
             return Ok(Ok(PinOutcome::Missing));
         };
@@ -41,8 +40,7 @@ impl Db {
             .stmt("SELECT scope FROM post_pins WHERE post_id = ?")
             .bind(post_id)
             .fetch_optional(&mut *tx)
-            .await
-            .map_err(map_err)?;
+            .await?;
         if let Some(row) = current {
             if col::<String>(&row, "scope")? == scope.as_str() {
                 return Ok(Ok(PinOutcome::Unchanged));
@@ -50,8 +48,7 @@ impl Db {
             self.stmt("DELETE FROM post_pins WHERE post_id = ?")
                 .bind(post_id)
                 .execute(&mut *tx)
-                .await
-                .map_err(map_err)?;
+                .await?;
         }
         let key = match scope {
             PinScope::Site => "site".to_owned(),
@@ -61,8 +58,7 @@ impl Db {
             .stmt("SELECT slot FROM post_pins WHERE scope_key = ?")
             .bind(key.clone())
             .fetch_all(&mut *tx)
-            .await
-            .map_err(map_err)?
+            .await?
             .iter()
             .map(|r| col::<i64>(r, "slot"))
             .collect::<Result<Vec<_>>>()?;
@@ -88,7 +84,7 @@ impl Db {
             return Ok(Err(e));
         }
         self.insert_audit(&mut tx, audit).await?;
-        tx.commit().await.map_err(map_err)?;
+        commit(tx).await?;
         Ok(Ok(PinOutcome::Pinned))
     }
 }
@@ -105,10 +101,10 @@ impl PinStore for Db {
         for _ in 0..PIN_ATTEMPTS {
             match self.pin_once(post_id, scope, audit).await? {
                 Ok(outcome) => return Ok(outcome),
-                Err(e) if is_unique_violation(&e, "slot") || is_unique_violation(&e, "post") => {
+                Err(e) if e.is_unique("slot") || e.is_unique("post") => {
                     last = Some(e);
                 }
-                Err(e) => return Err(map_err(e)),
+                Err(e) => return Err(e.into()),
             }
         }
         // Every attempt lost its slot to a concurrent pin: the scope is as good as full.
@@ -122,12 +118,11 @@ impl PinStore for Db {
             .stmt("DELETE FROM post_pins WHERE post_id = ?")
             .bind(post_id)
             .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
+            .await?;
         if n > 0 {
             self.insert_audit(&mut tx, audit).await?;
         }
-        tx.commit().await.map_err(map_err)?;
+        commit(tx).await?;
         Ok(n > 0)
     }
 
@@ -141,10 +136,7 @@ impl PinStore for Db {
             s.push_bind(" OR pp.scope_key = ?", format!("board:{b}"));
         }
         s.push_sql(") ORDER BY CASE WHEN pp.scope = 'site' THEN 0 ELSE 1 END, pp.pinned_at DESC, p.id DESC");
-        let rows = s
-            .fetch_all(&mut *self.rd_lagging().await?)
-            .await
-            .map_err(map_err)?;
+        let rows = s.fetch_all(&mut *self.rd_lagging().await?).await?;
         rows.iter().map(summary_from_row).collect()
     }
 }
@@ -164,8 +156,7 @@ impl BookmarkStore for Db {
             .stmt(&format!("SELECT id FROM posts WHERE id = ?{live}"))
             .bind(post_id)
             .fetch_optional(&mut *tx)
-            .await
-            .map_err(map_err)?
+            .await?
             .is_some();
         if !exists {
             return Ok(false);
@@ -186,9 +177,8 @@ impl BookmarkStore for Db {
                 .bind(post_id)
                 .execute(&mut *tx)
                 .await
-        }
-        .map_err(map_err)?;
-        tx.commit().await.map_err(map_err)?;
+        }?;
+        commit(tx).await?;
         Ok(true)
     }
 
@@ -211,7 +201,7 @@ impl BookmarkStore for Db {
         ));
         s.push_bind(" WHERE p.deleted_at IS NULL AND b.user_id = ?", user_id);
         push_page(&mut s, "b.created_at", "b.post_id", true, page);
-        let rows = s.fetch_all(&mut *conn).await.map_err(map_err)?;
+        let rows = s.fetch_all(&mut *conn).await?;
         let items = rows
             .iter()
             .map(|r| {

@@ -9,19 +9,18 @@ use madang_domain::posts::PrefixRef;
 use madang_domain::prefixes::PrefixName;
 use madang_domain::{Error, Result, Timestamp};
 
-use crate::db::{Db, col, count, is_foreign_key_violation, is_unique_violation, map_err};
+use crate::db::{Db, DbError, OnConstraint, col, commit, count};
 
-fn category_error(e: sqlx::Error) -> Error {
-    if is_unique_violation(&e, "name_key") {
+/// A write of a category that its constraints refused, answered as what it means: a
+/// taken name under the parent, or a parent that is not there.
+fn checked<T>(r: std::result::Result<T, DbError>) -> Result<T> {
+    r.on_unique("name_key", || {
         Error::conflict(
             "name",
             "a category with this name exists under the same parent",
         )
-    } else if is_foreign_key_violation(&e) {
-        Error::invalid("parent_id", "exists", "parent_id does not name a category")
-    } else {
-        map_err(e)
-    }
+    })
+    .on_foreign_key(|| Error::invalid("parent_id", "exists", "parent_id does not name a category"))
 }
 
 impl Db {
@@ -38,8 +37,7 @@ impl Db {
             .bind(i64::from(required))
             .bind(id)
             .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
+            .await?;
         Ok(n > 0)
     }
 
@@ -55,8 +53,7 @@ impl Db {
             .stmt("SELECT COALESCE(MAX(position), 0) AS last FROM board_prefixes WHERE category_id = ?")
             .bind(board)
             .fetch_one(&mut *tx)
-            .await
-            .map_err(map_err)?;
+            .await?;
         let last: i64 = col(&row, "last")?;
         self.stmt("INSERT INTO board_prefixes (category_id, name, name_key, position, created_at) VALUES (?, ?, ?, ?, ?)")
             .bind(board)
@@ -66,12 +63,8 @@ impl Db {
             .bind(now.millis())
             .insert_id(&mut *tx)
             .await
-            .map_err(|e| {
-                if is_unique_violation(&e, "name") {
-                    Error::conflict("name", "the board has a prefix of this name")
-                } else {
-                    map_err(e)
-                }
+            .on_unique("name", || {
+                Error::conflict("name", "the board has a prefix of this name")
             })
     }
 
@@ -87,16 +80,14 @@ impl Db {
             .bind(prefix)
             .bind(board)
             .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
+            .await?;
         if n == 0 {
             return Ok(false);
         }
         self.stmt("UPDATE posts SET prefix_id = NULL WHERE prefix_id = ?")
             .bind(prefix)
             .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
+            .await?;
         Ok(true)
     }
 
@@ -112,9 +103,8 @@ impl Db {
             .bind(name.key())
             .bind(id)
             .execute(&mut *tx)
-            .await
-            .map_err(category_error)?;
-        Ok(n > 0)
+            .await;
+        Ok(checked(n)? > 0)
     }
 }
 
@@ -125,13 +115,11 @@ impl CategoryStore for Db {
         let rows = self
             .stmt("SELECT id, name, parent_id, prefix_required FROM categories")
             .fetch_all(&mut *conn)
-            .await
-            .map_err(map_err)?;
+            .await?;
         let prefixes = self
             .stmt("SELECT id, category_id, name FROM board_prefixes ORDER BY category_id, position, id")
             .fetch_all(&mut *conn)
-            .await
-            .map_err(map_err)?;
+            .await?;
         let mut by_board: HashMap<i64, Vec<PrefixRef>> = HashMap::new();
         for p in &prefixes {
             by_board
@@ -165,7 +153,7 @@ impl CategoryStore for Db {
     async fn add_prefix(&self, board: i64, name: &PrefixName, now: Timestamp) -> Result<i64> {
         let mut tx = self.begin().await?;
         let id = self.add_prefix_in(&mut tx, board, name, now).await?;
-        tx.commit().await.map_err(map_err)?;
+        commit(tx).await?;
         Ok(id)
     }
 
@@ -174,7 +162,7 @@ impl CategoryStore for Db {
         if !self.delete_prefix_in(&mut tx, board, prefix).await? {
             return Ok(false);
         }
-        tx.commit().await.map_err(map_err)?;
+        commit(tx).await?;
         Ok(true)
     }
 
@@ -184,15 +172,16 @@ impl CategoryStore for Db {
         parent: Option<i64>,
         now: Timestamp,
     ) -> Result<i64> {
-        self.stmt("INSERT INTO categories (name, name_key, parent_id, parent_key, created_at) VALUES (?, ?, ?, ?, ?)")
+        let id = self
+            .stmt("INSERT INTO categories (name, name_key, parent_id, parent_key, created_at) VALUES (?, ?, ?, ?, ?)")
             .bind(name.as_str().to_owned())
             .bind(name.key())
             .bind(parent)
             .bind(parent.unwrap_or(0))
             .bind(now.millis())
             .insert_id(&mut *self.wr().await?)
-            .await
-            .map_err(category_error)
+            .await;
+        checked(id)
     }
 
     async fn update_category(
@@ -209,9 +198,8 @@ impl CategoryStore for Db {
             .bind(parent.unwrap_or(0))
             .bind(id)
             .execute(&mut *self.wr().await?)
-            .await
-            .map_err(category_error)?;
-        if n == 0 {
+            .await;
+        if checked(n)? == 0 {
             Err(Error::NotFound("category"))
         } else {
             Ok(())
@@ -247,16 +235,12 @@ impl CategoryStore for Db {
             .bind(id)
             .execute(&mut *tx)
             .await
-            .map_err(|e| {
-                if is_foreign_key_violation(&e) {
-                    Error::state_conflict("the category holds posts or child categories")
-                } else {
-                    map_err(e)
-                }
+            .on_foreign_key(|| {
+                Error::state_conflict("the category holds posts or child categories")
             })?;
         if n == 0 {
             return Err(Error::NotFound("category"));
         }
-        tx.commit().await.map_err(map_err)
+        commit(tx).await
     }
 }

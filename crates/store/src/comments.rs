@@ -8,7 +8,7 @@ use madang_domain::posts::ContentRef;
 use madang_domain::{Result, Timestamp};
 use sqlx::any::AnyRow;
 
-use crate::db::{COUNT_CAP, Db, col, count, map_err, push_page};
+use crate::db::{COUNT_CAP, Db, col, commit, count, push_page};
 use crate::posts::{author_from_row, sentiment_from_row};
 
 /// Whose comments a page lists.
@@ -50,10 +50,7 @@ impl Db {
         let mut s = self.stmt(COMMENT_SELECT);
         s.push_bind(filter, value);
         push_page(&mut s, "c.created_at", "c.id", descending, page);
-        let rows = s
-            .fetch_all(&mut *self.rd_lagging().await?)
-            .await
-            .map_err(map_err)?;
+        let rows = s.fetch_all(&mut *self.rd_lagging().await?).await?;
         let items = rows
             .iter()
             .map(comment_from_row)
@@ -73,10 +70,7 @@ impl Db {
             let s = self
                 .stmt("SELECT comment_count AS n FROM posts WHERE id = ? AND deleted_at IS NULL")
                 .bind(value);
-            let row = s
-                .fetch_optional(&mut *self.rd_lagging().await?)
-                .await
-                .map_err(map_err)?;
+            let row = s.fetch_optional(&mut *self.rd_lagging().await?).await?;
             (
                 row.map(|r| col::<i64>(&r, "n")).transpose()?.unwrap_or(0),
                 false,
@@ -109,8 +103,7 @@ impl Db {
         self.stmt(&lock)
             .bind(post_id)
             .fetch_optional(&mut *tx)
-            .await
-            .map_err(map_err)?;
+            .await?;
         let sql = format!(
             "UPDATE comments SET deleted_at = ? WHERE id = ? AND post_id = ? AND deleted_at IS {}NULL",
             if deleted.is_some() { "" } else { "NOT " }
@@ -121,16 +114,14 @@ impl Db {
             .bind(id)
             .bind(post_id)
             .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
+            .await?;
         if n > 0 {
             let delta = if deleted.is_some() { -1 } else { 1 };
             self.stmt("UPDATE posts SET comment_count = comment_count + ? WHERE id = ?")
                 .bind(delta)
                 .bind(post_id)
                 .execute(&mut *tx)
-                .await
-                .map_err(map_err)?;
+                .await?;
         }
         Ok(n > 0)
     }
@@ -149,8 +140,7 @@ impl CommentStore for Db {
             .stmt(&lock)
             .bind(new.post_id)
             .fetch_optional(&mut *tx)
-            .await
-            .map_err(map_err)?
+            .await?
             .is_none()
         {
             return Ok(None);
@@ -166,23 +156,20 @@ impl CommentStore for Db {
             .bind(now)
             .bind(now)
             .insert_id(&mut *tx)
-            .await
-            .map_err(map_err)?;
+            .await?;
         self.stmt("INSERT INTO comment_versions (comment_id, version, content, created_at) VALUES (?, 1, ?, ?)")
             .bind(id)
             .bind(new.content.as_str().to_owned())
             .bind(now)
             .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
+            .await?;
         self.stmt("UPDATE posts SET comment_count = comment_count + 1 WHERE id = ?")
             .bind(new.post_id)
             .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
+            .await?;
         self.enqueue_follow_ups(&mut tx, &new.follow_up, id, new.now)
             .await?;
-        tx.commit().await.map_err(map_err)?;
+        commit(tx).await?;
         self.outbox_written();
         Ok(Some(id))
     }
@@ -190,10 +177,7 @@ impl CommentStore for Db {
     async fn comment(&self, id: i64) -> Result<Option<Comment>> {
         let mut s = self.stmt(COMMENT_SELECT);
         s.push_bind(" AND c.id = ?", id);
-        let row = s
-            .fetch_optional(&mut *self.rd_lagging().await?)
-            .await
-            .map_err(map_err)?;
+        let row = s.fetch_optional(&mut *self.rd_lagging().await?).await?;
         row.as_ref().map(comment_from_row).transpose()
     }
 
@@ -205,8 +189,7 @@ impl CommentStore for Db {
             )
             .bind(id)
             .fetch_optional(&mut *self.rd().await?)
-            .await
-            .map_err(map_err)?;
+            .await?;
         row.map(|r| {
             let deleted = col::<Option<i64>>(&r, "deleted_at")?.is_some()
                 || col::<Option<i64>>(&r, "post_deleted_at")?.is_some();
@@ -237,8 +220,7 @@ impl CommentStore for Db {
             .bind(id)
             .bind(author_id)
             .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
+            .await?;
         if n == 0 {
             return Ok(None);
         }
@@ -246,8 +228,7 @@ impl CommentStore for Db {
             .stmt("SELECT version FROM comments WHERE id = ?")
             .bind(id)
             .fetch_one(&mut *tx)
-            .await
-            .map_err(map_err)?;
+            .await?;
         let version: i64 = col(&row, "version")?;
         self.stmt("INSERT INTO comment_versions (comment_id, version, content, created_at) VALUES (?, ?, ?, ?)")
             .bind(id)
@@ -255,13 +236,12 @@ impl CommentStore for Db {
             .bind(content.to_owned())
             .bind(now.millis())
             .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
+            .await?;
         let mut s = self.stmt(COMMENT_SELECT);
         s.push_bind(" AND c.id = ?", id);
-        let comment = comment_from_row(&s.fetch_one(&mut *tx).await.map_err(map_err)?)?;
+        let comment = comment_from_row(&s.fetch_one(&mut *tx).await?)?;
         self.enqueue_follow_ups(&mut tx, follow_up, id, now).await?;
-        tx.commit().await.map_err(map_err)?;
+        commit(tx).await?;
         self.outbox_written();
         Ok(Some(comment))
     }
@@ -271,8 +251,7 @@ impl CommentStore for Db {
             .stmt("SELECT version, content, created_at FROM comment_versions WHERE comment_id = ? ORDER BY version DESC")
             .bind(id)
             .fetch_all(&mut *self.rd_lagging().await?)
-            .await
-            .map_err(map_err)?;
+            .await?;
         rows.iter()
             .map(|r| {
                 Ok(CommentVersion {
@@ -289,8 +268,7 @@ impl CommentStore for Db {
             .stmt("SELECT post_id FROM comments WHERE id = ?")
             .bind(id)
             .fetch_optional(&mut *self.rd().await?)
-            .await
-            .map_err(map_err)?
+            .await?
         else {
             return Ok(None);
         };
@@ -299,7 +277,7 @@ impl CommentStore for Db {
         let done = self
             .set_comment_deleted_in(&mut tx, id, post_id, Some(now))
             .await?;
-        tx.commit().await.map_err(map_err)?;
+        commit(tx).await?;
         Ok(done.then_some(post_id))
     }
 
@@ -320,8 +298,7 @@ impl CommentStore for Db {
             .stmt(&lock)
             .bind(comment_id)
             .fetch_optional(&mut *tx)
-            .await
-            .map_err(map_err)?
+            .await?
         else {
             return Ok(None);
         };
@@ -340,8 +317,7 @@ impl CommentStore for Db {
                 .bind(user_id)
                 .execute(&mut *tx)
                 .await
-        }
-        .map_err(map_err)?;
+        }?;
         let mut votes: i64 = col(&row, "vote_count")?;
         if changed > 0 {
             votes += if on { 1 } else { -1 };
@@ -349,10 +325,9 @@ impl CommentStore for Db {
                 .bind(votes)
                 .bind(comment_id)
                 .execute(&mut *tx)
-                .await
-                .map_err(map_err)?;
+                .await?;
         }
-        tx.commit().await.map_err(map_err)?;
+        commit(tx).await?;
         Ok(Some(votes))
     }
 
@@ -361,10 +336,7 @@ impl CommentStore for Db {
             self.stmt("SELECT comment_id FROM comment_votes WHERE user_id = ? AND comment_id IN ");
         s.args_add(user_id);
         s.push_in_list(ids);
-        let rows = s
-            .fetch_all(&mut *self.rd_lagging().await?)
-            .await
-            .map_err(map_err)?;
+        let rows = s.fetch_all(&mut *self.rd_lagging().await?).await?;
         rows.iter().map(|r| col(r, "comment_id")).collect()
     }
 
@@ -391,10 +363,7 @@ impl CommentStore for Db {
             " ORDER BY c.vote_count DESC, c.id LIMIT ?",
             i64::from(limit),
         );
-        let rows = s
-            .fetch_all(&mut *self.rd_lagging().await?)
-            .await
-            .map_err(map_err)?;
+        let rows = s.fetch_all(&mut *self.rd_lagging().await?).await?;
         rows.iter().map(comment_from_row).collect()
     }
 }

@@ -6,7 +6,7 @@ use madang_domain::users::User;
 use madang_domain::web_sessions::MemberSessionStore;
 use madang_domain::{Result, Timestamp};
 
-use crate::db::{Db, col, map_err};
+use crate::db::{Db, col};
 use crate::users::{USER_COLS, user_from_row};
 
 /// Which cookie sessions a statement is about.
@@ -51,7 +51,7 @@ impl Db {
             .bind(new.expires.millis())
             .insert_id(&mut *self.wr().await?)
             .await
-            .map_err(map_err)
+            .map_err(Into::into)
     }
 
     /// The live session under this token hash: its id, its member (not erased) and
@@ -73,8 +73,7 @@ impl Db {
             .bind(token_hash.to_owned())
             .bind(now.millis())
             .fetch_optional(&mut *self.rd().await?)
-            .await
-            .map_err(map_err)?;
+            .await?;
         let Some(row) = row else { return Ok(None) };
         Ok(Some((
             col(&row, "session_id")?,
@@ -97,8 +96,7 @@ impl Db {
             .bind(now.millis())
             .bind(id)
             .execute(&mut *self.wr().await?)
-            .await
-            .map_err(map_err)?;
+            .await?;
         Ok(())
     }
 
@@ -119,8 +117,7 @@ impl Db {
             .bind(user_id)
             .bind(keep)
             .execute(&mut *self.wr().await?)
-            .await
-            .map_err(map_err)?;
+            .await?;
         Ok(())
     }
 }
@@ -140,8 +137,7 @@ impl Db {
                 .bind(before.millis())
                 .bind(before.millis())
                 .execute(&mut *self.wr().await?)
-                .await
-                .map_err(map_err)?;
+                .await?;
         }
         Ok(n)
     }

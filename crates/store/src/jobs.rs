@@ -21,7 +21,7 @@ use madang_domain::{Error, Result};
 use sqlx::any::AnyRow;
 use sqlx::{Any, Transaction};
 
-use crate::db::{Db, col, map_err};
+use crate::db::{Db, col, commit};
 
 /// Outbox rows relayed per transaction.
 const RELAY_BATCH: u32 = 200;
@@ -49,8 +49,7 @@ impl Db {
             .bind(before.millis())
             .bind(limit)
             .fetch_all(&mut *self.rd().await?)
-            .await
-            .map_err(map_err)?;
+            .await?;
         let ids = rows
             .iter()
             .map(|r| col::<i64>(r, "id"))
@@ -60,7 +59,7 @@ impl Db {
         }
         let mut s = self.stmt(delete);
         s.push_in_list(&ids);
-        s.execute(&mut *self.wr().await?).await.map_err(map_err)
+        s.execute(&mut *self.wr().await?).await.map_err(Into::into)
     }
 
     /// Writes `job` to the outbox inside `tx`; answers its id.
@@ -78,7 +77,7 @@ impl Db {
             .bind(now.millis())
             .insert_id(&mut **tx)
             .await
-            .map_err(map_err)
+            .map_err(Into::into)
     }
 
     /// Enqueues, inside `tx`, one job of each kind about row `id`.
@@ -122,7 +121,7 @@ impl Outbox for Db {
     async fn add(&self, job: &NewJob) -> Result<i64> {
         let mut tx = self.begin().await?;
         let id = self.insert_outbox(&mut tx, job, job.run_at).await?;
-        tx.commit().await.map_err(map_err)?;
+        commit(tx).await?;
         self.outbox_written();
         Ok(id)
     }
@@ -132,8 +131,7 @@ impl Outbox for Db {
             .stmt("SELECT id, kind, payload, max_attempts, run_at, created_at FROM job_outbox ORDER BY id LIMIT ?")
             .bind(i64::from(limit))
             .fetch_all(&mut *self.rd().await?)
-            .await
-            .map_err(map_err)?;
+            .await?;
         rows.iter()
             .map(|r| {
                 let max: i64 = col(r, "max_attempts")?;
@@ -157,7 +155,7 @@ impl Outbox for Db {
         }
         let mut s = self.stmt("DELETE FROM job_outbox WHERE id IN ");
         s.push_in_list(ids);
-        s.execute(&mut *self.wr().await?).await.map_err(map_err)?;
+        s.execute(&mut *self.wr().await?).await?;
         Ok(())
     }
 
@@ -183,8 +181,7 @@ impl CronStore for Db {
             .bind(name.to_owned())
             .bind(slot.millis())
             .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
+            .await?;
         let tick = if advanced == 1 {
             self.insert_outbox(&mut tx, job, now).await?;
             Tick::Run
@@ -198,15 +195,14 @@ impl CronStore for Db {
                 .bind(slot.millis())
                 .bind(now.millis())
                 .execute(&mut *tx)
-                .await
-                .map_err(map_err)?;
+                .await?;
             if inserted == 1 {
                 Tick::Baseline
             } else {
                 Tick::Taken
             }
         };
-        tx.commit().await.map_err(map_err)?;
+        commit(tx).await?;
         if tick == Tick::Run {
             self.outbox_written();
         }
@@ -235,7 +231,7 @@ impl EmbeddedQueue {
             .bind(RESERVE_CANDIDATES)
             .fetch_all(&mut *self.db.rd().await?)
             .await
-            .map_err(map_err)
+            .map_err(Into::into)
     }
 
     /// Takes job `id` if it is still in `state` after `attempts` deliveries.
@@ -263,8 +259,7 @@ impl EmbeddedQueue {
             .bind(attempts)
             .bind(now.millis())
             .execute(&mut *self.db.wr().await?)
-            .await
-            .map_err(map_err)?;
+            .await?;
         if taken != 1 {
             return Ok(None);
         }
@@ -293,8 +288,7 @@ impl EmbeddedQueue {
             .bind(lease.job.id)
             .bind(lease.token.clone())
             .execute(&mut *self.db.wr().await?)
-            .await
-            .map_err(map_err)?;
+            .await?;
         Ok(n == 1)
     }
 }
@@ -322,8 +316,7 @@ impl JobQueue for EmbeddedQueue {
             .stmt(&sql)
             .bind(i64::from(RELAY_BATCH))
             .fetch_all(&mut *tx)
-            .await
-            .map_err(map_err)?;
+            .await?;
         if rows.is_empty() {
             return Ok(0);
         }
@@ -344,11 +337,11 @@ impl JobQueue for EmbeddedQueue {
             insert.args_add(col::<i64>(r, "created_at")?);
             insert.args_add(now);
         }
-        insert.execute(&mut *tx).await.map_err(map_err)?;
+        insert.execute(&mut *tx).await?;
         let mut delete = self.db.stmt("DELETE FROM job_outbox WHERE id IN ");
         delete.push_in_list(&ids);
-        delete.execute(&mut *tx).await.map_err(map_err)?;
-        tx.commit().await.map_err(map_err)?;
+        delete.execute(&mut *tx).await?;
+        commit(tx).await?;
         Ok(ids.len())
     }
 
@@ -372,8 +365,7 @@ impl JobQueue for EmbeddedQueue {
                         .bind(attempts)
                         .bind(now.millis())
                         .execute(&mut *self.db.wr().await?)
-                        .await
-                        .map_err(map_err)?;
+                        .await?;
                     continue;
                 }
                 if let Some(lease) = self
@@ -397,8 +389,7 @@ impl JobQueue for EmbeddedQueue {
             .bind(lease.job.id)
             .bind(lease.token.clone())
             .execute(&mut *self.db.wr().await?)
-            .await
-            .map_err(map_err)?;
+            .await?;
         Ok(n == 1)
     }
 
@@ -428,8 +419,7 @@ impl JobQueue for EmbeddedQueue {
             .stmt(&format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = ?"))
             .bind(id)
             .fetch_optional(&mut *self.db.rd().await?)
-            .await
-            .map_err(map_err)?;
+            .await?;
         row.as_ref().map(job_from_row).transpose()
     }
 
@@ -443,10 +433,7 @@ impl JobQueue for EmbeddedQueue {
             None => s.push_sql(" ORDER BY id DESC"),
         }
         s.push_bind(" LIMIT ?", i64::from(limit));
-        let rows = s
-            .fetch_all(&mut *self.db.rd().await?)
-            .await
-            .map_err(map_err)?;
+        let rows = s.fetch_all(&mut *self.db.rd().await?).await?;
         rows.iter().map(job_from_row).collect()
     }
 
@@ -459,8 +446,7 @@ impl JobQueue for EmbeddedQueue {
             .bind(now)
             .bind(id)
             .execute(&mut *self.db.wr().await?)
-            .await
-            .map_err(map_err)?;
+            .await?;
         Ok(n == 1)
     }
 
@@ -472,7 +458,7 @@ impl JobQueue for EmbeddedQueue {
             .bind(now)
             .execute(&mut *self.db.wr().await?)
             .await
-            .map_err(map_err)
+            .map_err(Into::into)
     }
 
     async fn stats(&self) -> Result<JobStats> {
@@ -480,8 +466,7 @@ impl JobQueue for EmbeddedQueue {
             .db
             .stmt("SELECT state, COUNT(*) AS n FROM jobs GROUP BY state")
             .fetch_all(&mut *self.db.rd().await?)
-            .await
-            .map_err(map_err)?;
+            .await?;
         let mut stats = JobStats {
             outbox: Outbox::count(&self.db).await?,
             ..JobStats::default()

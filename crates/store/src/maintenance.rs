@@ -9,7 +9,7 @@ use madang_domain::maintenance::{
 use madang_domain::ports::MaintenanceStore;
 use madang_domain::time::Timestamp;
 
-use crate::db::{Db, Engine, col, count, map_err};
+use crate::db::{Db, Engine, col, commit, count};
 
 impl Db {
     /// After a schema change on SQLite, analyses the whole database again if it was
@@ -31,10 +31,7 @@ impl Db {
         if analysed == 0 {
             return Ok(false);
         }
-        self.stmt("ANALYZE")
-            .execute(&mut *conn)
-            .await
-            .map_err(map_err)?;
+        self.stmt("ANALYZE").execute(&mut *conn).await?;
         Ok(true)
     }
 }
@@ -61,8 +58,7 @@ impl MaintenanceStore for Db {
             .bind(after.1)
             .bind(i64::from(limit))
             .fetch_all(&mut *self.rd().await?)
-            .await
-            .map_err(map_err)?;
+            .await?;
         rows.iter()
             .map(|r| {
                 Ok(HotRow {
@@ -82,8 +78,7 @@ impl MaintenanceStore for Db {
             .bind(id)
             .bind(vote_count)
             .execute(&mut *self.wr().await?)
-            .await
-            .map_err(map_err)?;
+            .await?;
         Ok(n == 1)
     }
 
@@ -108,8 +103,7 @@ impl MaintenanceStore for Db {
             .bind(after)
             .bind(i64::from(limit))
             .fetch_all(&mut *self.rd().await?)
-            .await
-            .map_err(map_err)?;
+            .await?;
         rows.iter()
             .map(|r| {
                 Ok(PostCounters {
@@ -135,13 +129,7 @@ impl MaintenanceStore for Db {
             "SELECT created_at FROM posts WHERE id = ?{}",
             self.for_update()
         );
-        let Some(row) = self
-            .stmt(&lock)
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(map_err)?
-        else {
+        let Some(row) = self.stmt(&lock).bind(id).fetch_optional(&mut *tx).await? else {
             return Ok((0, 0));
         };
         let created = Timestamp(col(&row, "created_at")?);
@@ -165,10 +153,9 @@ impl MaintenanceStore for Db {
             .bind(rank(votes, created))
             .bind(id)
             .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
+            .await?;
         self.note_search_change(&mut tx, id).await?;
-        tx.commit().await.map_err(map_err)?;
+        commit(tx).await?;
         Ok((comments, votes))
     }
 
@@ -182,8 +169,7 @@ impl MaintenanceStore for Db {
             .bind(after)
             .bind(i64::from(limit))
             .fetch_all(&mut *self.rd().await?)
-            .await
-            .map_err(map_err)?;
+            .await?;
         rows.iter()
             .map(|r| {
                 Ok(CommentCounters {
@@ -213,8 +199,7 @@ impl MaintenanceStore for Db {
                  FROM categories c ORDER BY c.id",
             )
             .fetch_all(&mut *self.rd().await?)
-            .await
-            .map_err(map_err)?;
+            .await?;
         rows.iter()
             .map(|r| {
                 Ok(CategoryCounter {
@@ -248,8 +233,7 @@ impl MaintenanceStore for Db {
         let mut conn = self.wr().await?;
         self.stmt("PRAGMA optimize = 0x10002")
             .execute(&mut *conn)
-            .await
-            .map_err(map_err)?;
+            .await?;
         Ok(())
     }
 
@@ -297,8 +281,7 @@ impl MaintenanceStore for Db {
             .bind(counts.votes)
             .bind(now.millis())
             .execute(&mut *self.wr().await?)
-            .await
-            .map_err(map_err)?;
+            .await?;
         Ok(())
     }
 
@@ -324,7 +307,7 @@ impl MaintenanceStore for Db {
             " ORDER BY day"
         });
         s.push_bind(" LIMIT ?", i64::from(limit));
-        let rows = s.fetch_all(&mut *self.rd().await?).await.map_err(map_err)?;
+        let rows = s.fetch_all(&mut *self.rd().await?).await?;
         let mut days = rows
             .iter()
             .map(|r| {
@@ -359,8 +342,7 @@ impl Db {
             .stmt(&lock)
             .bind(id)
             .fetch_optional(&mut *tx)
-            .await
-            .map_err(map_err)?
+            .await?
             .is_none()
         {
             return Ok(0);
@@ -370,9 +352,8 @@ impl Db {
             .bind(n)
             .bind(id)
             .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
-        tx.commit().await.map_err(map_err)?;
+            .await?;
+        commit(tx).await?;
         Ok(n)
     }
 }

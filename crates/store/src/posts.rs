@@ -14,8 +14,7 @@ use madang_domain::{Error, Result, Timestamp};
 use sqlx::any::AnyRow;
 
 use crate::db::{
-    COUNT_CAP, Db, Stmt, col, count, is_foreign_key_violation, map_err, push_after, push_order,
-    push_page,
+    COUNT_CAP, Db, OnConstraint, Stmt, col, commit, count, push_after, push_order, push_page,
 };
 
 pub(crate) fn author_from_row(row: &AnyRow) -> Result<Option<AuthorRef>> {
@@ -70,16 +69,13 @@ fn category_from_row(row: &AnyRow) -> Result<CategoryRef> {
     })
 }
 
-fn unknown_category(e: sqlx::Error) -> Error {
-    if is_foreign_key_violation(&e) {
-        Error::invalid(
-            "category_id",
-            "exists",
-            "category_id does not name a category",
-        )
-    } else {
-        map_err(e)
-    }
+/// The answer to a post written into a category that is not there.
+fn unknown_category() -> Error {
+    Error::invalid(
+        "category_id",
+        "exists",
+        "category_id does not name a category",
+    )
 }
 
 fn detail_from_row(r: &AnyRow) -> Result<PostDetail> {
@@ -281,7 +277,7 @@ impl Db {
     /// list, which `madang-bench` measures beside the full request.
     pub async fn post_page_rows(&self, f: &PostFilter, page: &PageRequest) -> Result<usize> {
         let s = self.post_page_stmt(f, page);
-        let rows = s.fetch_all(&mut *self.rd().await?).await.map_err(map_err)?;
+        let rows = s.fetch_all(&mut *self.rd().await?).await?;
         Ok(rows.len())
     }
 
@@ -324,7 +320,7 @@ impl Db {
             .bind(id)
             .fetch_optional(&mut *tx)
             .await
-            .map_err(map_err)
+            .map_err(Into::into)
     }
 
     /// Soft-deletes (`Some(when)`) or restores (`None`) a post in the caller's
@@ -340,28 +336,20 @@ impl Db {
             if deleted.is_some() { "" } else { "NOT " },
             self.for_update()
         );
-        let Some(row) = self
-            .stmt(&sql)
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(map_err)?
-        else {
+        let Some(row) = self.stmt(&sql).bind(id).fetch_optional(&mut *tx).await? else {
             return Ok(false);
         };
         self.stmt("UPDATE posts SET deleted_at = ? WHERE id = ?")
             .bind(deleted.map(Timestamp::millis))
             .bind(id)
             .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
+            .await?;
         // A deleted post leaves the pins (a restore does not pin it again).
         if deleted.is_some() {
             self.stmt("DELETE FROM post_pins WHERE post_id = ?")
                 .bind(id)
                 .execute(&mut *tx)
-                .await
-                .map_err(map_err)?;
+                .await?;
         }
         self.note_search_change(tx, id).await?;
         let delta = if deleted.is_some() { -1 } else { 1 };
@@ -381,8 +369,7 @@ impl Db {
             .bind(delta)
             .bind(category_id)
             .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
+            .await?;
         Ok(())
     }
 }
@@ -413,24 +400,22 @@ impl PostStore for Db {
             .bind(now)
             .insert_id(&mut *tx)
             .await
-            .map_err(unknown_category)?;
+            .on_foreign_key(unknown_category)?;
         self.note_search_change(&mut tx, id).await?;
         self.stmt("INSERT INTO post_views (post_id, view_count) VALUES (?, 0)")
             .bind(id)
             .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
+            .await?;
         self.stmt("INSERT INTO post_versions (post_id, version, title, content, created_at) VALUES (?, 1, ?, ?, ?)")
             .bind(id)
             .bind(new.title.as_str().to_owned())
             .bind(new.content.as_str().to_owned())
             .bind(now)
             .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
+            .await?;
         self.enqueue_follow_ups(&mut tx, &new.follow_up, id, new.now)
             .await?;
-        tx.commit().await.map_err(map_err)?;
+        commit(tx).await?;
         self.outbox_written();
         Ok(id)
     }
@@ -439,8 +424,7 @@ impl PostStore for Db {
         let row = self
             .post_detail_stmt(id, include_deleted)
             .fetch_optional(&mut *self.rd_lagging().await?)
-            .await
-            .map_err(map_err)?;
+            .await?;
         row.as_ref().map(detail_from_row).transpose()
     }
 
@@ -449,8 +433,7 @@ impl PostStore for Db {
             .stmt("SELECT author_id, deleted_at FROM posts WHERE id = ?")
             .bind(id)
             .fetch_optional(&mut *self.rd_lagging().await?)
-            .await
-            .map_err(map_err)?;
+            .await?;
         row.map(|r| {
             Ok(ContentRef {
                 author_id: col(&r, "author_id")?,
@@ -512,15 +495,14 @@ impl PostStore for Db {
         }
         s.push_bind(" WHERE id = ?", id);
         s.push_bind(" AND author_id = ? AND deleted_at IS NULL", author_id);
-        if s.execute(&mut *tx).await.map_err(unknown_category)? == 0 {
+        if s.execute(&mut *tx).await.on_foreign_key(unknown_category)? == 0 {
             return Ok(None);
         }
         let row = self
             .stmt("SELECT version FROM posts WHERE id = ?")
             .bind(id)
             .fetch_one(&mut *tx)
-            .await
-            .map_err(map_err)?;
+            .await?;
         let version: i64 = col(&row, "version")?;
         self.note_search_change(&mut tx, id).await?;
         self.stmt("INSERT INTO post_versions (post_id, version, title, content, created_at) VALUES (?, ?, ?, ?, ?)")
@@ -530,17 +512,12 @@ impl PostStore for Db {
             .bind(edit.content.as_str().to_owned())
             .bind(now)
             .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
-        let row = self
-            .post_detail_stmt(id, false)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(map_err)?;
+            .await?;
+        let row = self.post_detail_stmt(id, false).fetch_one(&mut *tx).await?;
         let post = detail_from_row(&row)?;
         self.enqueue_follow_ups(&mut tx, &edit.follow_up, id, edit.now)
             .await?;
-        tx.commit().await.map_err(map_err)?;
+        commit(tx).await?;
         self.outbox_written();
         Ok(Some(post))
     }
@@ -550,8 +527,7 @@ impl PostStore for Db {
             .stmt("SELECT version, title, content, created_at FROM post_versions WHERE post_id = ? ORDER BY version DESC")
             .bind(id)
             .fetch_all(&mut *self.rd_lagging().await?)
-            .await
-            .map_err(map_err)?;
+            .await?;
         rows.iter()
             .map(|r| {
                 Ok(PostVersion {
@@ -567,7 +543,7 @@ impl PostStore for Db {
     async fn delete_post(&self, id: i64, now: Timestamp) -> Result<bool> {
         let mut tx = self.begin().await?;
         let done = self.set_post_deleted_in(&mut tx, id, Some(now)).await?;
-        tx.commit().await.map_err(map_err)?;
+        commit(tx).await?;
         Ok(done)
     }
 
@@ -600,8 +576,7 @@ impl PostStore for Db {
                 .bind(user_id)
                 .execute(&mut *tx)
                 .await
-        }
-        .map_err(map_err)?;
+        }?;
         let mut votes: i64 = col(&post, "vote_count")?;
         if changed > 0 {
             votes += if on { 1 } else { -1 };
@@ -611,20 +586,16 @@ impl PostStore for Db {
                 .bind(rank)
                 .bind(post_id)
                 .execute(&mut *tx)
-                .await
-                .map_err(map_err)?;
+                .await?;
             self.note_search_change(&mut tx, post_id).await?;
         }
-        tx.commit().await.map_err(map_err)?;
+        commit(tx).await?;
         Ok(Some(votes))
     }
 
     async fn list_posts(&self, f: &PostFilter, page: &PageRequest) -> Result<Page<PostSummary>> {
         let s = self.post_page_stmt(f, page);
-        let rows = s
-            .fetch_all(&mut *self.rd_lagging().await?)
-            .await
-            .map_err(map_err)?;
+        let rows = s.fetch_all(&mut *self.rd_lagging().await?).await?;
         let items = rows
             .iter()
             .map(summary_from_row)
@@ -655,10 +626,7 @@ impl PostStore for Db {
             summary_columns("p.content")
         ));
         s.push_in_list(ids);
-        let rows = s
-            .fetch_all(&mut *self.rd_lagging().await?)
-            .await
-            .map_err(map_err)?;
+        let rows = s.fetch_all(&mut *self.rd_lagging().await?).await?;
         rows.iter()
             .map(|r| {
                 // The row's `excerpt` column is the whole content (see the SELECT).
@@ -677,8 +645,7 @@ impl PostStore for Db {
             .bind(from)
             .bind(to)
             .fetch_all(&mut *self.rd_lagging().await?)
-            .await
-            .map_err(map_err)?;
+            .await?;
         rows.iter()
             .map(|r| Ok((col(r, "id")?, Timestamp(col(r, "updated_at")?))))
             .collect()
@@ -688,8 +655,7 @@ impl PostStore for Db {
         let row = self
             .stmt("SELECT COALESCE(MAX(id), 0) AS last FROM posts")
             .fetch_one(&mut *self.rd_lagging().await?)
-            .await
-            .map_err(map_err)?;
+            .await?;
         col(&row, "last")
     }
 }
@@ -701,8 +667,7 @@ impl madang_domain::ports::SentimentStore for Db {
             .stmt("SELECT version, title, content FROM posts WHERE id = ? AND deleted_at IS NULL")
             .bind(id)
             .fetch_optional(&mut *self.rd().await?)
-            .await
-            .map_err(map_err)?;
+            .await?;
         row.map(|r| {
             let title: String = col(&r, "title")?;
             let content: String = col(&r, "content")?;
@@ -716,8 +681,7 @@ impl madang_domain::ports::SentimentStore for Db {
             .stmt("SELECT version, content FROM comments WHERE id = ? AND deleted_at IS NULL")
             .bind(id)
             .fetch_optional(&mut *self.rd().await?)
-            .await
-            .map_err(map_err)?;
+            .await?;
         row.map(|r| Ok((col(&r, "version")?, col(&r, "content")?)))
             .transpose()
     }
@@ -731,12 +695,11 @@ impl madang_domain::ports::SentimentStore for Db {
             .bind(id)
             .bind(version)
             .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
+            .await?;
         if n > 0 {
             self.note_search_change(&mut tx, id).await?;
         }
-        tx.commit().await.map_err(map_err)?;
+        commit(tx).await?;
         Ok(n > 0)
     }
 
@@ -748,8 +711,7 @@ impl madang_domain::ports::SentimentStore for Db {
             .bind(id)
             .bind(version)
             .execute(&mut *self.wr().await?)
-            .await
-            .map_err(map_err)?;
+            .await?;
         Ok(n > 0)
     }
 }

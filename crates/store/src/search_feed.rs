@@ -7,7 +7,7 @@ use madang_domain::search::{Change, FeedHead, SearchDoc, SearchFeed};
 use madang_domain::{Result, Timestamp};
 use sqlx::any::AnyRow;
 
-use crate::db::{Db, col, count, like_contains, map_err};
+use crate::db::{Db, col, commit, count, like_contains};
 
 /// Columns of a [`SearchDoc`], read from `posts p`.
 const DOC_COLUMNS: &str = "p.id, p.category_id, p.author_id, p.title, p.content, p.created_at, \
@@ -42,8 +42,7 @@ impl Db {
             .bind(post_id)
             .bind(now)
             .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
+            .await?;
         Ok(())
     }
 
@@ -66,15 +65,13 @@ impl Db {
             .stmt("DELETE FROM search_changes WHERE seq <= ?")
             .bind(last)
             .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
+            .await?;
         self.stmt("UPDATE search_state SET purged_below = ? WHERE id = 1 AND purged_below <= ?")
             .bind(last + 1)
             .bind(last)
             .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
-        tx.commit().await.map_err(map_err)?;
+            .await?;
+        commit(tx).await?;
         Ok(n)
     }
 }
@@ -86,8 +83,7 @@ impl SearchFeed for Db {
         let state = self
             .stmt("SELECT generation, purged_below FROM search_state WHERE id = 1")
             .fetch_one(&mut *conn)
-            .await
-            .map_err(map_err)?;
+            .await?;
         let max = self.as_bigint("COALESCE(MAX(seq), 0)");
         let max_seq = count(
             self.stmt(&format!("SELECT {max} AS n FROM search_changes")),
@@ -118,10 +114,7 @@ impl SearchFeed for Db {
             s.push_in_list(also);
         }
         s.push_bind(" ORDER BY seq LIMIT ?) c", i64::from(limit));
-        let rows = s
-            .fetch_all(&mut *self.rd_lagging().await?)
-            .await
-            .map_err(map_err)?;
+        let rows = s.fetch_all(&mut *self.rd_lagging().await?).await?;
         let mut generation = 0;
         let mut changes = Vec::with_capacity(rows.len());
         for r in &rows {
@@ -144,10 +137,7 @@ impl SearchFeed for Db {
             s.push_in_list(also);
         }
         s.push_bind(" ORDER BY seq LIMIT ?", i64::from(limit));
-        let rows = s
-            .fetch_all(&mut *self.rd_lagging().await?)
-            .await
-            .map_err(map_err)?;
+        let rows = s.fetch_all(&mut *self.rd_lagging().await?).await?;
         rows.iter()
             .map(|r| {
                 Ok(Change {
@@ -166,10 +156,7 @@ impl SearchFeed for Db {
             "SELECT {DOC_COLUMNS} FROM posts p WHERE p.deleted_at IS NULL AND p.id IN "
         ));
         s.push_in_list(ids);
-        let rows = s
-            .fetch_all(&mut *self.rd_lagging().await?)
-            .await
-            .map_err(map_err)?;
+        let rows = s.fetch_all(&mut *self.rd_lagging().await?).await?;
         rows.iter().map(doc_from_row).collect()
     }
 
@@ -182,8 +169,7 @@ impl SearchFeed for Db {
             .bind(after_id)
             .bind(i64::from(limit))
             .fetch_all(&mut *self.rd_lagging().await?)
-            .await
-            .map_err(map_err)?;
+            .await?;
         rows.iter().map(doc_from_row).collect()
     }
 
@@ -202,8 +188,7 @@ impl SearchFeed for Db {
             .bind(like_contains(term))
             .bind(i64::from(limit))
             .fetch_all(&mut *self.rd_lagging().await?)
-            .await
-            .map_err(map_err)?;
+            .await?;
         rows.iter().map(|r| col(r, "id")).collect()
     }
 }

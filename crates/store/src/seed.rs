@@ -12,7 +12,7 @@
 
 use madang_domain::Result;
 
-use crate::db::{Db, Engine, Stmt, count, map_err};
+use crate::db::{Db, Engine, Stmt, commit, count};
 
 /// Bind parameters per statement: under every engine's limit (SQLite's is 32,766).
 const MAX_PARAMS: usize = 30_000;
@@ -120,7 +120,7 @@ impl Db {
             },
         )
         .await?;
-        tx.commit().await.map_err(map_err)
+        commit(tx).await
     }
 
     /// Writes a batch and the category counters it moves in one transaction.
@@ -228,7 +228,7 @@ impl Db {
             },
         )
         .await?;
-        tx.commit().await.map_err(map_err)
+        commit(tx).await
     }
 
     /// After a seed: the categories' post counters, identity sequences past the
@@ -240,14 +240,12 @@ impl Db {
              (SELECT COUNT(*) FROM posts p WHERE p.category_id = categories.id AND p.deleted_at IS NULL)",
         )
         .execute(&mut *conn)
-        .await
-        .map_err(map_err)?;
+        .await?;
         // The seed wrote posts around the search change log: a new generation makes
         // every node rebuild its index.
         self.stmt("UPDATE search_state SET generation = generation + 1 WHERE id = 1")
             .execute(&mut *conn)
-            .await
-            .map_err(map_err)?;
+            .await?;
         let statements: Vec<String> = match self.engine {
             Engine::Postgres => {
                 let mut v: Vec<String> = ["users", "posts", "comments"]
@@ -270,10 +268,7 @@ impl Db {
         };
         for sql in statements {
             // setval and ANALYZE TABLE answer with a row; it is of no interest.
-            self.stmt(&sql)
-                .fetch_all(&mut *conn)
-                .await
-                .map_err(map_err)?;
+            self.stmt(&sql).fetch_all(&mut *conn).await?;
         }
         Ok(())
     }
@@ -297,7 +292,7 @@ impl Db {
             for r in chunk {
                 bind(&mut s, r);
             }
-            s.execute(&mut *tx).await.map_err(map_err)?;
+            s.execute(&mut *tx).await?;
         }
         Ok(())
     }

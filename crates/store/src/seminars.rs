@@ -18,7 +18,7 @@ use madang_domain::{Result, Timestamp};
 use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
 
-use crate::db::{Db, col, count, is_unique_violation, like_contains, map_err, push_page};
+use crate::db::{Db, DbError, col, commit, count, like_contains, push_page};
 
 const SEMINAR_COLS: &str = "s.id, s.name, s.capacity, s.session_count, s.start_time, s.online, \
      s.participant_count, s.created_at, s.updated_at";
@@ -38,11 +38,11 @@ fn seminar_from_row(r: &AnyRow) -> Result<Seminar> {
 }
 
 /// The primary key rejects a second profile of the same kind; either way, `false`.
-fn inserted(r: std::result::Result<u64, sqlx::Error>) -> Result<bool> {
+fn inserted(r: std::result::Result<u64, DbError>) -> Result<bool> {
     match r {
         Ok(n) => Ok(n > 0),
-        Err(e) if is_unique_violation(&e, "") => Ok(false),
-        Err(e) => Err(map_err(e)),
+        Err(e) if e.is_unique("") => Ok(false),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -57,12 +57,7 @@ impl Db {
             "SELECT capacity, participant_count FROM seminars WHERE id = ?{}",
             self.for_update()
         );
-        let row = self
-            .stmt(&sql)
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(map_err)?;
+        let row = self.stmt(&sql).bind(id).fetch_optional(&mut *tx).await?;
         row.map(|r| Ok((col(&r, "capacity")?, col(&r, "participant_count")?)))
             .transpose()
     }
@@ -101,7 +96,7 @@ impl Db {
             q.push_bind(", online = ?", i64::from(o));
         }
         q.push_bind(" WHERE id = ?", id);
-        q.execute(&mut *tx).await.map_err(map_err)?;
+        q.execute(&mut *tx).await?;
         Ok(UpdateOutcome::Updated)
     }
 
@@ -118,8 +113,7 @@ impl Db {
             .bind(id)
             .bind(user_id)
             .fetch_optional(&mut *tx)
-            .await
-            .map_err(map_err)?;
+            .await?;
         row.map(|r| Ok((col(&r, "role")?, col::<i64>(&r, "is_active")? != 0)))
             .transpose()
     }
@@ -172,14 +166,12 @@ impl SeminarStore for Db {
             .stmt("SELECT university, accepted, created_at FROM participant_profiles WHERE user_id = ?")
             .bind(user_id)
             .fetch_optional(&mut *self.rd().await?)
-            .await
-            .map_err(map_err)?;
+            .await?;
         let i = self
             .stmt("SELECT company, years, created_at FROM instructor_profiles WHERE user_id = ?")
             .bind(user_id)
             .fetch_optional(&mut *self.rd().await?)
-            .await
-            .map_err(map_err)?;
+            .await?;
         Ok(Profiles {
             participant: p
                 .map(|r| {
@@ -224,8 +216,7 @@ impl SeminarStore for Db {
             .bind(now.millis())
             .bind(now.millis())
             .insert_id(&mut *tx)
-            .await
-            .map_err(map_err)?;
+            .await?;
         self.stmt(
             "INSERT INTO seminar_members (seminar_id, user_id, role, joined_at, is_active) VALUES (?, ?, 'instructor', ?, 1)",
         )
@@ -233,9 +224,8 @@ impl SeminarStore for Db {
         .bind(instructor_id)
         .bind(now.millis())
         .execute(&mut *tx)
-        .await
-        .map_err(map_err)?;
-        tx.commit().await.map_err(map_err)?;
+        .await?;
+        commit(tx).await?;
         Ok(id)
     }
 
@@ -255,8 +245,7 @@ impl SeminarStore for Db {
             .stmt(&sql)
             .bind(id)
             .fetch_optional(&mut *self.rd_lagging().await?)
-            .await
-            .map_err(map_err)?
+            .await?
         else {
             return Ok(None);
         };
@@ -271,8 +260,7 @@ impl SeminarStore for Db {
             )
             .bind(id)
             .fetch_all(&mut *self.rd_lagging().await?)
-            .await
-            .map_err(map_err)?;
+            .await?;
         let members = rows
             .iter()
             .map(|r| {
@@ -316,7 +304,7 @@ impl SeminarStore for Db {
             .change_locked_seminar_in(&mut tx, id, participants, s, now)
             .await?;
         if outcome == UpdateOutcome::Updated {
-            tx.commit().await.map_err(map_err)?;
+            commit(tx).await?;
         }
         Ok(outcome)
     }
@@ -349,8 +337,7 @@ impl SeminarStore for Db {
                 self.stmt(&lock)
                     .bind(user_id)
                     .fetch_optional(&mut *tx)
-                    .await
-                    .map_err(map_err)?;
+                    .await?;
                 let running = count(
                     self.stmt(
                         "SELECT COUNT(*) AS n FROM seminar_members \
@@ -371,16 +358,14 @@ impl SeminarStore for Db {
             .bind(role.as_str().to_owned())
             .bind(now.millis())
             .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
+            .await?;
         if role == MemberRole::Participant {
             self.stmt("UPDATE seminars SET participant_count = participant_count + 1 WHERE id = ?")
                 .bind(id)
                 .execute(&mut *tx)
-                .await
-                .map_err(map_err)?;
+                .await?;
         }
-        tx.commit().await.map_err(map_err)?;
+        commit(tx).await?;
         Ok(JoinOutcome::Joined)
     }
 
@@ -400,14 +385,12 @@ impl SeminarStore for Db {
             .bind(id)
             .bind(user_id)
             .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
+            .await?;
         self.stmt("UPDATE seminars SET participant_count = participant_count - 1 WHERE id = ?")
             .bind(id)
             .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
-        tx.commit().await.map_err(map_err)?;
+            .await?;
+        commit(tx).await?;
         Ok(DropOutcome::Dropped)
     }
 
@@ -424,10 +407,7 @@ impl SeminarStore for Db {
         let mut q = self.stmt(&format!("SELECT {SEMINAR_COLS} FROM seminars s"));
         filter(&mut q);
         push_page(&mut q, "s.created_at", "s.id", !f.earliest_first, page);
-        let rows = q
-            .fetch_all(&mut *self.rd_lagging().await?)
-            .await
-            .map_err(map_err)?;
+        let rows = q.fetch_all(&mut *self.rd_lagging().await?).await?;
         let items = rows
             .iter()
             .map(seminar_from_row)

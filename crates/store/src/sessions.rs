@@ -5,7 +5,7 @@ use madang_domain::ports::{Rotation, SessionStore};
 use madang_domain::users::User;
 use madang_domain::{Result, Timestamp};
 
-use crate::db::{Db, col, map_err};
+use crate::db::{Db, col, commit};
 use crate::users::{USER_COLS, user_from_row};
 
 #[async_trait]
@@ -23,17 +23,15 @@ impl SessionStore for Db {
             .bind(user_id)
             .bind(now.millis())
             .insert_id(&mut *tx)
-            .await
-            .map_err(map_err)?;
+            .await?;
         self.stmt("INSERT INTO refresh_tokens (session_id, token_hash, expires_at, created_at) VALUES (?, ?, ?, ?)")
             .bind(session_id)
             .bind(refresh_hash.to_owned())
             .bind(expires_at.millis())
             .bind(now.millis())
             .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
-        tx.commit().await.map_err(map_err)?;
+            .await?;
+        commit(tx).await?;
         Ok(session_id)
     }
 
@@ -56,8 +54,7 @@ impl SessionStore for Db {
             .stmt(&sql)
             .bind(old_hash.to_owned())
             .fetch_optional(&mut *tx)
-            .await
-            .map_err(map_err)?
+            .await?
         else {
             return Ok(Rotation::Invalid);
         };
@@ -72,9 +69,8 @@ impl SessionStore for Db {
                 .bind(now.millis())
                 .bind(session_id)
                 .execute(&mut *tx)
-                .await
-                .map_err(map_err)?;
-            tx.commit().await.map_err(map_err)?;
+                .await?;
+            commit(tx).await?;
             return Ok(Rotation::Reused);
         }
         if col::<i64>(&row, "expires_at")? <= now.millis() {
@@ -84,17 +80,15 @@ impl SessionStore for Db {
             .bind(now.millis())
             .bind(token_id)
             .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
+            .await?;
         self.stmt("INSERT INTO refresh_tokens (session_id, token_hash, expires_at, created_at) VALUES (?, ?, ?, ?)")
             .bind(session_id)
             .bind(new_hash.to_owned())
             .bind(expires_at.millis())
             .bind(now.millis())
             .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
-        tx.commit().await.map_err(map_err)?;
+            .await?;
+        commit(tx).await?;
         Ok(Rotation::Rotated {
             user_id,
             session_id,
@@ -108,7 +102,7 @@ impl SessionStore for Db {
             .execute(&mut *self.wr().await?)
             .await
             .map(|_| ())
-            .map_err(map_err)
+            .map_err(Into::into)
     }
 
     async fn session_user(&self, session_id: i64, user_id: i64) -> Result<Option<User>> {
@@ -121,8 +115,7 @@ impl SessionStore for Db {
             .bind(session_id)
             .bind(user_id)
             .fetch_optional(&mut *self.rd().await?)
-            .await
-            .map_err(map_err)?;
+            .await?;
         row.as_ref().map(user_from_row).transpose()
     }
 }

@@ -7,7 +7,7 @@ use madang_domain::users::{Email, LoginRecord, PublicProfile, Role, User, UserNa
 use madang_domain::{Error, Result, Timestamp};
 use sqlx::any::AnyRow;
 
-use crate::db::{Db, col, count, is_unique_violation, map_err, push_page};
+use crate::db::{Db, OnConstraint, col, commit, count, push_page};
 
 pub(crate) const USER_COLS: &str =
     "u.id, u.name, u.email, u.role, u.state, u.state_until, u.state_reason, u.created_at";
@@ -38,14 +38,13 @@ pub(crate) fn user_from_row(row: &AnyRow) -> Result<User> {
     })
 }
 
-fn unique_conflict(e: sqlx::Error) -> Error {
-    if is_unique_violation(&e, NAME_KEY) {
-        Error::conflict("name", "this name is taken")
-    } else if is_unique_violation(&e, EMAIL_KEY) {
-        Error::conflict("email", "this email is registered already")
-    } else {
-        map_err(e)
-    }
+/// The conflict a taken name is, for a write the name's unique key refused.
+fn name_taken() -> Error {
+    Error::conflict("name", "this name is taken")
+}
+
+fn email_taken() -> Error {
+    Error::conflict("email", "this email is registered already")
 }
 
 impl Db {
@@ -100,7 +99,8 @@ impl UserStore for Db {
             .bind(now)
             .insert_id(&mut *self.wr().await?)
             .await
-            .map_err(unique_conflict)?;
+            .on_unique(NAME_KEY, name_taken)
+            .on_unique(EMAIL_KEY, email_taken)?;
         self.user_on_primary(id)
             .await?
             .ok_or(Error::NotFound("user"))
@@ -113,8 +113,7 @@ impl UserStore for Db {
             .stmt(&sql)
             .bind(id)
             .fetch_optional(&mut *self.rd().await?)
-            .await
-            .map_err(map_err)?;
+            .await?;
         row.as_ref().map(user_from_row).transpose()
     }
 
@@ -128,10 +127,7 @@ impl UserStore for Db {
             .bind(key.to_owned())
             .fetch_optional(&mut *self.rd().await?)
             .await;
-        row.map_err(map_err)?
-            .as_ref()
-            .map(user_from_row)
-            .transpose()
+        row?.as_ref().map(user_from_row).transpose()
     }
 
     async fn credentials(&self, key: &str) -> Result<Option<(User, String)>> {
@@ -145,7 +141,7 @@ impl UserStore for Db {
             .bind(key.to_owned())
             .fetch_optional(&mut *self.rd().await?)
             .await;
-        match row.map_err(map_err)? {
+        match row? {
             Some(r) => {
                 let hash: Option<String> = col(&r, "password_hash")?;
                 Ok(hash
@@ -161,8 +157,7 @@ impl UserStore for Db {
             .stmt("SELECT password_hash FROM users WHERE id = ? AND deleted_at IS NULL")
             .bind(id)
             .fetch_optional(&mut *self.rd().await?)
-            .await
-            .map_err(map_err)?;
+            .await?;
         Ok(match row {
             Some(r) => col::<Option<String>>(&r, "password_hash")?,
             None => None,
@@ -190,7 +185,8 @@ impl UserStore for Db {
         s.push_bind(" WHERE id = ? AND deleted_at IS NULL", id);
         s.execute(&mut *self.wr().await?)
             .await
-            .map_err(unique_conflict)?;
+            .on_unique(NAME_KEY, name_taken)
+            .on_unique(EMAIL_KEY, email_taken)?;
         self.user_on_primary(id)
             .await?
             .ok_or(Error::NotFound("user"))
@@ -209,8 +205,7 @@ impl UserStore for Db {
             .bind(now.millis())
             .bind(id)
             .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
+            .await?;
         // Every kind of session of the member ends but the one the change came from.
         let (api, member, console) = match keep {
             SessionRef::Api(k) => (k, 0, 0),
@@ -230,10 +225,9 @@ impl UserStore for Db {
                 .bind(id)
                 .bind(keep_id)
                 .execute(&mut *tx)
-                .await
-                .map_err(map_err)?;
+                .await?;
         }
-        tx.commit().await.map_err(map_err)
+        commit(tx).await
     }
 
     async fn erase_user(&self, id: i64, now: Timestamp) -> Result<()> {
@@ -246,25 +240,21 @@ impl UserStore for Db {
         .bind(now.millis())
         .bind(id)
         .execute(&mut *tx)
-        .await
-        .map_err(map_err)?;
+        .await?;
         self.stmt("UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL")
             .bind(now.millis())
             .bind(id)
             .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
+            .await?;
         self.stmt("DELETE FROM login_history WHERE user_id = ?")
             .bind(id)
             .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
+            .await?;
         self.stmt("UPDATE user_states SET reason = NULL WHERE user_id = ?")
             .bind(id)
             .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
-        tx.commit().await.map_err(map_err)
+            .await?;
+        commit(tx).await
     }
 
     async fn record_login(&self, a: &LoginAttempt) -> Result<()> {
@@ -277,7 +267,7 @@ impl UserStore for Db {
             .execute(&mut *self.wr().await?)
             .await
             .map(|_| ())
-            .map_err(map_err)
+            .map_err(Into::into)
     }
 
     async fn failed_logins_since(&self, user_id: i64, since: Timestamp) -> Result<u32> {
@@ -302,10 +292,7 @@ impl UserStore for Db {
         );
         s.args_add(user_id);
         push_page(&mut s, "created_at", "id", true, page);
-        let rows = s
-            .fetch_all(&mut *self.rd_lagging().await?)
-            .await
-            .map_err(map_err)?;
+        let rows = s.fetch_all(&mut *self.rd_lagging().await?).await?;
         let items = rows
             .iter()
             .map(|r| {
@@ -340,8 +327,7 @@ impl UserStore for Db {
             )
             .bind(id)
             .fetch_optional(&mut *self.rd_lagging().await?)
-            .await
-            .map_err(map_err)?;
+            .await?;
         row.map(|r| {
             Ok(PublicProfile {
                 id: col(&r, "id")?,
@@ -357,13 +343,13 @@ impl UserStore for Db {
     async fn set_role(&self, id: i64, role: Role, now: Timestamp) -> Result<()> {
         let mut tx = self.begin().await?;
         self.set_role_in(&mut tx, id, role, now).await?;
-        tx.commit().await.map_err(map_err)
+        commit(tx).await
     }
 
     async fn set_state(&self, id: i64, state: &UserState, now: Timestamp) -> Result<()> {
         let mut tx = self.begin().await?;
         self.set_state_in(&mut tx, id, state, now).await?;
-        tx.commit().await.map_err(map_err)
+        commit(tx).await
     }
 }
 
@@ -382,8 +368,7 @@ impl Db {
             .bind(now.millis())
             .bind(id)
             .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
+            .await?;
         if n == 0 {
             Err(Error::NotFound("user"))
         } else {
@@ -416,8 +401,7 @@ impl Db {
             .bind(now.millis())
             .bind(id)
             .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
+            .await?;
         if n == 0 {
             return Err(Error::NotFound("user"));
         }
@@ -428,8 +412,7 @@ impl Db {
             .bind(reason)
             .bind(now.millis())
             .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
+            .await?;
         Ok(())
     }
 }
@@ -443,8 +426,7 @@ impl Db {
             .stmt(&sql)
             .bind(id)
             .fetch_optional(&mut *self.wr().await?)
-            .await
-            .map_err(map_err)?;
+            .await?;
         row.as_ref().map(user_from_row).transpose()
     }
 }

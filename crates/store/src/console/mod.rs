@@ -22,7 +22,7 @@ use madang_domain::{Error, Result, Timestamp};
 use sqlx::any::AnyRow;
 
 use crate::cookie_sessions::{CookieTable, NewCookieSession};
-use crate::db::{Db, Stmt, col, count, like_contains, map_err};
+use crate::db::{Db, Stmt, col, commit, count, like_contains};
 use crate::users::{USER_COLS, user_from_row};
 
 fn audit_from_row(r: &AnyRow) -> Result<AuditEntry> {
@@ -81,8 +81,7 @@ impl Db {
         .bind(changes)
         .bind(a.at.millis())
         .execute(&mut *tx)
-        .await
-        .map_err(map_err)?;
+        .await?;
         Ok(())
     }
 
@@ -91,12 +90,7 @@ impl Db {
             "SELECT {USER_COLS} FROM users u WHERE u.id = ? AND u.deleted_at IS NULL{}",
             self.for_update()
         );
-        let row = self
-            .stmt(&sql)
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(map_err)?;
+        let row = self.stmt(&sql).bind(id).fetch_optional(&mut *tx).await?;
         row.as_ref().map(user_from_row).transpose()
     }
 }
@@ -159,8 +153,7 @@ impl ConsoleStore for Db {
                 ids_q.push_sql(&order);
                 let ids = ids_q
                     .fetch_all(&mut *conn)
-                    .await
-                    .map_err(map_err)?
+                    .await?
                     .iter()
                     .map(|r| col::<i64>(r, "id"))
                     .collect::<Result<Vec<_>>>()?;
@@ -176,7 +169,7 @@ impl ConsoleStore for Db {
                 ));
                 rows_q.push_in_list(&shown);
                 rows_q.push_sql(&order);
-                let rows = rows_q.fetch_all(&mut *conn).await.map_err(map_err)?;
+                let rows = rows_q.fetch_all(&mut *conn).await?;
                 (rows, ids.len() as u64)
             }
             // A page is a deferred join: its ids from the sort's index alone, then only
@@ -192,7 +185,7 @@ impl ConsoleStore for Db {
                 rows_q.push_sql(&page);
                 rows_q.push_sql(&format!(") d JOIN {table} ON {id} = d.k {joins}"));
                 rows_q.push_sql(&order);
-                let rows = rows_q.fetch_all(&mut *conn).await.map_err(map_err)?;
+                let rows = rows_q.fetch_all(&mut *conn).await?;
                 (rows, self.capped_count(&mut conn, &src, q, now).await?)
             }
             (None, _) => {
@@ -200,7 +193,7 @@ impl ConsoleStore for Db {
                 push_where(&mut rows_q, &src, q, now, true);
                 rows_q.push_sql(&order);
                 rows_q.push_sql(&page);
-                let rows = rows_q.fetch_all(&mut *conn).await.map_err(map_err)?;
+                let rows = rows_q.fetch_all(&mut *conn).await?;
                 (rows, self.capped_count(&mut conn, &src, q, now).await?)
             }
         };
@@ -235,8 +228,7 @@ impl ConsoleStore for Db {
         let row = self
             .stmt(&sql)
             .fetch_one(&mut *self.rd_lagging().await?)
-            .await
-            .map_err(map_err)?;
+            .await?;
         let (a, b): (Option<i64>, Option<i64>) = (col(&row, "a")?, col(&row, "b")?);
         Ok(a.zip(b).map(|(a, b)| (Timestamp(a), Timestamp(b))))
     }
@@ -250,8 +242,7 @@ impl ConsoleStore for Db {
             )
             .bind(id)
             .fetch_optional(&mut *self.rd().await?)
-            .await
-            .map_err(map_err)?;
+            .await?;
         let Some(r) = row else { return Ok(None) };
         let author = match (
             col::<Option<i64>>(&r, "author_id")?,
@@ -388,7 +379,7 @@ impl ConsoleStore for Db {
             return Ok(Applied::Unchanged);
         }
         self.insert_audit(&mut tx, audit).await?;
-        tx.commit().await.map_err(map_err)?;
+        commit(tx).await?;
         Ok(Applied::Changed)
     }
 
@@ -406,18 +397,13 @@ impl ConsoleStore for Db {
             .bind(object_type.to_owned())
             .bind(object_id)
             .fetch_all(&mut *self.rd().await?)
-            .await
-            .map_err(map_err)?;
+            .await?;
         rows.iter().map(audit_from_row).collect()
     }
 
     async fn recent(&self, limit: u32) -> Result<Vec<AuditEntry>> {
         let sql = format!("SELECT {AUDIT_COLS} FROM audit_log ORDER BY id DESC LIMIT {limit}");
-        let rows = self
-            .stmt(&sql)
-            .fetch_all(&mut *self.rd().await?)
-            .await
-            .map_err(map_err)?;
+        let rows = self.stmt(&sql).fetch_all(&mut *self.rd().await?).await?;
         rows.iter().map(audit_from_row).collect()
     }
 }

@@ -1,7 +1,9 @@
 //! Pools, dialect differences, statements and error mapping.
 
+mod failure;
 mod stmt;
 
+pub(crate) use failure::*;
 pub(crate) use stmt::*;
 
 use std::str::FromStr;
@@ -239,7 +241,9 @@ impl Db {
     pub(crate) async fn begin(&self) -> Result<sqlx::Transaction<'static, Any>, Error> {
         self.check_schema()?;
         let conn = acquire(&self.write, self.write_pool_name()).await?;
-        sqlx::Transaction::begin(conn, None).await.map_err(map_err)
+        sqlx::Transaction::begin(conn, None)
+            .await
+            .map_err(|e| DbError::new("begin", e).into())
     }
 
     /// Sets the pool gauges; called when metrics are scraped.
@@ -318,7 +322,7 @@ impl Db {
             Engine::MySql | Engine::Postgres => "EXPLAIN ",
         };
         s.sql.insert_str(0, prefix);
-        let rows = s.fetch_all(&mut *self.rd().await?).await.map_err(map_err)?;
+        let rows = s.fetch_all(&mut *self.rd().await?).await?;
         let mut out = Vec::new();
         if let Some(first) = rows.first() {
             let names: Vec<&str> = first.columns().iter().map(|c| c.name()).collect();

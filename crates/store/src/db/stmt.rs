@@ -1,5 +1,6 @@
 //! Statements: SQL written once with `?` placeholders and bound values, run on any
-//! engine and timed; the errors they map to; and the paging fragments lists share.
+//! engine and timed, each failure labelled with its operation; and the paging
+//! fragments lists share.
 
 use super::*;
 
@@ -72,59 +73,74 @@ impl Stmt {
     pub(crate) async fn execute<'c, E: Executor<'c, Database = Any>>(
         self,
         e: E,
-    ) -> Result<u64, sqlx::Error> {
-        let _t = self.timer();
-        Ok(e.execute(self.build()).await?.rows_affected())
+    ) -> Result<u64, DbError> {
+        let t = self.timer();
+        match e.execute(self.build()).await {
+            Ok(r) => Ok(r.rows_affected()),
+            Err(err) => Err(t.failed(err)),
+        }
     }
 
     pub(crate) async fn fetch_all<'c, E: Executor<'c, Database = Any>>(
         self,
         e: E,
-    ) -> Result<Vec<AnyRow>, sqlx::Error> {
-        let _t = self.timer();
-        e.fetch_all(self.build()).await
+    ) -> Result<Vec<AnyRow>, DbError> {
+        let t = self.timer();
+        e.fetch_all(self.build()).await.map_err(|err| t.failed(err))
     }
 
     pub(crate) async fn fetch_optional<'c, E: Executor<'c, Database = Any>>(
         self,
         e: E,
-    ) -> Result<Option<AnyRow>, sqlx::Error> {
-        let _t = self.timer();
-        e.fetch_optional(self.build()).await
+    ) -> Result<Option<AnyRow>, DbError> {
+        let t = self.timer();
+        e.fetch_optional(self.build())
+            .await
+            .map_err(|err| t.failed(err))
     }
 
     pub(crate) async fn fetch_one<'c, E: Executor<'c, Database = Any>>(
         self,
         e: E,
-    ) -> Result<AnyRow, sqlx::Error> {
-        let _t = self.timer();
-        e.fetch_one(self.build()).await
+    ) -> Result<AnyRow, DbError> {
+        let t = self.timer();
+        e.fetch_one(self.build()).await.map_err(|err| t.failed(err))
     }
 
     /// Runs an INSERT into a table keyed by `id` and answers the new row's id.
     pub(crate) async fn insert_id<'c, E: Executor<'c, Database = Any>>(
         mut self,
         e: E,
-    ) -> Result<i64, sqlx::Error> {
-        match self.engine {
+    ) -> Result<i64, DbError> {
+        let t = self.timer();
+        let id = match self.engine {
             // MySQL 8 has no INSERT … RETURNING.
-            Engine::MySql => {
-                let r = e.execute(self.build()).await?;
+            Engine::MySql => e.execute(self.build()).await.and_then(|r| {
                 r.last_insert_id()
                     .ok_or_else(|| sqlx::Error::Protocol("no insert id returned".into()))
-            }
+            }),
             _ => {
                 self.sql.push_str(" RETURNING id");
-                let row = e.fetch_one(self.build()).await?;
-                sqlx::Row::try_get::<i64, _>(&row, 0)
+                match e.fetch_one(self.build()).await {
+                    Ok(row) => sqlx::Row::try_get::<i64, _>(&row, 0),
+                    Err(err) => Err(err),
+                }
             }
-        }
+        };
+        id.map_err(|err| t.failed(err))
     }
 }
 
 pub(super) struct QueryTimer {
     op: String,
     started: Instant,
+}
+
+impl QueryTimer {
+    /// The statement's failure, labelled with its operation.
+    pub(super) fn failed(&self, e: sqlx::Error) -> DbError {
+        DbError::new(self.op.clone(), e)
+    }
 }
 
 impl Drop for QueryTimer {
@@ -180,52 +196,6 @@ pub(super) fn numbered_placeholders(sql: &str) -> String {
         }
     }
     out
-}
-
-/// Maps a database failure into the domain's error: an unreachable database is
-/// `Unavailable` (503), anything unexpected is `Internal` (500, cause logged).
-pub(crate) fn map_err(e: sqlx::Error) -> Error {
-    match &e {
-        sqlx::Error::PoolTimedOut
-        | sqlx::Error::PoolClosed
-        | sqlx::Error::Io(_)
-        | sqlx::Error::Tls(_) => Error::Unavailable("the database is unavailable".into()),
-        sqlx::Error::Database(db) if is_connection_failure(db.code().as_deref()) => {
-            Error::Unavailable("the database is unavailable".into())
-        }
-        // PostgreSQL refuses U+0000 in text (22021). Requests are refused with it at
-        // the door (`validate::no_nul`); this keeps any text that came another way a
-        // client's error rather than a 500.
-        sqlx::Error::Database(db) if db.code().as_deref() == Some("22021") => {
-            Error::BadRequest("text must not contain the NUL character (U+0000)".into())
-        }
-        _ => Error::internal(e),
-    }
-}
-
-/// Server error codes that mean "cannot serve now" rather than "this query is wrong".
-pub(super) fn is_connection_failure(code: Option<&str>) -> bool {
-    matches!(
-        code,
-        // PostgreSQL: admin shutdown, crash shutdown, cannot connect now, too many connections
-        Some("57P01" | "57P02" | "57P03" | "53300")
-        // MySQL/MariaDB: too many connections, server shutdown in progress
-        | Some("1040" | "1053" | "08S01")
-    )
-}
-
-/// Whether `e` is a unique-key violation on a constraint whose name contains `name`.
-pub(crate) fn is_unique_violation(e: &sqlx::Error, name: &str) -> bool {
-    match e {
-        sqlx::Error::Database(db) if db.kind() == sqlx::error::ErrorKind::UniqueViolation => {
-            db.constraint().is_some_and(|c| c.contains(name)) || db.message().contains(name)
-        }
-        _ => false,
-    }
-}
-
-pub(crate) fn is_foreign_key_violation(e: &sqlx::Error) -> bool {
-    matches!(e, sqlx::Error::Database(db) if db.kind() == sqlx::error::ErrorKind::ForeignKeyViolation)
 }
 
 /// Reads a column, turning a decoding failure into an internal error.
@@ -334,6 +304,6 @@ pub(crate) async fn count<'c, E: Executor<'c, Database = Any>>(
     s: Stmt,
     e: E,
 ) -> Result<i64, Error> {
-    let row = s.fetch_one(e).await.map_err(map_err)?;
+    let row = s.fetch_one(e).await?;
     col::<i64>(&row, "n")
 }
