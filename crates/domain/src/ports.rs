@@ -6,6 +6,9 @@ use async_trait::async_trait;
 
 use crate::categories::{Category, CategoryName};
 use crate::comments::{Comment, CommentVersion, NewComment};
+use crate::console::{
+    Applied, AuditEntry, AuditRecord, CommentRecord, ListQuery, Listing, Model, StaffChange,
+};
 use crate::error::Result;
 use crate::listing::{Page, PageRequest};
 use crate::posts::{
@@ -551,4 +554,40 @@ pub trait CronStore: Send + Sync {
         slot: Timestamp,
         job: &crate::jobs::NewJob,
     ) -> Result<crate::jobs::Tick>;
+}
+
+/// The staff console's own storage: its sessions, its lists, and audited writes.
+#[async_trait]
+pub trait ConsoleStore: Send + Sync {
+    async fn open_session(
+        &self,
+        user_id: i64,
+        token_hash: &str,
+        csrf: &str,
+        expires: Timestamp,
+        now: Timestamp,
+    ) -> Result<i64>;
+    /// The live session under this token hash, with its member (not erased).
+    async fn session(
+        &self,
+        token_hash: &str,
+        now: Timestamp,
+    ) -> Result<Option<(i64, User, String)>>;
+    async fn close_session(&self, id: i64, now: Timestamp) -> Result<()>;
+    /// One page of a list (every model but jobs), with its capped total; `now`
+    /// decides which suspensions are still in force.
+    async fn list(&self, q: &ListQuery, now: Timestamp) -> Result<Listing>;
+    /// The first and last creation time of a model's rows, for the date drill-down.
+    async fn span(&self, model: Model) -> Result<Option<(Timestamp, Timestamp)>>;
+    async fn comment(&self, id: i64) -> Result<Option<CommentRecord>>;
+    async fn apply(&self, change: &StaffChange, audit: &AuditRecord) -> Result<Applied>;
+    /// Entries about one object, newest first.
+    async fn history(
+        &self,
+        object_type: &str,
+        object_id: i64,
+        limit: u32,
+    ) -> Result<Vec<AuditEntry>>;
+    /// The newest entries.
+    async fn recent(&self, limit: u32) -> Result<Vec<AuditEntry>>;
 }

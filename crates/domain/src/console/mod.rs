@@ -21,8 +21,6 @@ pub use models::*;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use async_trait::async_trait;
-
 use crate::accounts::{Accounts, Actor, ClientInfo, LoginGate, LoginThrottle, PasswordChange};
 use crate::cache::{Entry, read_through, scope};
 use crate::categories::{CategoryName, CategoryTree, load_tree};
@@ -31,8 +29,8 @@ use crate::error::{Error, Result, Violation};
 use crate::jobs::{Job, JobState, JobStats};
 use crate::maintenance::{DAY_MS, DailyCounts, Day};
 use crate::ports::{
-    Cache, CategoryStore, CommentStore, JobQueue, MaintenanceStore, PostStore, SeminarStore,
-    SessionRef, TokenCodec, UserStore,
+    Cache, CategoryStore, CommentStore, ConsoleStore, JobQueue, MaintenanceStore, PostStore,
+    SeminarStore, SessionRef, TokenCodec, UserStore,
 };
 use crate::posts::{PinScope, PostDetail, PostVersion};
 use crate::prefixes::PrefixName;
@@ -94,42 +92,6 @@ impl Staff {
         crate::web_sessions::check_form_token(token, &self.csrf)
     }
 }
-/// The console's own storage: its sessions, its lists, and audited writes.
-#[async_trait]
-pub trait ConsoleStore: Send + Sync {
-    async fn open_session(
-        &self,
-        user_id: i64,
-        token_hash: &str,
-        csrf: &str,
-        expires: Timestamp,
-        now: Timestamp,
-    ) -> Result<i64>;
-    /// The live session under this token hash, with its member (not erased).
-    async fn session(
-        &self,
-        token_hash: &str,
-        now: Timestamp,
-    ) -> Result<Option<(i64, User, String)>>;
-    async fn close_session(&self, id: i64, now: Timestamp) -> Result<()>;
-    /// One page of a list (every model but jobs), with its capped total; `now`
-    /// decides which suspensions are still in force.
-    async fn list(&self, q: &ListQuery, now: Timestamp) -> Result<Listing>;
-    /// The first and last creation time of a model's rows, for the date drill-down.
-    async fn span(&self, model: Model) -> Result<Option<(Timestamp, Timestamp)>>;
-    async fn comment(&self, id: i64) -> Result<Option<CommentRecord>>;
-    async fn apply(&self, change: &StaffChange, audit: &AuditRecord) -> Result<Applied>;
-    /// Entries about one object, newest first.
-    async fn history(
-        &self,
-        object_type: &str,
-        object_id: i64,
-        limit: u32,
-    ) -> Result<Vec<AuditEntry>>;
-    /// The newest entries.
-    async fn recent(&self, limit: u32) -> Result<Vec<AuditEntry>>;
-}
-
 /// Console settings.
 #[derive(Debug, Clone, Copy)]
 pub struct ConsoleSettings {

@@ -1,8 +1,5 @@
-//! Spawns the real server on a random port against a fresh database per test.
-//!
-//! The engine comes from `MADANG_TEST_DATABASE_URL`: unset, each test gets a new
-//! SQLite file; `mysql://user@host:port` or `postgres://user@host:port` get a new
-//! database on that server per test (named `madang_t_…`).
+//! Spawns the real server on a random port against a fresh database per test (on the
+//! engine `MADANG_TEST_DATABASE_URL` names; see `madang-testkit`).
 
 use std::sync::Arc;
 
@@ -33,42 +30,11 @@ pub struct TestApp {
     _shutdown: Vec<tokio::sync::oneshot::Sender<()>>,
 }
 
-/// Creates a fresh database for one test and answers its URL.
+/// Creates a fresh database for one test: its URL, the SQLite file's directory (kept
+/// while the test runs) and the engine's name.
 pub async fn fresh_database() -> (String, Option<tempfile::TempDir>, &'static str) {
-    sqlx::any::install_default_drivers();
-    let name = format!("madang_t_{}", ulid::Ulid::new().to_string().to_lowercase());
-    match std::env::var("MADANG_TEST_DATABASE_URL")
-        .ok()
-        .filter(|s| !s.is_empty())
-    {
-        None => {
-            let dir = tempfile::tempdir().expect("temp dir");
-            let url = format!("sqlite://{}", dir.path().join("madang.db").display());
-            (url, Some(dir), "sqlite")
-        }
-        Some(server) => {
-            let server = server.trim_end_matches('/').to_owned();
-            let (admin_url, engine) = if server.starts_with("mysql") {
-                (format!("{server}/mysql"), "mysql")
-            } else {
-                (format!("{server}/postgres"), "postgres")
-            };
-            let admin = AnyPool::connect(&admin_url)
-                .await
-                .unwrap_or_else(|e| panic!("cannot reach {admin_url}: {e}"));
-            let create = if engine == "mysql" {
-                format!("CREATE DATABASE {name} CHARACTER SET utf8mb4 COLLATE utf8mb4_bin")
-            } else {
-                format!("CREATE DATABASE {name}")
-            };
-            admin
-                .execute(sqlx::AssertSqlSafe(create))
-                .await
-                .expect("create test database");
-            admin.close().await;
-            (format!("{server}/{name}"), None, engine)
-        }
-    }
+    let db = madang_testkit::fresh_database().await;
+    (db.url, db.dir, db.engine.name())
 }
 
 pub async fn spawn() -> TestApp {

@@ -11,10 +11,10 @@ use lists::*;
 use async_trait::async_trait;
 use madang_domain::comments::Comment;
 use madang_domain::console::{
-    Applied, AuditEntry, AuditRecord, COUNT_CAP, Cell, CommentRecord, ConsoleStore, FieldChange,
-    ListQuery, Listing, Model, Row, StaffChange, Total,
+    Applied, AuditEntry, AuditRecord, COUNT_CAP, Cell, CommentRecord, FieldChange, ListQuery,
+    Listing, Model, Row, StaffChange, Total,
 };
-use madang_domain::ports::{PinOutcome, PinStore};
+use madang_domain::ports::{ConsoleStore, PinOutcome, PinStore};
 use madang_domain::posts::Sentiment;
 use madang_domain::seminars::{UpdateOutcome, below_participants};
 use madang_domain::users::{AuthorRef, User};
