@@ -10,6 +10,7 @@ use sqlx::any::AnyRow;
 
 use crate::db::{COUNT_CAP, Db, col, commit, count, push_page};
 use crate::posts::{author_from_row, sentiment_from_row};
+use crate::votes::VoteTable;
 
 /// Whose comments a page lists.
 #[derive(Clone, Copy)]
@@ -302,25 +303,11 @@ impl CommentStore for Db {
         else {
             return Ok(None);
         };
-        let changed = if on {
-            let sql = self
-                .insert_ignore("comment_votes (comment_id, user_id, created_at) VALUES (?, ?, ?)");
-            self.stmt(&sql)
-                .bind(comment_id)
-                .bind(user_id)
-                .bind(now.millis())
-                .execute(&mut *tx)
-                .await
-        } else {
-            self.stmt("DELETE FROM comment_votes WHERE comment_id = ? AND user_id = ?")
-                .bind(comment_id)
-                .bind(user_id)
-                .execute(&mut *tx)
-                .await
-        }?;
-        let mut votes: i64 = col(&row, "vote_count")?;
-        if changed > 0 {
-            votes += if on { 1 } else { -1 };
+        let before = (col(&row, "vote_count")?, now);
+        let (votes, changed) = self
+            .toggle_vote(&mut tx, VoteTable::Comment, comment_id, user_id, on, before)
+            .await?;
+        if changed {
             self.stmt("UPDATE comments SET vote_count = ? WHERE id = ?")
                 .bind(votes)
                 .bind(comment_id)

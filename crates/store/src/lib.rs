@@ -22,6 +22,7 @@ mod seed;
 mod seminars;
 mod sessions;
 mod users;
+mod votes;
 
 pub use db::{Db, DbConfig, Engine};
 pub use jobs::EmbeddedQueue;

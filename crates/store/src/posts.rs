@@ -16,6 +16,7 @@ use sqlx::any::AnyRow;
 use crate::db::{
     COUNT_CAP, Db, OnConstraint, Stmt, col, commit, count, push_after, push_order, push_page,
 };
+use crate::votes::VoteTable;
 
 pub(crate) fn author_from_row(row: &AnyRow) -> Result<Option<AuthorRef>> {
     let id: Option<i64> = col(row, "author_id")?;
@@ -561,25 +562,11 @@ impl PostStore for Db {
         let Some(post) = self.lock_active_post(&mut tx, post_id).await? else {
             return Ok(None);
         };
-        let changed = if on {
-            let sql =
-                self.insert_ignore("post_votes (post_id, user_id, created_at) VALUES (?, ?, ?)");
-            self.stmt(&sql)
-                .bind(post_id)
-                .bind(user_id)
-                .bind(now.millis())
-                .execute(&mut *tx)
-                .await
-        } else {
-            self.stmt("DELETE FROM post_votes WHERE post_id = ? AND user_id = ?")
-                .bind(post_id)
-                .bind(user_id)
-                .execute(&mut *tx)
-                .await
-        }?;
-        let mut votes: i64 = col(&post, "vote_count")?;
-        if changed > 0 {
-            votes += if on { 1 } else { -1 };
+        let before = (col(&post, "vote_count")?, now);
+        let (votes, changed) = self
+            .toggle_vote(&mut tx, VoteTable::Post, post_id, user_id, on, before)
+            .await?;
+        if changed {
             let rank = hot_rank(votes, Timestamp(col(&post, "created_at")?));
             self.stmt("UPDATE posts SET vote_count = ?, hot_rank = ? WHERE id = ?")
                 .bind(votes)
