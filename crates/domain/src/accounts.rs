@@ -182,6 +182,7 @@ impl Accounts {
         self.clock.now()
     }
 
+    #[tracing::instrument(name = "accounts.sign_up", skip_all)]
     pub async fn sign_up(&self, input: SignUp, role: Role) -> Result<User> {
         let mut v = Violations::new();
         let name =
@@ -212,6 +213,7 @@ impl Accounts {
     }
 
     /// Log-in by name or email. A wrong name and a wrong password answer alike.
+    #[tracing::instrument(name = "accounts.log_in", skip_all)]
     pub async fn log_in(
         &self,
         username: &str,
@@ -241,6 +243,7 @@ impl Accounts {
     /// Checks a log-in and records it in the login history: the name (or email) and
     /// password, that the member may write, and what `gate` asks besides. A wrong name
     /// and a wrong password answer alike. Answers the member, in their state now.
+    #[tracing::instrument(name = "accounts.check_credentials", skip_all)]
     pub async fn check_credentials(
         &self,
         username: &str,
@@ -314,6 +317,7 @@ impl Accounts {
 
     /// Exchanges a refresh token for a new pair. A token that was already exchanged
     /// revokes its whole session: someone else holds a copy.
+    #[tracing::instrument(name = "accounts.refresh", skip_all)]
     pub async fn refresh(&self, refresh_token: &str) -> Result<TokenPair> {
         let now = self.clock.now();
         let old = self.tokens.hash_refresh(refresh_token);
@@ -358,6 +362,7 @@ impl Accounts {
 
     /// Turns a bearer token into the caller, checking the session and the account
     /// state against the store on every request.
+    #[tracing::instrument(name = "accounts.authenticate", skip_all)]
     pub async fn authenticate(&self, bearer: &str) -> Result<Actor> {
         let now = self.clock.now();
         let claims = self.tokens.verify_access(bearer, now)?;
@@ -374,12 +379,14 @@ impl Accounts {
         })
     }
 
+    #[tracing::instrument(name = "accounts.log_out", skip_all)]
     pub async fn log_out(&self, actor: &Actor) -> Result<()> {
         self.sessions
             .revoke_sessions(actor.id, self.clock.now())
             .await
     }
 
+    #[tracing::instrument(name = "accounts.me", skip_all)]
     pub async fn me(&self, actor: &Actor) -> Result<User> {
         self.users
             .user(actor.id)
@@ -387,6 +394,7 @@ impl Accounts {
             .ok_or(Error::NotFound("user"))
     }
 
+    #[tracing::instrument(name = "accounts.change_profile", skip_all)]
     pub async fn change_profile(&self, actor: &Actor, input: ProfileChange) -> Result<User> {
         actor.ensure_can_write()?;
         let mut v = Violations::new();
@@ -418,12 +426,14 @@ impl Accounts {
 
     /// Needs the current password; every other session is signed out, in the API,
     /// the web app and the console.
+    #[tracing::instrument(name = "accounts.change_password", skip_all)]
     pub async fn change_password(&self, actor: &Actor, input: PasswordChange) -> Result<()> {
         self.change_password_from(actor, input, SessionRef::Api(actor.session_id))
             .await
     }
 
     /// [`Accounts::change_password`] made from the session `keep`, which stays open.
+    #[tracing::instrument(name = "accounts.change_password_from", skip_all)]
     pub async fn change_password_from(
         &self,
         actor: &Actor,
@@ -447,6 +457,7 @@ impl Accounts {
             .await
     }
 
+    #[tracing::instrument(name = "accounts.resign", skip_all)]
     pub async fn resign(&self, actor: &Actor, password: Option<&str>) -> Result<()> {
         let Some(password) = password else {
             return Err(Error::invalid(
@@ -461,10 +472,12 @@ impl Accounts {
         Ok(())
     }
 
+    #[tracing::instrument(name = "accounts.logins", skip_all)]
     pub async fn logins(&self, actor: &Actor, page: &PageRequest) -> Result<Page<LoginRecord>> {
         self.users.logins(actor.id, page).await
     }
 
+    #[tracing::instrument(name = "accounts.profile", skip_all)]
     pub async fn profile(&self, id: i64) -> Result<PublicProfile> {
         read_through(self.cache.as_ref(), Entry::profile(id), || async {
             self.users
@@ -476,6 +489,7 @@ impl Accounts {
     }
 
     /// Looks up an account by name or email (for operators' commands).
+    #[tracing::instrument(name = "accounts.find", skip_all)]
     pub async fn find(&self, name_or_email: &str) -> Result<User> {
         self.users
             .user_by_key(&fold_case(name_or_email.trim()))
@@ -483,10 +497,12 @@ impl Accounts {
             .ok_or(Error::NotFound("user"))
     }
 
+    #[tracing::instrument(name = "accounts.set_role", skip_all)]
     pub async fn set_role(&self, id: i64, role: Role) -> Result<()> {
         self.users.set_role(id, role, self.clock.now()).await
     }
 
+    #[tracing::instrument(name = "accounts.set_state", skip_all)]
     pub async fn set_state(&self, id: i64, state: UserState) -> Result<()> {
         self.users.set_state(id, &state, self.clock.now()).await
     }

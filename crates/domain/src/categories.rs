@@ -207,10 +207,12 @@ impl Categories {
         }
     }
 
+    #[tracing::instrument(name = "categories.tree", skip_all)]
     pub async fn tree(&self) -> Result<CategoryTree> {
         load_tree(self.store.as_ref(), self.cache.as_ref()).await
     }
 
+    #[tracing::instrument(name = "categories.create", skip_all)]
     pub async fn create(&self, input: CategoryInput) -> Result<CategoryNode> {
         let mut v = Violations::new();
         let name = match input.name.as_deref() {
@@ -242,6 +244,7 @@ impl Categories {
         tree.node(id).ok_or(Error::NotFound("category"))
     }
 
+    #[tracing::instrument(name = "categories.update", skip_all)]
     pub async fn update(&self, id: i64, input: CategoryInput) -> Result<CategoryNode> {
         let tree = self.tree().await?;
         let current = tree.get(id).ok_or(Error::NotFound("category"))?.clone();
@@ -279,6 +282,7 @@ impl Categories {
             .ok_or(Error::NotFound("category"))
     }
 
+    #[tracing::instrument(name = "categories.delete", skip_all)]
     pub async fn delete(&self, id: i64) -> Result<()> {
         self.store.delete_category(id).await?;
         self.cache.invalidate(&changed()).await;

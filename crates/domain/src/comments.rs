@@ -151,6 +151,7 @@ impl Comments {
         v.pop().ok_or(Error::NotFound("comment"))
     }
 
+    #[tracing::instrument(name = "comments.create", skip_all)]
     pub async fn create(
         &self,
         actor: &Actor,
@@ -181,6 +182,7 @@ impl Comments {
         Ok(view)
     }
 
+    #[tracing::instrument(name = "comments.of_post", skip_all)]
     pub async fn of_post(
         &self,
         post_id: i64,
@@ -252,6 +254,7 @@ impl Comments {
         self.page_with_votes(page, viewer).await
     }
 
+    #[tracing::instrument(name = "comments.of_user", skip_all)]
     pub async fn of_user(&self, user_id: i64, page: &PageRequest) -> Result<Page<Comment>> {
         self.comments.comments_of_user(user_id, page).await
     }
@@ -280,6 +283,7 @@ impl Comments {
         })
     }
 
+    #[tracing::instrument(name = "comments.edit", skip_all)]
     pub async fn edit(&self, actor: &Actor, id: i64, content: Option<&str>) -> Result<CommentView> {
         actor.ensure_can_write()?;
         let r = self
@@ -310,6 +314,7 @@ impl Comments {
         v.pop().ok_or(Error::NotFound("comment"))
     }
 
+    #[tracing::instrument(name = "comments.versions", skip_all)]
     pub async fn versions(&self, id: i64) -> Result<Vec<CommentVersion>> {
         self.comments
             .comment_ref(id)
@@ -319,6 +324,7 @@ impl Comments {
         self.comments.comment_versions(id).await
     }
 
+    #[tracing::instrument(name = "comments.delete", skip_all)]
     pub async fn delete(&self, actor: &Actor, id: i64) -> Result<()> {
         actor.ensure_can_write()?;
         let r = self
@@ -341,6 +347,7 @@ impl Comments {
         Ok(())
     }
 
+    #[tracing::instrument(name = "comments.vote", skip_all)]
     pub async fn vote(&self, actor: &Actor, id: i64, on: bool) -> Result<VoteState> {
         actor.ensure_can_write()?;
         let vote_count = self

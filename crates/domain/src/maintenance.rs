@@ -241,6 +241,7 @@ impl Maintenance {
 
     /// Recomputes the stored hot rank of recent posts and fixes any that differ (after a
     /// change of formula, a bulk import or a counter fix). Answers how many it changed.
+    #[tracing::instrument(name = "maintenance.refresh_hot", skip_all)]
     pub async fn refresh_hot(&self) -> Result<u64> {
         let since = Timestamp(self.clock.now().millis() - self.settings.hot_window_ms);
         let mut after = (since, 0);
@@ -270,6 +271,7 @@ impl Maintenance {
 
     /// Deletes login history past its retention, completed jobs past theirs, a day's
     /// search change log and the cookie sessions that ended a day ago.
+    #[tracing::instrument(name = "maintenance.purge", skip_all)]
     pub async fn purge(&self) -> Result<PurgeReport> {
         let now = self.clock.now().millis();
         let before = Timestamp(now - self.settings.login_retention_ms);
@@ -302,6 +304,7 @@ impl Maintenance {
     }
 
     /// Recounts every post's comments and votes and every comment's votes, fixing drift.
+    #[tracing::instrument(name = "maintenance.reconcile", skip_all)]
     pub async fn reconcile(&self) -> Result<ReconcileReport> {
         let mut report = ReconcileReport::default();
         let categories = self.store.category_counters().await?;
@@ -385,6 +388,7 @@ impl Maintenance {
     }
 
     /// Counts `day` (the instants [from, to) in the schedule's time zone) and stores it.
+    #[tracing::instrument(name = "maintenance.daily_stats", skip_all)]
     pub async fn daily_stats(
         &self,
         day: Day,
@@ -405,6 +409,7 @@ impl Maintenance {
 
     /// `GET /stats/daily`: days in [from, to], at most [`STATS_MAX_DAYS`]; the latest
     /// [`STATS_DEFAULT_DAYS`] stored days when neither bound is given.
+    #[tracing::instrument(name = "maintenance.daily", skip_all)]
     pub async fn daily(&self, from: Option<&str>, to: Option<&str>) -> Result<Vec<DailyStats>> {
         let mut v = Violations::new();
         let from = from.and_then(|s| v.check(Day::parse("from", s)));

@@ -81,6 +81,7 @@ pub(crate) fn has_room(board: &Category) -> Result<()> {
 
 impl Categories {
     /// Adds a prefix at the end of a board's list (admins).
+    #[tracing::instrument(name = "categories.add_prefix", skip_all)]
     pub async fn add_prefix(&self, board: i64, name: &str) -> Result<CategoryNode> {
         let tree = self.tree().await?;
         let category = tree.get(board).ok_or(Error::NotFound("category"))?;
@@ -97,6 +98,7 @@ impl Categories {
     }
 
     /// Removes a prefix; the board's posts that carried it keep none.
+    #[tracing::instrument(name = "categories.delete_prefix", skip_all)]
     pub async fn delete_prefix(&self, prefix: i64) -> Result<()> {
         let tree = self.tree().await?;
         let board = tree

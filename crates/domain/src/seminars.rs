@@ -309,6 +309,7 @@ impl Seminars {
     }
 
     /// Adds a role profile; holding it already is a `400`.
+    #[tracing::instrument(name = "seminars.add_profile", skip_all)]
     pub async fn add_profile(
         &self,
         actor: &Actor,
@@ -360,11 +361,13 @@ impl Seminars {
         Ok((kind, self.store.profiles(actor.id).await?))
     }
 
+    #[tracing::instrument(name = "seminars.profiles", skip_all)]
     pub async fn profiles(&self, user_id: i64) -> Result<Profiles> {
         self.store.profiles(user_id).await
     }
 
     /// Creates a seminar run by its creator, who needs the instructor role.
+    #[tracing::instrument(name = "seminars.create", skip_all)]
     pub async fn create(&self, actor: &Actor, input: SeminarInput) -> Result<SeminarDetail> {
         actor.ensure_can_write()?;
         if self.store.profiles(actor.id).await?.instructor.is_none() {
@@ -381,6 +384,7 @@ impl Seminars {
         self.get(id).await
     }
 
+    #[tracing::instrument(name = "seminars.get", skip_all)]
     pub async fn get(&self, id: i64) -> Result<SeminarDetail> {
         self.store
             .seminar(id)
@@ -390,6 +394,7 @@ impl Seminars {
 
     /// Changes a seminar; only its instructors may, and the capacity may not go
     /// below the active participants.
+    #[tracing::instrument(name = "seminars.update", skip_all)]
     pub async fn update(
         &self,
         actor: &Actor,
@@ -418,6 +423,7 @@ impl Seminars {
     }
 
     /// Joins a seminar as a participant (or as an instructor, who runs one at a time).
+    #[tracing::instrument(name = "seminars.join", skip_all)]
     pub async fn join(&self, actor: &Actor, id: i64, role: MemberRole) -> Result<SeminarDetail> {
         actor.ensure_can_write()?;
         if self.store.seminar_exists(id).await? {
@@ -467,6 +473,7 @@ impl Seminars {
         }
     }
 
+    #[tracing::instrument(name = "seminars.drop_out", skip_all)]
     pub async fn drop_out(&self, actor: &Actor, id: i64) -> Result<SeminarDetail> {
         actor.ensure_can_write()?;
         match self
@@ -489,6 +496,7 @@ impl Seminars {
         }
     }
 
+    #[tracing::instrument(name = "seminars.list", skip_all)]
     pub async fn list(&self, q: SeminarQuery) -> Result<Page<Seminar>> {
         let mut v = Violations::new();
         let name = q

@@ -50,6 +50,7 @@ impl Sentiments {
     }
 
     /// `POST /sentiment`: 1–10,000 characters, not blank.
+    #[tracing::instrument(name = "sentiment.analyse", skip_all)]
     pub async fn analyse(&self, text: Option<&str>) -> Result<Labelled> {
         let text = text.ok_or_else(|| Error::invalid("text", "required", "text is required"))?;
         not_blank("text", text)
@@ -61,6 +62,7 @@ impl Sentiments {
     /// Labels the latest version of a post (title and content). A post deleted since is
     /// left alone; a label computed for a version edited meanwhile is dropped, and that
     /// edit's own job labels the newer version. Safe to run twice.
+    #[tracing::instrument(name = "sentiment.label_post", skip_all)]
     pub async fn label_post(&self, id: i64) -> Result<()> {
         let Some((version, text)) = self.store.post_text(id).await? else {
             return Ok(());
@@ -77,6 +79,7 @@ impl Sentiments {
     }
 
     /// Labels the latest version of a comment, as [`Sentiments::label_post`] does.
+    #[tracing::instrument(name = "sentiment.label_comment", skip_all)]
     pub async fn label_comment(&self, id: i64) -> Result<()> {
         let Some((version, text)) = self.store.comment_text(id).await? else {
             return Ok(());

@@ -147,6 +147,7 @@ impl Views {
 
     /// Counts a read of `post` unless the reader is staff or its author; answers whether
     /// it counted. Never fails the read: a buffer that cannot be reached loses the view.
+    #[tracing::instrument(name = "views.record", skip_all)]
     pub async fn record(
         &self,
         post: &PostDetail,
@@ -167,6 +168,7 @@ impl Views {
 
     /// Writes every pending count, [`FLUSH_BATCH`] posts a statement, and makes the
     /// cached posts it moved stale.
+    #[tracing::instrument(name = "views.flush", skip_all)]
     pub async fn flush(&self) -> Result<FlushReport> {
         let mut counts = self.buffer.take().await?;
         counts.sort_unstable();

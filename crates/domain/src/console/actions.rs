@@ -90,6 +90,7 @@ impl Action {
 impl Console {
     /// Works out what a bulk action would do to each selected object, for the
     /// confirmation page; checks the action's fields and the permission first.
+    #[tracing::instrument(name = "console.plan", skip_all)]
     pub async fn plan(
         &self,
         staff: &Staff,
@@ -315,6 +316,7 @@ impl Console {
     /// Applies a bulk action: plans it again (the objects may have changed since the
     /// confirmation page) and writes each change with its audit entry. Answers how
     /// many objects changed.
+    #[tracing::instrument(name = "console.apply", skip_all)]
     pub async fn apply(
         &self,
         staff: &Staff,

@@ -7,6 +7,7 @@ use crate::prefixes::has_room;
 
 impl Console {
     /// Adds a prefix at the end of `board`'s list.
+    #[tracing::instrument(name = "console.add_prefix", skip_all)]
     pub async fn add_prefix(&self, staff: &Staff, board: i64, name: &str) -> Result<bool> {
         staff.ensure(Permission::EditCategories)?;
         let name = PrefixName::parse(name).map_err(|v| Error::Validation(vec![v]))?;
@@ -26,6 +27,7 @@ impl Console {
     }
 
     /// Removes the prefix `id` of `board`; another board's prefix is not found here.
+    #[tracing::instrument(name = "console.delete_prefix", skip_all)]
     pub async fn delete_prefix(&self, staff: &Staff, board: i64, id: i64) -> Result<bool> {
         staff.ensure(Permission::EditCategories)?;
         let tree = self.category_tree().await?;
@@ -52,6 +54,7 @@ impl Console {
     }
 
     /// Whether every post of `board` must carry a prefix (`yes` or `no`).
+    #[tracing::instrument(name = "console.set_prefix_required", skip_all)]
     pub async fn set_prefix_required(
         &self,
         staff: &Staff,

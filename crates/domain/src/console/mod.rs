@@ -200,6 +200,7 @@ impl Console {
 
     /// Logs a staff member in: answers the session token for the cookie. Failed
     /// log-ins are throttled per account; members without a staff role are refused.
+    #[tracing::instrument(name = "console.log_in", skip_all)]
     pub async fn log_in(
         &self,
         username: &str,
@@ -234,6 +235,7 @@ impl Console {
 
     /// The staff member a session token belongs to. A member who lost their staff
     /// role, or was suspended or banned, is signed out.
+    #[tracing::instrument(name = "console.staff", skip_all)]
     pub async fn staff(&self, token: &str) -> Result<Staff> {
         let now = self.clock.now();
         let hash = self.tokens.hash_refresh(token);
@@ -252,6 +254,7 @@ impl Console {
         })
     }
 
+    #[tracing::instrument(name = "console.log_out", skip_all)]
     pub async fn log_out(&self, staff: &Staff) -> Result<()> {
         self.store
             .close_session(staff.session_id, self.clock.now())
@@ -260,6 +263,7 @@ impl Console {
 
     /// Changes the staff member's password (the account rules apply: current
     /// password, length, confirmation); every other session of theirs ends.
+    #[tracing::instrument(name = "console.change_password", skip_all)]
     pub async fn change_password(&self, staff: &Staff, input: PasswordChange) -> Result<()> {
         let actor = Actor {
             id: staff.user.id,
@@ -278,6 +282,7 @@ impl Console {
             })
     }
 
+    #[tracing::instrument(name = "console.dashboard", skip_all)]
     pub async fn dashboard(&self) -> Result<Dashboard> {
         let today = Day::containing(self.clock.now(), 0);
         let first = today.plus_days(-13);
@@ -308,6 +313,7 @@ impl Console {
         })
     }
 
+    #[tracing::instrument(name = "console.list", skip_all)]
     pub async fn list(&self, q: &ListQuery) -> Result<Listing> {
         if q.model != Model::Job {
             return self.store.list(q, self.clock.now()).await;
@@ -339,6 +345,7 @@ impl Console {
         Ok(Listing { rows, total })
     }
 
+    #[tracing::instrument(name = "console.span", skip_all)]
     pub async fn span(&self, model: Model) -> Result<Option<(Timestamp, Timestamp)>> {
         if model.spec().dated {
             self.store.span(model).await
@@ -347,14 +354,17 @@ impl Console {
         }
     }
 
+    #[tracing::instrument(name = "console.category_tree", skip_all)]
     pub async fn category_tree(&self) -> Result<CategoryTree> {
         load_tree(self.categories.as_ref(), self.cache.as_ref()).await
     }
 
+    #[tracing::instrument(name = "console.user", skip_all)]
     pub async fn user(&self, id: i64) -> Result<User> {
         self.users.user(id).await?.ok_or(Error::NotFound("user"))
     }
 
+    #[tracing::instrument(name = "console.post", skip_all)]
     pub async fn post(&self, id: i64) -> Result<(PostDetail, Vec<PostVersion>)> {
         let post = self
             .posts
@@ -364,6 +374,7 @@ impl Console {
         Ok((post, self.posts.post_versions(id).await?))
     }
 
+    #[tracing::instrument(name = "console.comment", skip_all)]
     pub async fn comment(&self, id: i64) -> Result<(CommentRecord, Vec<CommentVersion>)> {
         let c = self
             .store
@@ -378,11 +389,13 @@ impl Console {
         self.comments.comment_versions(id).await
     }
 
+    #[tracing::instrument(name = "console.history", skip_all)]
     pub async fn history(&self, model: Model, id: i64) -> Result<Vec<AuditEntry>> {
         self.store.history(model.object_type(), id, 200).await
     }
 
     /// Renames a category (admins): the category rules apply.
+    #[tracing::instrument(name = "console.rename_category", skip_all)]
     pub async fn rename_category(&self, staff: &Staff, id: i64, name: &str) -> Result<bool> {
         staff.ensure(Permission::EditCategories)?;
         let name = CategoryName::parse("name", name).map_err(|v| Error::Validation(vec![v]))?;
@@ -407,6 +420,7 @@ impl Console {
         .await
     }
 
+    #[tracing::instrument(name = "console.seminar", skip_all)]
     pub async fn seminar(&self, id: i64) -> Result<SeminarDetail> {
         self.seminars
             .seminar(id)
@@ -417,6 +431,7 @@ impl Console {
     /// Changes a seminar's settings (admins): the seminar rules of the API apply, the
     /// capacity included — never below the active participants, checked under the
     /// seminar's row lock. Answers whether anything changed.
+    #[tracing::instrument(name = "console.edit_seminar", skip_all)]
     pub async fn edit_seminar(&self, staff: &Staff, id: i64, input: SeminarInput) -> Result<bool> {
         staff.ensure(Permission::EditSeminars)?;
         let change = input.check(false)?;

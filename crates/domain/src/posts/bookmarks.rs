@@ -10,6 +10,7 @@ use super::{Bookmark, Posts};
 impl Posts {
     /// Adds or removes the member's bookmark of a post, idempotently; answers whether
     /// the post is bookmarked now. A post that is missing (or deleted, to add) is 404.
+    #[tracing::instrument(name = "posts.bookmark", skip_all)]
     pub async fn bookmark(&self, actor: &Actor, id: i64, on: bool) -> Result<bool> {
         if self
             .bookmarks
@@ -22,11 +23,13 @@ impl Posts {
         }
     }
 
+    #[tracing::instrument(name = "posts.bookmarked", skip_all)]
     pub async fn bookmarked(&self, actor: &Actor, id: i64) -> Result<bool> {
         self.bookmarks.bookmarked(actor.id, id).await
     }
 
     /// The member's bookmarks, newest first.
+    #[tracing::instrument(name = "posts.bookmarks", skip_all)]
     pub async fn bookmarks(
         &self,
         actor: &Actor,

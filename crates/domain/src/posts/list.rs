@@ -24,6 +24,7 @@ struct CachedList {
 }
 
 impl Posts {
+    #[tracing::instrument(name = "posts.list", skip_all)]
     pub async fn list(&self, q: PostQuery, viewer: Option<&Actor>) -> Result<Page<PostSummary>> {
         if q.sentiment.is_some() && !viewer.is_some_and(Actor::is_staff) {
             return Err(Error::Forbidden(

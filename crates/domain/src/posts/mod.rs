@@ -153,6 +153,7 @@ impl Posts {
         }
     }
 
+    #[tracing::instrument(name = "posts.create", skip_all)]
     pub async fn create(&self, actor: &Actor, input: PostInput) -> Result<PostDetail> {
         actor.ensure_can_write()?;
         let c = self.parse_input(&input, None).await?;
@@ -182,6 +183,7 @@ impl Posts {
     }
 
     /// A post read by a member or a visitor: [`Posts::get`], with the read counted.
+    #[tracing::instrument(name = "posts.view", skip_all)]
     pub async fn view(
         &self,
         id: i64,
@@ -194,6 +196,7 @@ impl Posts {
     }
 
     /// A post as `viewer` may see it, and whether the viewer voted for it.
+    #[tracing::instrument(name = "posts.get", skip_all)]
     pub async fn get(&self, id: i64, viewer: Option<&Actor>) -> Result<(PostDetail, Option<bool>)> {
         // Staff also see deleted posts: they read the store. Everyone else shares
         // the cached view of the active post; `voted` is theirs alone.
@@ -227,6 +230,7 @@ impl Posts {
     }
 
     /// Stores the edit as a new version; answers the post and whether the editor voted for it.
+    #[tracing::instrument(name = "posts.edit", skip_all)]
     pub async fn edit(
         &self,
         actor: &Actor,
@@ -261,11 +265,13 @@ impl Posts {
         Ok((post, self.posts.post_voted(id, actor.id).await?))
     }
 
+    #[tracing::instrument(name = "posts.versions", skip_all)]
     pub async fn versions(&self, id: i64, viewer: Option<&Actor>) -> Result<Vec<PostVersion>> {
         self.visible_ref(id, viewer).await?;
         self.posts.post_versions(id).await
     }
 
+    #[tracing::instrument(name = "posts.delete", skip_all)]
     pub async fn delete(&self, actor: &Actor, id: i64) -> Result<()> {
         actor.ensure_can_write()?;
         let r = self.visible_ref(id, None).await?;
@@ -282,6 +288,7 @@ impl Posts {
         }
     }
 
+    #[tracing::instrument(name = "posts.vote", skip_all)]
     pub async fn vote(&self, actor: &Actor, id: i64, on: bool) -> Result<VoteState> {
         actor.ensure_can_write()?;
         let vote_count = self
@@ -298,11 +305,13 @@ impl Posts {
 
     /// The active posts with ids in `from..=to` and when each last changed (the
     /// sitemap's pages: id ranges, so that any page is one index range scan).
+    #[tracing::instrument(name = "posts.stamps", skip_all)]
     pub async fn stamps(&self, from: i64, to: i64) -> Result<Vec<(i64, Timestamp)>> {
         self.posts.post_stamps(from, to).await
     }
 
     /// The highest post id given so far.
+    #[tracing::instrument(name = "posts.last_id", skip_all)]
     pub async fn last_id(&self) -> Result<i64> {
         self.posts.last_post_id().await
     }

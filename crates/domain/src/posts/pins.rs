@@ -19,6 +19,7 @@ fn pin_name(p: Option<PinScope>) -> &'static str {
 impl Posts {
     /// Pins an active post in `scope` (its board when not given); pinning it again is
     /// no change, and pinning it in the other scope moves it there.
+    #[tracing::instrument(name = "posts.pin", skip_all)]
     pub async fn pin(&self, actor: &Actor, id: i64, scope: Option<&str>) -> Result<PostDetail> {
         ensure_pinner(actor)?;
         let scope = match scope {
@@ -44,6 +45,7 @@ impl Posts {
     }
 
     /// Takes a post out of the pins; a post that is not pinned is no change.
+    #[tracing::instrument(name = "posts.unpin", skip_all)]
     pub async fn unpin(&self, actor: &Actor, id: i64) -> Result<PostDetail> {
         ensure_pinner(actor)?;
         let post = self

@@ -138,7 +138,10 @@ pub(super) struct QueryTimer {
 
 impl QueryTimer {
     /// The statement's failure, labelled with its operation.
+    /// Logged at debug level where it happens, inside the use case's span; whether it
+    /// is a 500 is decided above (an expected conflict is not).
     pub(super) fn failed(&self, e: sqlx::Error) -> DbError {
+        tracing::debug!(operation = %self.op, error = %e, "statement failed");
         DbError::new(self.op.clone(), e)
     }
 }
