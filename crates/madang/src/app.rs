@@ -37,7 +37,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::auth::{Argon2Hasher, JwtCodec, SystemClock};
-use crate::config::Settings;
+use crate::config::{JobQueueKind, Settings};
 use crate::probes::{DbProbe, QueueProbe, RedisProbe, SearchProbe};
 use crate::replicas::{ReadRouting, RecentWriters, ReplicaAwareCache};
 use crate::views::flush_views;
@@ -51,8 +51,7 @@ pub fn load_model(path: &str) -> anyhow::Result<Model> {
     let bytes = if path.is_empty() {
         DEFAULT_MODEL.to_vec()
     } else {
-        std::fs::read(path)
-            .map_err(|e| anyhow::anyhow!("cannot read the sentiment model {path}: {e}"))?
+        std::fs::read(path).with_context(|| format!("cannot read the sentiment model {path}"))?
     };
     Model::from_bytes(&bytes).map_err(|e| {
         let source = if path.is_empty() { "built-in" } else { path };
@@ -94,37 +93,37 @@ impl Drop for App {
 impl App {
     pub fn build(settings: Settings) -> anyhow::Result<Self> {
         let db = Db::connect_lazy(&DbConfig {
-            url: settings.database_url.clone(),
-            max_connections: settings.database_max_connections,
-            acquire_timeout: Duration::from_millis(settings.database_acquire_timeout_ms),
+            url: settings.database.url.expose().to_owned(),
+            max_connections: settings.database.max_connections,
+            acquire_timeout: Duration::from_millis(settings.database.acquire_timeout_ms),
             replicas: settings.replicas(),
         })
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+        .with_context(|| format!("the database at {}", settings.database.url))?;
         let window = settings.read_your_writes_window();
         let store = Arc::new(db.clone());
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let hasher = Arc::new(Argon2Hasher::new(
-            settings.password_hash_memory_kib,
-            settings.password_hash_iterations,
-            settings.password_hash_concurrency,
+            settings.auth.password_hash_memory_kib,
+            settings.auth.password_hash_iterations,
+            settings.auth.password_hash_concurrency,
         )?);
         let tokens: Arc<dyn madang_domain::ports::TokenCodec> = Arc::new(JwtCodec::new(
-            &settings.jwt_secret,
-            settings.access_token_ttl_secs,
-            settings.refresh_token_ttl_secs,
+            settings.auth.jwt_secret.expose(),
+            settings.auth.access_token_ttl_secs,
+            settings.auth.refresh_token_ttl_secs,
         ));
         let mut probes: Vec<Arc<dyn Probe>> = vec![Arc::new(DbProbe(db.clone()))];
-        let mut cache: Arc<dyn Cache> = if settings.cache == "off" {
+        let mut cache: Arc<dyn Cache> = if !settings.cache.enabled.is_on() {
             Arc::new(Passthrough)
-        } else if settings.redis_url.is_empty() {
+        } else if settings.cache.redis_url.is_empty() {
             Arc::new(CacheService::local(LocalStore::new(
-                settings.cache_max_bytes,
+                settings.cache.max_bytes,
             )))
         } else {
             let redis = RedisStore::new(RedisSettings {
-                url: settings.redis_url.clone(),
-                op_timeout: Duration::from_millis(settings.redis_timeout_ms),
-                prefix: settings.redis_prefix.clone(),
+                url: settings.cache.redis_url.expose().to_owned(),
+                op_timeout: Duration::from_millis(settings.cache.redis_timeout_ms),
+                prefix: settings.cache.redis_prefix.clone(),
             })
             .map_err(anyhow::Error::msg)?;
             probes.push(Arc::new(RedisProbe(redis.clone())));
@@ -135,16 +134,16 @@ impl App {
                 inner: cache,
                 repeat_after: window,
             });
-            let writers = if settings.redis_url.is_empty() {
+            let writers = if settings.cache.redis_url.is_empty() {
                 RecentWriters::local(window)
             } else {
                 RecentWriters::redis(
-                    &settings.redis_url,
-                    &settings.redis_prefix,
-                    Duration::from_millis(settings.redis_timeout_ms),
+                    settings.cache.redis_url.expose(),
+                    &settings.cache.redis_prefix,
+                    Duration::from_millis(settings.cache.redis_timeout_ms),
                     window,
                 )
-                .map_err(|e| anyhow::anyhow!("{e}"))?
+                .with_context(|| format!("the Redis at {}", settings.cache.redis_url))?
             };
             Some(Arc::new(ReadRouting {
                 tokens: tokens.clone(),
@@ -158,20 +157,20 @@ impl App {
             store.clone(),
             cache.clone(),
             SearchSettings {
-                dir: settings.search_dir.clone().into(),
-                poll: Duration::from_millis(settings.search_poll_ms.max(10)),
+                dir: settings.search.dir.clone().into(),
+                poll: Duration::from_millis(settings.search.poll_ms.max(10)),
                 writer_memory: 50_000_000,
             },
         );
         probes.push(Arc::new(SearchProbe(search.clone())));
         let builtin: Arc<dyn Classifier> =
-            Arc::new(BuiltIn::new(load_model(&settings.classifier_model)?));
-        let classifier: Arc<dyn Classifier> = if settings.classifier_url.is_empty() {
+            Arc::new(BuiltIn::new(load_model(&settings.classifier.model)?));
+        let classifier: Arc<dyn Classifier> = if settings.classifier.url.is_empty() {
             builtin
         } else {
             let http = ClassifierHttp {
-                url: settings.classifier_url.clone(),
-                timeout: Duration::from_millis(settings.classifier_timeout_ms),
+                url: settings.classifier.url.expose().to_owned(),
+                timeout: Duration::from_millis(settings.classifier.timeout_ms),
                 retries: 2,
                 failure_threshold: 5,
                 open_for: Duration::from_secs(30),
@@ -179,14 +178,14 @@ impl App {
             Arc::new(HttpClassifier::new(http, builtin).map_err(anyhow::Error::msg)?)
         };
         let sentiments = Arc::new(Sentiments::new(classifier, store.clone(), cache.clone()));
-        let jobs: Arc<dyn JobQueue> = if settings.job_queue == "redis" {
+        let jobs: Arc<dyn JobQueue> = if settings.jobs.queue == JobQueueKind::Redis {
             let q: Arc<dyn JobQueue> = Arc::new(
                 RedisQueue::new(
-                    &settings.redis_url,
-                    &settings.redis_prefix,
+                    settings.cache.redis_url.expose(),
+                    &settings.cache.redis_prefix,
                     // Job operations are not on a request's path: give them longer than
                     // cache lookups.
-                    Duration::from_millis(settings.redis_timeout_ms.max(2_000)),
+                    Duration::from_millis(settings.cache.redis_timeout_ms.max(2_000)),
                     store.clone(),
                     clock.clone(),
                 )
@@ -203,27 +202,30 @@ impl App {
             cache.clone(),
             clock.clone(),
             MaintenanceSettings {
-                login_retention_ms: i64::from(settings.login_history_retention_days) * DAY_MS,
-                job_retention_ms: i64::from(settings.job_retention_days) * DAY_MS,
+                login_retention_ms: i64::from(settings.auth.login_history_retention_days) * DAY_MS,
+                job_retention_ms: i64::from(settings.jobs.retention_days) * DAY_MS,
                 ..MaintenanceSettings::default()
             },
         ));
         let tz =
-            madang_jobs::cron::parse_zone(&settings.cron_timezone).map_err(anyhow::Error::msg)?;
+            madang_jobs::cron::parse_zone(&settings.cron.timezone).map_err(anyhow::Error::msg)?;
         let workers = Arc::new(Workers::new(
             jobs.clone(),
             madang_handlers(Some(sentiments.clone()), maintenance.clone(), tz),
             WorkerSettings {
-                visibility: Duration::from_secs(settings.job_visibility_secs),
-                poll: Duration::from_millis(settings.job_poll_ms.max(1)),
-                backoff_base: Duration::from_millis(settings.job_backoff_base_ms),
-                backoff_cap: Duration::from_millis(settings.job_backoff_max_ms),
+                visibility: Duration::from_secs(settings.jobs.visibility_secs),
+                poll: Duration::from_millis(settings.jobs.poll_ms.max(1)),
+                backoff_base: Duration::from_millis(settings.jobs.backoff_base_ms),
+                backoff_cap: Duration::from_millis(settings.jobs.backoff_max_ms),
                 ..WorkerSettings::default()
             },
             clock.clone(),
             format!("{}-{:04x}", std::process::id(), rand::random::<u16>()),
         ));
-        let scheduler = (settings.cron == "on")
+        let scheduler = settings
+            .cron
+            .enabled
+            .is_on()
             .then(|| -> anyhow::Result<Scheduler> {
                 Ok(Scheduler::new(
                     settings.schedules().map_err(anyhow::Error::msg)?,
@@ -276,15 +278,15 @@ impl App {
             },
             ConsoleSettings::default(),
         ));
-        let view_buffer: Arc<dyn ViewBuffer> = if settings.redis_url.is_empty() {
-            Arc::new(LocalViews::new(settings.view_dedup_cap))
+        let view_buffer: Arc<dyn ViewBuffer> = if settings.cache.redis_url.is_empty() {
+            Arc::new(LocalViews::new(settings.board.view_dedup_cap))
         } else {
             Arc::new(
                 RedisViews::new(
-                    &settings.redis_url,
-                    Duration::from_millis(settings.redis_timeout_ms),
-                    &settings.redis_prefix,
-                    settings.view_dedup_cap,
+                    settings.cache.redis_url.expose(),
+                    Duration::from_millis(settings.cache.redis_timeout_ms),
+                    &settings.cache.redis_prefix,
+                    settings.board.view_dedup_cap,
                 )
                 .map_err(anyhow::Error::msg)?,
             )
@@ -296,8 +298,8 @@ impl App {
             clock.clone(),
             // The anonymous readers' keys are hashed with a key of their own, derived
             // from the server secret.
-            format!("madang-views\0{}", settings.jwt_secret).into_bytes(),
-            settings.views != "off",
+            format!("madang-views\0{}", settings.auth.jwt_secret.expose()).into_bytes(),
+            settings.board.views.is_on(),
         ));
         let state = AppState {
             accounts,
@@ -320,7 +322,7 @@ impl App {
                 cache.clone(),
                 follow_ups,
                 clock.clone(),
-                settings.best_comment_votes,
+                settings.board.best_comment_votes,
             )),
             seminars: Arc::new(Seminars::new(store.clone(), cache, clock)),
             sentiments,
@@ -359,12 +361,12 @@ impl App {
         }
         self.background.spawn(flush_views(
             self.views.clone(),
-            Duration::from_millis(self.settings.view_flush_ms.max(10)),
+            Duration::from_millis(self.settings.board.view_flush_ms.max(10)),
             self.stop.clone(),
         ));
         if self.db.has_replicas() {
             let (db, stop) = (self.db.clone(), self.stop.clone());
-            let every = Duration::from_millis(self.settings.replica_check_ms);
+            let every = Duration::from_millis(self.settings.database.replica_check_ms);
             self.background.spawn(async move {
                 while !stop.is_cancelled() {
                     db.check_replicas().await;
@@ -383,7 +385,7 @@ impl App {
         self.search.stop();
         self.stop.cancel();
         self.background.close();
-        let grace = Duration::from_secs(self.settings.shutdown_grace_secs);
+        let grace = Duration::from_secs(self.settings.http.shutdown_grace_secs);
         if tokio::time::timeout(grace, self.background.wait())
             .await
             .is_err()
@@ -400,7 +402,7 @@ impl App {
         mut self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        self.start_background(self.settings.workers.max(1));
+        self.start_background(self.settings.jobs.workers.max(1));
         shutdown.await;
         self.drain().await;
         Ok(())
@@ -416,12 +418,12 @@ impl App {
         madang_http::router_with(
             self.state.clone(),
             &HttpSettings {
-                body_limit: self.settings.body_limit_bytes,
-                request_timeout: Duration::from_secs(self.settings.request_timeout_secs),
-                max_concurrent_requests: self.settings.max_concurrent_requests,
-                metrics_on_main: self.settings.metrics_listen.is_empty(),
+                body_limit: self.settings.http.body_limit_bytes,
+                request_timeout: Duration::from_secs(self.settings.http.request_timeout_secs),
+                max_concurrent_requests: self.settings.http.max_concurrent_requests,
+                metrics_on_main: self.settings.http.metrics_listen.is_empty(),
                 // Checked when the settings were loaded.
-                trusted_proxies: TrustedProxies::parse(&self.settings.trusted_proxies)
+                trusted_proxies: TrustedProxies::parse(&self.settings.http.trusted_proxies)
                     .unwrap_or_default(),
                 around: self.read_routing.clone(),
                 work_runtime: work,
@@ -431,7 +433,8 @@ impl App {
                 app: self.state.clone(),
                 sessions: self.web_sessions.clone(),
                 settings: Arc::new(WebSettings {
-                    public_url: Some(self.settings.public_url.clone()).filter(|u| !u.is_empty()),
+                    public_url: Some(self.settings.http.public_url.clone())
+                        .filter(|u| !u.is_empty()),
                 }),
             })),
         )
@@ -441,7 +444,7 @@ impl App {
     /// background, so Madang starts (and answers 503) while it is down; an edited
     /// migration stops start-up.
     pub async fn migrate_at_start(&self) -> anyhow::Result<()> {
-        if !self.settings.auto_migrate {
+        if !self.settings.database.auto_migrate {
             return Ok(());
         }
         match self.db.migrate().await {
@@ -480,20 +483,20 @@ impl App {
         listener: TcpListener,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        self.start_background(self.settings.workers);
+        self.start_background(self.settings.jobs.workers);
         self.search
             .start()
-            .with_context(|| format!("opening the search index in {}", self.settings.search_dir))?;
+            .with_context(|| format!("opening the search index in {}", self.settings.search.dir))?;
         if !self.search.wait_ready(Duration::from_secs(10)).await {
             tracing::warn!(
                 "search index still building; keyword searches answer 503 until it is ready"
             );
         }
-        let grace = Duration::from_secs(self.settings.shutdown_grace_secs);
+        let grace = Duration::from_secs(self.settings.http.shutdown_grace_secs);
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         // The connections live on a runtime of their own (`http_threads`), and the
         // requests they admit are served on this one: see `madang_http::middleware::hand_over`.
-        let front = Front::start(self.settings.http_threads)?;
+        let front = Front::start(self.settings.http.http_threads)?;
         let work = front
             .handle()
             .map(|_| WorkRuntime(tokio::runtime::Handle::current()));
@@ -523,8 +526,8 @@ impl App {
             shutdown.await;
             let _ = stop_tx.send(true);
         });
-        if !self.settings.metrics_listen.is_empty() {
-            let listener = TcpListener::bind(&self.settings.metrics_listen).await?;
+        if !self.settings.http.metrics_listen.is_empty() {
+            let listener = TcpListener::bind(&self.settings.http.metrics_listen).await?;
             let mut stop = stop_rx.clone();
             let metrics = madang_http::metrics_router(self.state.clone());
             tokio::spawn(async move {

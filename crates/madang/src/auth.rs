@@ -1,6 +1,7 @@
 //! Password hashing (Argon2id) and tokens (HS256 JWT access tokens, random refresh
 //! tokens stored as SHA-256 hashes): the adapters of the domain's auth ports.
 
+use anyhow::Context as _;
 use std::sync::Arc;
 
 use argon2::password_hash::rand_core::OsRng;
@@ -56,7 +57,7 @@ type HashResult<T> = std::result::Result<T, argon2::password_hash::Error>;
 impl Argon2Hasher {
     pub fn new(memory_kib: u32, iterations: u32, concurrency: usize) -> anyhow::Result<Self> {
         let params = Params::new(memory_kib, iterations, 1, None)
-            .map_err(|e| anyhow::anyhow!("invalid password hash parameters: {e}"))?;
+            .context("invalid password hash parameters")?;
         let concurrency = if concurrency == 0 {
             std::thread::available_parallelism()
                 .map(|n| n.get())
@@ -66,7 +67,7 @@ impl Argon2Hasher {
         };
         let memory = Arc::new(Memory::default());
         let dummy_hash = hash_with(&params, "madang-timing-equaliser", &memory)
-            .map_err(|e| anyhow::anyhow!("cannot hash with these parameters: {e}"))?;
+            .context("cannot hash with these parameters")?;
         Ok(Self {
             params,
             permits: Arc::new(Semaphore::new(concurrency)),

@@ -20,6 +20,6 @@ pub fn domain_error(e: madang_domain::Error) -> anyhow::Error {
                 .collect();
             anyhow::anyhow!("invalid input:\n{}", lines.join("\n"))
         }
-        other => anyhow::anyhow!("{other}"),
+        other => anyhow::Error::new(other),
     }
 }

@@ -182,10 +182,10 @@ async fn main() -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => {
             app.migrate_at_start().await?;
-            let listener = tokio::net::TcpListener::bind(&app.settings.listen)
+            let listener = tokio::net::TcpListener::bind(&app.settings.http.listen)
                 .await
-                .with_context(|| format!("cannot listen on {}", app.settings.listen))?;
-            tracing::info!(listen = %app.settings.listen, engine = app.db.engine().name(), "madang is serving");
+                .with_context(|| format!("cannot listen on {}", app.settings.http.listen))?;
+            tracing::info!(listen = %app.settings.http.listen, engine = app.db.engine().name(), "madang is serving");
             app.serve(listener, shutdown_signal()).await?;
             tracing::info!("madang stopped");
         }
@@ -302,12 +302,15 @@ async fn seed(app: &App, args: SeedArgs) -> anyhow::Result<()> {
     // Every seeded user shares one password, hashed once: hashing each would take
     // longer than the rest of the seed.
     let s = &app.settings;
-    let hasher =
-        madang::auth::Argon2Hasher::new(s.password_hash_memory_kib, s.password_hash_iterations, 1)?;
+    let hasher = madang::auth::Argon2Hasher::new(
+        s.auth.password_hash_memory_kib,
+        s.auth.password_hash_iterations,
+        1,
+    )?;
     let password = madang_domain::users::Password::parse("password", SEED_PASSWORD)
         .map_err(|v| anyhow::anyhow!("{}", v.message))?;
     let hash = hasher.hash(&password).await.map_err(domain_error)?;
-    let model = madang::app::load_model(&s.classifier_model)?;
+    let model = madang::app::load_model(&s.classifier.model)?;
 
     let stop = Arc::new(AtomicBool::new(false));
     let on_signal = stop.clone();

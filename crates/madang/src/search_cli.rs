@@ -23,7 +23,7 @@ pub enum SearchCommand {
 
 pub async fn run(app: &App, command: SearchCommand) -> anyhow::Result<()> {
     let feed: Arc<dyn SearchFeed> = Arc::new(app.db.clone());
-    let dir = std::path::PathBuf::from(&app.settings.search_dir);
+    let dir = std::path::PathBuf::from(&app.settings.search.dir);
     let rt = Handle::current();
     match command {
         SearchCommand::Status { json } => {

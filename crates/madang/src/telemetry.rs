@@ -16,7 +16,8 @@ pub fn init_with_writer<W>(settings: &Settings, writer: W)
 where
     W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
 {
-    let filter = EnvFilter::try_new(&settings.log).unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter =
+        EnvFilter::try_new(&settings.log.filter).unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(writer);
@@ -25,9 +26,10 @@ where
         builder
             .json()
             .flatten_event(true)
-            // The request's span, so an error logged inside a request names its id.
-            .with_current_span(true)
-            .with_span_list(false)
+            // The spans a line was logged in: the request's (with its id) and the use
+            // case's, so an error logged inside a request names both.
+            .with_current_span(false)
+            .with_span_list(true)
             .try_init()
     } else {
         builder.try_init()

@@ -34,8 +34,8 @@ fn captured_log() -> Capture {
         .get_or_init(|| {
             let capture = Capture::default();
             let mut settings = Settings::for_tests("sqlite://unused.db");
-            settings.log = "debug".to_owned();
-            settings.log_format = "json".to_owned();
+            settings.log.filter = "debug".to_owned();
+            settings.log.format = madang::config::LogFormat::Json;
             let sink = capture.clone();
             madang::telemetry::init_with_writer(&settings, move || sink.clone());
             capture
@@ -81,12 +81,28 @@ async fn a_server_error_is_logged_with_the_failed_operation_and_the_request_id()
     let (log, lines) = log_lines(&capture);
     let line = lines
         .iter()
-        .find(|v| v["level"] == "ERROR" && v["span"]["request_id"] == id.as_str())
+        .find(|v| {
+            v["level"] == "ERROR"
+                && v["spans"]
+                    .as_array()
+                    .is_some_and(|s| s.iter().any(|s| s["request_id"] == id.as_str()))
+        })
         .unwrap_or_else(|| panic!("an error line names request {id}:\n{log}"));
     let cause = line["error"].as_str().unwrap_or_default();
     assert!(
         cause.starts_with("select users: "),
         "the cause names the failed statement: {line}"
+    );
+    // What the store logged while it ran sits inside the use case's span too.
+    let in_use_case = lines.iter().any(|v| {
+        v["spans"].as_array().is_some_and(|s| {
+            s.iter().any(|s| s["request_id"] == id.as_str())
+                && s.iter().any(|s| s["name"] == "accounts.log_in")
+        })
+    });
+    assert!(
+        in_use_case,
+        "the request's lines name the use case that ran:\n{log}"
     );
 }
 

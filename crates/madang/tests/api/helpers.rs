@@ -12,7 +12,7 @@ use madang_domain::accounts::Accounts;
 use madang_domain::users::{Role, UserState};
 use reqwest::{Client, Method, Response, StatusCode};
 use serde_json::{Value, json};
-use sqlx::{AnyPool, Executor};
+use sqlx::AnyPool;
 
 pub struct TestApp {
     pub base: String,
@@ -42,13 +42,13 @@ pub async fn spawn() -> TestApp {
     let mut settings = Settings::for_tests(&url);
     // With a Redis to use (`.ci/run`), the suite runs with the shared cache.
     if let Ok(redis) = std::env::var("MADANG_TEST_REDIS_URL") {
-        settings.redis_url = redis;
-        settings.redis_prefix = format!("madang-test-{}", ulid::Ulid::new());
+        settings.cache.redis_url = madang::config::ServiceUrl::new(redis);
+        settings.cache.redis_prefix = format!("madang-test-{}", ulid::Ulid::new());
     }
     let through_nginx = through_nginx();
     if through_nginx {
         // nginx on loopback is the proxy whose X-Forwarded-For is believed.
-        settings.trusted_proxies = "127.0.0.1".to_owned();
+        settings.http.trusted_proxies = "127.0.0.1".to_owned();
     }
     let app = App::build(settings.clone()).expect("build app");
     app.db.migrate().await.expect("migrate");
@@ -59,7 +59,7 @@ pub async fn spawn() -> TestApp {
     let (base, nginx) = if through_nginx {
         // A second node on the same database and Redis, both behind nginx.
         let mut second_settings = settings;
-        second_settings.search_dir = format!("{}-second", second_settings.search_dir);
+        second_settings.search.dir = format!("{}-second", second_settings.search.dir);
         let (second, tx) = serve(App::build(second_settings).expect("build app")).await;
         shutdown.push(tx);
         let nginx = nginx::Nginx::start(&addr, &second).await;

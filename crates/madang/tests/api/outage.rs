@@ -97,7 +97,7 @@ async fn madang_rides_out_a_database_outage() {
     let (hostport, db) = rest.split_once('/').unwrap();
     let proxy = Proxy::start(hostport.to_owned()).await;
     let mut settings = Settings::for_tests(&format!("{scheme_user}@127.0.0.1:{}/{db}", proxy.port));
-    settings.database_acquire_timeout_ms = 1000;
+    settings.database.acquire_timeout_ms = 1000;
     let app = App::build(settings).unwrap();
 
     // Start with the database unreachable.

@@ -1,0 +1,134 @@
+//! Settings that must not reach a log: the token key, and service URLs that may carry
+//! a password (`mysql://madang:pw@db/madang`, `redis://:pw@cache:6379`).
+
+use std::fmt;
+
+use secrecy::{ExposeSecret, SecretString};
+
+/// A secret value: `Debug` shows `[REDACTED]`, and only [`Secret::expose`] reads it.
+#[derive(Clone)]
+pub struct Secret(SecretString);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(SecretString::from(value.into()))
+    }
+
+    /// The value itself, for the one place that needs it (signing tokens).
+    pub fn expose(&self) -> &str {
+        self.0.expose_secret()
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret([REDACTED])")
+    }
+}
+
+/// The URL of a service Madang connects to. `Debug` and `Display` show it with any
+/// password replaced by `***`, so it can be logged; [`ServiceUrl::expose`] gives the
+/// URL to connect with. Empty means "not configured".
+#[derive(Clone, Default)]
+pub struct ServiceUrl(Option<SecretString>);
+
+impl ServiceUrl {
+    pub fn new(url: impl Into<String>) -> Self {
+        let url: String = url.into();
+        Self((!url.trim().is_empty()).then(|| SecretString::from(url)))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_none()
+    }
+
+    /// The URL with its password, to connect with; empty when not configured.
+    pub fn expose(&self) -> &str {
+        self.0.as_ref().map_or("", |s| s.expose_secret())
+    }
+
+    /// The URL as it may be shown: `scheme://user:***@host/…`.
+    pub fn redacted(&self) -> String {
+        redact(self.expose())
+    }
+}
+
+impl fmt::Debug for ServiceUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ServiceUrl({:?})", self.redacted())
+    }
+}
+
+impl fmt::Display for ServiceUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.redacted())
+    }
+}
+
+/// Replaces the password of a URL's user information (`user:password@`) and the
+/// value of any `password=` query parameter with `***`.
+fn redact(url: &str) -> String {
+    let (head, query) = url
+        .split_once('?')
+        .map_or((url, None), |(h, q)| (h, Some(q)));
+    let mut out = match head.split_once("://") {
+        Some((scheme, rest)) => {
+            // The user information ends at the last `@` before the path.
+            let authority_end = rest.find('/').unwrap_or(rest.len());
+            match rest[..authority_end].rfind('@') {
+                Some(at) => {
+                    let user = rest[..at].split(':').next().unwrap_or_default();
+                    let hidden = if rest[..at].contains(':') { ":***" } else { "" };
+                    format!("{scheme}://{user}{hidden}{}", &rest[at..])
+                }
+                None => head.to_owned(),
+            }
+        }
+        None => head.to_owned(),
+    };
+    if let Some(q) = query {
+        let params: Vec<String> = q
+            .split('&')
+            .map(|p| match p.split_once('=') {
+                Some((k, _)) if k.to_ascii_lowercase().contains("password") => format!("{k}=***"),
+                _ => p.to_owned(),
+            })
+            .collect();
+        out.push('?');
+        out.push_str(&params.join("&"));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_and_display_never_show_a_password() {
+        let url = ServiceUrl::new("mysql://madang:s3cr3t-pw@db.internal:3306/madang");
+        assert_eq!(
+            url.to_string(),
+            "mysql://madang:***@db.internal:3306/madang"
+        );
+        assert!(!format!("{url:?}").contains("s3cr3t-pw"));
+        assert_eq!(
+            url.expose(),
+            "mysql://madang:s3cr3t-pw@db.internal:3306/madang"
+        );
+        let redis = ServiceUrl::new("redis://:p%40ss@cache:6379/0");
+        assert_eq!(redis.to_string(), "redis://:***@cache:6379/0");
+        let query = ServiceUrl::new("postgres://db/madang?user=m&password=hunter2&sslmode=require");
+        assert_eq!(
+            query.to_string(),
+            "postgres://db/madang?user=m&password=***&sslmode=require"
+        );
+        let plain = ServiceUrl::new("sqlite://./data/madang.db");
+        assert_eq!(plain.to_string(), "sqlite://./data/madang.db");
+        assert!(ServiceUrl::new("  ").is_empty());
+
+        let secret = Secret::new("jwt-signing-key-0123456789abcdef");
+        assert_eq!(format!("{secret:?}"), "Secret([REDACTED])");
+        assert_eq!(secret.expose(), "jwt-signing-key-0123456789abcdef");
+    }
+}
