@@ -4,7 +4,6 @@
 //! a failure instead of a skip.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -12,9 +11,10 @@ use std::time::{Duration, Instant};
 use madang_cache::{CacheService, RedisSettings, RedisStore};
 use madang_domain::cache::{Entry, scope};
 use madang_domain::ports::Cache;
+use madang_testkit::{private_redis, services_required, spare_port};
 
 fn required(what: &str) -> bool {
-    if std::env::var("MADANG_TEST_REQUIRE_SERVICES").is_ok_and(|v| v == "1") {
+    if services_required() {
         panic!("{what} is required by MADANG_TEST_REQUIRE_SERVICES=1 but is not available");
     }
     eprintln!("not run: {what} is not available (set MADANG_TEST_REDIS_URL; .ci/run does)");
@@ -93,73 +93,21 @@ async fn concurrent_misses_on_one_node_load_once() {
     assert_eq!(loads.load(Ordering::SeqCst), 1);
 }
 
-struct PrivateRedis {
-    port: u16,
-    child: Child,
-}
-
-impl PrivateRedis {
-    fn start(port: u16) -> Option<Self> {
-        let child = Command::new("redis-server")
-            .args([
-                "--port",
-                &port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .ok()?;
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            if Instant::now() > deadline {
-                return None;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Some(Self { port, child })
-    }
-
-    fn stop(mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for PrivateRedis {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-    }
-}
-
-fn spare_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn redis_going_away_costs_only_a_short_timeout_and_caching_resumes() {
     let port = spare_port();
-    let Some(redis) = PrivateRedis::start(port) else {
+    let Some(redis) = private_redis(port) else {
         required("redis-server");
         return;
     };
-    let url = format!("redis://127.0.0.1:{}", redis.port);
+    let url = format!("redis://127.0.0.1:{port}");
     let c = node(&url, "outage");
     let loads = AtomicUsize::new(0);
     assert_eq!(read(&c, 1, "cached", &loads).await, b"cached");
     assert_eq!(read(&c, 1, "unused", &loads).await, b"cached");
     assert_eq!(loads.load(Ordering::SeqCst), 1);
 
-    redis.stop();
+    drop(redis);
     // Reads still answer, from the loader, each within the operation timeout.
     for i in 0..5 {
         let started = Instant::now();
@@ -176,7 +124,7 @@ async fn redis_going_away_costs_only_a_short_timeout_and_caching_resumes() {
     // A write during the outage cannot reach Redis; it is kept and delivered later.
     c.invalidate(&[scope::post(1)]).await;
 
-    let redis = PrivateRedis::start(port).expect("restart redis-server on the same port");
+    let redis = private_redis(port).expect("restart redis-server on the same port");
     let deadline = Instant::now() + Duration::from_secs(15);
     let before = loads.load(Ordering::SeqCst);
     loop {
@@ -192,5 +140,5 @@ async fn redis_going_away_costs_only_a_short_timeout_and_caching_resumes() {
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    redis.stop();
+    drop(redis);
 }

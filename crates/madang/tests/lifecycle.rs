@@ -3,10 +3,11 @@
 //! with an expensive password hash and one hashing slot.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use futures::future::join_all;
+use madang_testkit::{KillOnDrop, spare_port, wait_live};
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 
@@ -14,25 +15,14 @@ const PASSWORD: &str = "lifecycle-password";
 
 struct Server {
     base: String,
-    child: Child,
+    child: KillOnDrop,
     _dir: tempfile::TempDir,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// Starts `madang serve` with slow log-ins and `extra` settings, and one member.
 async fn start(extra: &[(&str, &str)]) -> Server {
     let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = spare_port();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_madang"));
     cmd.current_dir(dir.path())
         .env("MADANG_LISTEN", format!("127.0.0.1:{port}"))
@@ -47,20 +37,11 @@ async fn start(extra: &[(&str, &str)]) -> Server {
     }
     let server = Server {
         base: format!("http://127.0.0.1:{port}"),
-        child: cmd.spawn().unwrap(),
+        child: KillOnDrop::spawn(&mut cmd),
         _dir: dir,
     };
     let http = Client::new();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while http
-        .get(format!("{}/health/live", server.base))
-        .send()
-        .await
-        .is_err()
-    {
-        assert!(Instant::now() < deadline, "server did not start");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_live(&http, &server.base).await;
     let signup = json!({"name": "member", "email": "m@example.com", "password1": PASSWORD, "password2": PASSWORD});
     let res = http
         .post(format!("{}/api/v1/users", server.base))
@@ -103,7 +84,7 @@ async fn sigterm_lets_in_flight_requests_finish_then_exits_cleanly() {
     let base = server.base.clone();
     let in_flight = tokio::spawn(async move { logins(&base, 6).await });
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let pid = server.child.id().to_string();
+    let pid = server.child.0.id().to_string();
     assert!(
         Command::new("kill")
             .args(["-TERM", &pid])
@@ -123,7 +104,7 @@ async fn sigterm_lets_in_flight_requests_finish_then_exits_cleanly() {
     }
     let deadline = Instant::now() + Duration::from_secs(30);
     let exit = loop {
-        if let Some(status) = server.child.try_wait().unwrap() {
+        if let Some(status) = server.child.0.try_wait().unwrap() {
             break status;
         }
         assert!(

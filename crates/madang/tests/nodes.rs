@@ -299,7 +299,7 @@ async fn reads_survive_a_redis_outage_and_caching_resumes() {
     }
     // A private Redis this test can stop: never the shared one.
     let port = spare_port();
-    let start = || private_redis(port);
+    let start = || private_redis(port).expect("redis-server on a spare port");
     let redis = start();
     let cluster = Cluster::new(format!("redis://127.0.0.1:{port}"));
     cluster.admin();
@@ -499,7 +499,7 @@ async fn a_job_committed_while_redis_is_down_runs_when_it_is_back() {
         return;
     }
     let port = spare_port();
-    let start = || private_redis(port);
+    let start = || private_redis(port).expect("redis-server on a spare port");
     let redis = start();
     let cluster = Cluster::new(format!("redis://127.0.0.1:{port}"));
     cluster.admin();

@@ -14,21 +14,18 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use madang_testkit::{KillOnDrop, services_required, spare_port, wait_until};
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{Value, json};
 
 const PASSWORD: &str = "replica-test-password";
 /// How far behind the replica is held.
 const DELAY_SECS: u64 = 4;
-
-fn required() -> bool {
-    std::env::var("MADANG_TEST_REQUIRE_SERVICES").is_ok_and(|v| v == "1")
-}
 
 /// The first of `names` found on PATH or in the usual server folders.
 fn program(names: &[&str]) -> Option<PathBuf> {
@@ -52,20 +49,12 @@ fn programs(names: &[&[&str]]) -> Option<Vec<PathBuf>> {
     if found.is_none() {
         let msg = format!("server programs not found: one of each of {names:?}");
         assert!(
-            !required(),
+            !services_required(),
             "{msg} (required by MADANG_TEST_REQUIRE_SERVICES=1)"
         );
         eprintln!("not run: {msg}");
     }
     found
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 fn is_root() -> bool {
@@ -97,34 +86,13 @@ fn run(mut c: Command, what: &str) {
     );
 }
 
-async fn wait_until<F, Fut>(secs: u64, what: &str, mut f: F)
+/// Waits up to `secs` seconds for `ready`.
+async fn wait_for<F, Fut>(secs: u64, what: &str, ready: F)
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = bool>,
 {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    while !f().await {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-/// A server process killed when dropped.
-struct Server(Option<Child>);
-
-impl Server {
-    fn kill(&mut self) {
-        if let Some(mut c) = self.0.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.kill();
-    }
+    wait_until(Duration::from_secs(secs), what, ready).await;
 }
 
 /// A primary and a delayed replica, and how to reach and stop them.
@@ -135,7 +103,7 @@ struct Pair {
     kill_replica: Box<dyn FnMut() + Send>,
     /// Run when the pair is dropped, before its folder is removed.
     stop: Vec<Box<dyn FnMut() + Send>>,
-    _servers: Vec<Server>,
+    _servers: Vec<KillOnDrop>,
     _dir: tempfile::TempDir,
 }
 
@@ -155,7 +123,7 @@ fn mariadb_pair() -> Option<Pair> {
     let (server, install) = (&progs[0], &progs[1]);
     let client = program(&["mariadb", "mysql"]).expect("the mariadb client");
     let dir = tempfile::tempdir().unwrap();
-    let start = |name: &str, id: u32| -> (Server, u16, PathBuf) {
+    let start = |name: &str, id: u32| -> (KillOnDrop, u16, PathBuf) {
         let data = dir.path().join(name);
         let mut c = Command::new(install);
         c.args([
@@ -168,7 +136,7 @@ fn mariadb_pair() -> Option<Pair> {
             c.arg("--user=root");
         }
         run(c, "mariadb-install-db");
-        let port = free_port();
+        let port = spare_port();
         let socket = data.join("sock");
         let mut c = Command::new(server);
         c.arg("--no-defaults")
@@ -191,7 +159,7 @@ fn mariadb_pair() -> Option<Pair> {
         if is_root() {
             c.arg("--user=root");
         }
-        (Server(Some(c.spawn().unwrap())), port, socket)
+        (KillOnDrop::spawn(&mut c), port, socket)
     };
     let sql = |socket: &Path, q: &str| {
         let mut c = Command::new(&client);
@@ -232,7 +200,7 @@ fn mariadb_pair() -> Option<Pair> {
              MASTER_USE_GTID=slave_pos, MASTER_DELAY={DELAY_SECS}; START SLAVE"
         ),
     );
-    let pid = replica.0.as_ref().unwrap().id();
+    let pid = replica.0.id();
     Some(Pair {
         primary_url,
         replica_url: format!("mysql://madang@127.0.0.1:{rport}/madang"),
@@ -280,7 +248,7 @@ fn postgres_pair() -> Option<Pair> {
         .arg(&primary)
         .args(["-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"]);
     run(c, "initdb");
-    let pport = free_port();
+    let pport = spare_port();
     start(&primary, pport, "");
     let primary_url = format!("postgres://postgres@127.0.0.1:{pport}/postgres");
     migrate(&primary_url);
@@ -300,7 +268,7 @@ fn postgres_pair() -> Option<Pair> {
     ])
     .arg(&replica);
     run(c, "pg_basebackup");
-    let rport = free_port();
+    let rport = spare_port();
     start(
         &replica,
         rport,
@@ -336,20 +304,13 @@ fn migrate(url: &str) {
 
 struct Node {
     base: String,
-    child: Child,
+    _child: KillOnDrop,
     http: Client,
-}
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 impl Node {
     async fn start(pair: &Pair, max_lag_ms: u64, dir: &Path, redis: Option<&str>) -> Self {
-        let port = free_port();
+        let port = spare_port();
         let mut command = Command::new(env!("CARGO_BIN_EXE_madang"));
         if let Some(url) = redis {
             // The read-your-writes marks and the cache in Redis, under a fresh prefix.
@@ -371,15 +332,13 @@ impl Node {
             .env("MADANG_CRON", "off")
             .env("MADANG_LOG", "warn")
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+            .stderr(Stdio::null());
         let node = Self {
             base: format!("http://127.0.0.1:{port}"),
-            child,
+            _child: KillOnDrop::spawn(child),
             http: Client::new(),
         };
-        wait_until(30, "the node to be ready", || async {
+        wait_for(30, "the node to be ready", || async {
             node.http
                 .get(format!("{}/health/ready", node.base))
                 .send()
@@ -558,7 +517,7 @@ async fn exercise(mut pair: Pair, redis: Option<String>) {
     assert!(after > before, "replica reads {before} -> {after}");
     // … until the replica applies it and the repeated invalidation drops any list the
     // cache took from the replica meanwhile.
-    wait_until(30, "the replica to apply the post", || async {
+    wait_for(30, "the replica to apply the post", || async {
         node.titles(Some(&reader))
             .await
             .contains(&"fresh news".to_owned())
@@ -568,7 +527,7 @@ async fn exercise(mut pair: Pair, redis: Option<String>) {
     // A node whose lag bound is below the delay takes the replica out of rotation
     // while it is behind, reads from the primary meanwhile, and puts it back.
     let strict = Node::start(&pair, 1_000, dir.path(), None).await;
-    wait_until(30, "the caught-up replica in rotation", || async {
+    wait_for(30, "the caught-up replica in rotation", || async {
         strict.metric(IN_ROTATION).await == 1.0
     })
     .await;
@@ -581,7 +540,7 @@ async fn exercise(mut pair: Pair, redis: Option<String>) {
         )
         .await;
     assert_eq!(s, StatusCode::CREATED);
-    wait_until(
+    wait_for(
         DELAY_SECS,
         "the lagging replica out of rotation",
         || async { strict.metric(IN_ROTATION).await == 0.0 },
@@ -591,7 +550,7 @@ async fn exercise(mut pair: Pair, redis: Option<String>) {
         strict.titles(None).await.contains(&"second".to_owned()),
         "with the replica out of rotation, reads come from the primary"
     );
-    wait_until(DELAY_SECS * 5, "the replica back in rotation", || async {
+    wait_for(DELAY_SECS * 5, "the replica back in rotation", || async {
         strict.metric(IN_ROTATION).await == 1.0
     })
     .await;

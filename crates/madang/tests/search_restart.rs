@@ -3,8 +3,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use madang_testkit::{KillOnDrop, spare_port, wait_until};
 
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
@@ -24,48 +26,32 @@ fn command(dir: &Path) -> Command {
 
 struct Node {
     base: String,
-    child: Child,
-}
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+    child: KillOnDrop,
 }
 
 impl Node {
     async fn start(dir: &Path) -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = command(dir)
-            .env("MADANG_LISTEN", format!("127.0.0.1:{port}"))
-            .spawn()
-            .unwrap();
+        let port = spare_port();
+        let child =
+            KillOnDrop::spawn(command(dir).env("MADANG_LISTEN", format!("127.0.0.1:{port}")));
         let node = Self {
             base: format!("http://127.0.0.1:{port}"),
             child,
         };
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            let ready = Client::new()
-                .get(format!("{}/health/ready", node.base))
+        let http = Client::new();
+        let ready = format!("{}/health/ready", node.base);
+        wait_until(Duration::from_secs(60), "the node to be ready", || async {
+            http.get(&ready)
                 .send()
-                .await;
-            if ready.is_ok_and(|r| r.status() == StatusCode::OK) {
-                break;
-            }
-            assert!(Instant::now() < deadline, "the node did not become ready");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+                .await
+                .is_ok_and(|r| r.status() == StatusCode::OK)
+        })
+        .await;
         node
     }
 
     fn kill9(mut self) {
-        let pid = self.child.id().to_string();
+        let pid = self.child.0.id().to_string();
         assert!(
             Command::new("kill")
                 .args(["-9", &pid])
@@ -73,7 +59,7 @@ impl Node {
                 .unwrap()
                 .success()
         );
-        let _ = self.child.wait();
+        let _ = self.child.0.wait();
     }
 
     async fn total(&self, keyword: &str) -> i64 {

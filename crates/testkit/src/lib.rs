@@ -1,10 +1,17 @@
-//! Test support shared by Madang's crates.
+//! Test support shared by Madang's crates: a fresh database, and the primitives of the
+//! tests that run real processes.
 //!
 //! The engine of a test run comes from `MADANG_TEST_DATABASE_URL`: unset, each test
 //! gets a new SQLite file; `mysql://user@host:port` or `postgres://user@host:port`
 //! get a new database on that server per test (named `madang_t_…`), so tests never
 //! see each other's rows.
 #![allow(clippy::expect_used)]
+
+mod process;
+
+pub use process::{
+    KillOnDrop, private_redis, services_required, spare_port, wait_live, wait_until,
+};
 
 use sqlx::{AnyPool, Executor};
 

@@ -37,31 +37,6 @@ async fn the_client_address_comes_from_x_forwarded_for_only_through_a_trusted_pr
 }
 
 #[tokio::test]
-async fn request_ids_pass_through_and_are_made_when_missing() {
-    let app = spawn().await;
-    let res = app
-        .client
-        .get(app.url("/api/v1/posts"))
-        .header("x-request-id", "trace-abc-123")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::OK);
-    assert_eq!(res.headers()["x-request-id"], "trace-abc-123");
-    let res = app
-        .client
-        .get(app.url("/api/v1/nope"))
-        .send()
-        .await
-        .unwrap();
-    let header = res.headers()["x-request-id"].to_str().unwrap().to_owned();
-    let (s, body) = read(res).await;
-    assert_eq!(s, StatusCode::NOT_FOUND);
-    assert!(!header.is_empty());
-    assert_eq!(body["error"]["request_id"], header.as_str());
-}
-
-#[tokio::test]
 async fn the_root_is_the_web_app_directly_and_behind_nginx() {
     let app = spawn().await;
     let res = app.client.get(app.url("/")).send().await.unwrap();

@@ -4,26 +4,21 @@
 //!
 //! Each test binary that declares `mod cluster;` uses part of it.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+// Each test binary uses some of these.
+#[allow(unused_imports)]
+pub use madang_testkit::{KillOnDrop, private_redis, services_required, spare_port, wait_live};
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 
 pub const PASSWORD: &str = "node-test-password";
 
-pub fn spare_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 pub fn redis_url() -> Option<String> {
     match std::env::var("MADANG_TEST_REDIS_URL") {
         Ok(u) => Some(u),
-        Err(_) if std::env::var("MADANG_TEST_REQUIRE_SERVICES").is_ok_and(|v| v == "1") => {
+        Err(_) if services_required() => {
             panic!("MADANG_TEST_REDIS_URL is required by MADANG_TEST_REQUIRE_SERVICES=1")
         }
         Err(_) => {
@@ -98,32 +93,16 @@ impl Cluster {
     }
 }
 
+/// A `madang serve` child process, killed when the test drops it.
 pub struct Node {
     pub base: String,
-    pub child: Child,
+    pub child: KillOnDrop,
     pub http: Client,
-}
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 impl Node {
     pub async fn wait_live(&self) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while self
-            .http
-            .get(format!("{}/health/live", self.base))
-            .send()
-            .await
-            .is_err()
-        {
-            assert!(Instant::now() < deadline, "node did not start");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        wait_live(&self.http, &self.base).await;
     }
 
     pub async fn call(
@@ -223,37 +202,6 @@ pub fn hits(page: &Value) -> (Vec<i64>, i64) {
     (ids, page["page_info"]["total_items"].as_i64().unwrap())
 }
 
-/// A Redis of the test's own on `port`, which the test can stop and start again.
-pub fn private_redis(port: u16) -> KillOnDrop {
-    KillOnDrop(
-        Command::new("redis-server")
-            .args([
-                "--port",
-                &port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("redis-server"),
-    )
-}
-
-/// A child process that is killed when the test ends, however it ends.
-pub struct KillOnDrop(pub Child);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 impl Cluster {
     pub fn command_with(&self, env: &[(&str, String)]) -> Command {
         let mut c = self.command();
@@ -262,7 +210,7 @@ impl Cluster {
     }
 
     pub fn spawn_with(&self, args: &[&str], env: &[(&str, String)]) -> KillOnDrop {
-        KillOnDrop(self.command_with(env).args(args).spawn().unwrap())
+        KillOnDrop::spawn(self.command_with(env).args(args))
     }
 
     pub async fn node_with(&self, env: &[(&str, String)]) -> Node {
@@ -274,6 +222,7 @@ impl Cluster {
             .env("MADANG_SEARCH_DIR", format!("search-{port}"))
             .spawn()
             .unwrap();
+        let child = KillOnDrop(child);
         let node = Node {
             base: format!("http://127.0.0.1:{port}"),
             child,
