@@ -5,8 +5,10 @@
 //! over at most `COUNT_CAP + 1` rows, so no console page scans a large table.
 
 mod lists;
+mod sources;
 
 use lists::*;
+use sources::source;
 
 use async_trait::async_trait;
 use madang_domain::comments::Comment;
@@ -131,7 +133,7 @@ impl ConsoleStore for Db {
 
     async fn list(&self, q: &ListQuery, now: Timestamp) -> Result<Listing> {
         let src = source(q.model)?;
-        let order = order_by(q.model, q.sort, q.descending);
+        let order = src.order_by(q.sort, q.descending);
         let page = format!(" LIMIT {} OFFSET {}", q.per_page, q.offset());
         let (table, joins, base) = (src.table, src.joins, src.base);
         let mut conn = self.rd_lagging().await?;
@@ -144,12 +146,12 @@ impl ConsoleStore for Db {
                 let mut ids_q = self.stmt(&format!(
                     "SELECT {id} AS id FROM (SELECT {id} AS id FROM {table}"
                 ));
-                push_where(&mut ids_q, &src, q, now, false);
+                push_where(&mut ids_q, src, q, now, false);
                 ids_q.push_sql(&order);
                 ids_q.push_sql(&format!(
                     " LIMIT {window}) w JOIN {table} ON {id} = w.id WHERE {base}"
                 ));
-                push_search(&mut ids_q, q);
+                push_search(&mut ids_q, src, q);
                 ids_q.push_sql(&order);
                 let ids = ids_q
                     .fetch_all(&mut *conn)
@@ -180,43 +182,39 @@ impl ConsoleStore for Db {
                     "SELECT {} FROM (SELECT {id} AS k FROM {table}",
                     src.cols
                 ));
-                push_where(&mut rows_q, &src, q, now, true);
+                push_where(&mut rows_q, src, q, now, true);
                 rows_q.push_sql(&order);
                 rows_q.push_sql(&page);
                 rows_q.push_sql(&format!(") d JOIN {table} ON {id} = d.k {joins}"));
                 rows_q.push_sql(&order);
                 let rows = rows_q.fetch_all(&mut *conn).await?;
-                (rows, self.capped_count(&mut conn, &src, q, now).await?)
+                (rows, self.capped_count(&mut conn, src, q, now).await?)
             }
             (None, _) => {
                 let mut rows_q = self.stmt(&format!("SELECT {} FROM {table} {joins}", src.cols));
-                push_where(&mut rows_q, &src, q, now, true);
+                push_where(&mut rows_q, src, q, now, true);
                 rows_q.push_sql(&order);
                 rows_q.push_sql(&page);
                 let rows = rows_q.fetch_all(&mut *conn).await?;
-                (rows, self.capped_count(&mut conn, &src, q, now).await?)
+                (rows, self.capped_count(&mut conn, src, q, now).await?)
             }
         };
         Ok(Listing {
             rows: rows
                 .iter()
-                .map(|r| row_of(q.model, r, now))
+                .map(|r| (src.row)(r, now))
                 .collect::<Result<_>>()?,
             total: Total::from_capped(total),
         })
     }
 
     async fn span(&self, model: Model) -> Result<Option<(Timestamp, Timestamp)>> {
-        let (table, column) = match model {
-            Model::User => ("users", "created_at"),
-            Model::Post => ("posts", "created_at"),
-            Model::Comment => ("comments", "created_at"),
-            Model::Login => ("login_history", "created_at"),
-            Model::Seminar => ("seminars", "created_at"),
-            Model::Enrolment => ("seminar_members", "joined_at"),
-            Model::Audit => ("audit_log", "created_at"),
-            Model::Category | Model::Job => return Ok(None),
+        let src = match source(model) {
+            Ok(src) if src.drill_down => src,
+            _ => return Ok(None),
         };
+        let table = src.table_name();
+        let column = src.date_col.split('.').nth(1).unwrap_or(src.date_col);
         // Two one-row reads of the two ends of an index on the column. A single
         // `SELECT MIN(c), MAX(c)` is one such read on MariaDB and PostgreSQL but a
         // scan of the whole index on SQLite (80 ms at a million posts, 400 ms at five
