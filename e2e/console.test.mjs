@@ -263,3 +263,62 @@ test("an admin changes a seminar's settings: a capacity below its participants i
   assert.match(history, /2 → 30/);
   await context.close();
 });
+
+/**
+ * Every row of every table with a header row on the page: as many cells as headers,
+ * and each cell's box spans its header's column (left and right within 2px). A cell
+ * whose box leaves the table layout (the old `display: inline-block` on a tag cell)
+ * is merged with its neighbours into one column and fails here.
+ */
+async function misalignedCells(page) {
+  return page.evaluate(() => {
+    const problems = [];
+    document.querySelectorAll("table").forEach((table, t) => {
+      const heads = [...table.querySelectorAll(":scope > thead > tr > th")].map((th) => th.getBoundingClientRect());
+      if (heads.length === 0) return;
+      [...table.querySelectorAll(":scope > tbody > tr")].forEach((tr, r) => {
+        const cells = [...tr.children];
+        if (cells.length !== heads.length) {
+          problems.push(`table ${t} row ${r}: ${cells.length} cells under ${heads.length} headers`);
+          return;
+        }
+        cells.forEach((cell, i) => {
+          const box = cell.getBoundingClientRect();
+          const dl = Math.abs(box.left - heads[i].left);
+          const dr = Math.abs(box.right - heads[i].right);
+          if (dl > 2 || dr > 2) {
+            const text = cell.textContent.trim().slice(0, 20);
+            problems.push(`table ${t} row ${r} cell ${i} "${text}": off its header by ${dl.toFixed(1)}px left, ${dr.toFixed(1)}px right`);
+          }
+        });
+      });
+    });
+    return problems;
+  });
+}
+
+test("on every list at desktop width, each row has a cell per header and each cell sits under its header", async () => {
+  const { context, page } = await logIn("e2e-admin", "admin-e2e-pass", { viewport: { width: 1280, height: 900 } });
+  const lists = await page.locator("nav.side a").evaluateAll((as) =>
+    as.map((a) => a.getAttribute("href")).filter((h) => h !== "/admin/"),
+  );
+  assert.ok(lists.length >= 9, `the side bar names every list: ${lists}`);
+  // Lists with tag columns (status and sentiment, role and state, action) must have rows to check.
+  const mustHaveRows = ["/admin/posts", "/admin/comments", "/admin/users", "/admin/audit", "/admin/enrolments"];
+  const off = {};
+  for (const href of [...lists, "/admin/posts?sentiment=positive", "/admin/"]) {
+    await page.goto(`${BASE}${href}`);
+    const rows = await page.locator("table.results tbody tr").count();
+    if (mustHaveRows.includes(href)) assert.ok(rows > 0, `${href} has rows to check`);
+    const problems = await misalignedCells(page);
+    if (problems.length) off[href] = [`${problems.length} cells`, ...problems.slice(0, 3)];
+  }
+  // And a change page's inline tables.
+  await page.goto(`${BASE}/admin/posts`);
+  await page.locator("table.results tbody tr td:nth-child(3) a").first().click();
+  await page.waitForURL(/\/admin\/posts\/\d+$/);
+  const problems = await misalignedCells(page);
+  if (problems.length) off["a post's page"] = [`${problems.length} cells`, ...problems.slice(0, 3)];
+  assert.deepEqual(off, {}, "cells off their columns");
+  await context.close();
+});
