@@ -36,6 +36,26 @@ async function shot(page, name) {
   if (SHOTS) await page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: true });
 }
 
+/**
+ * The category tree as it stands: the selected category, whether it shows, and how many
+ * open branches are neither above it nor its own.
+ */
+async function treeState(page) {
+  return page.evaluate(() => {
+    const active = document.querySelector("aside.filters ul.tree a[aria-current]");
+    const mine = new Set();
+    for (let d = active?.closest("details"); d; d = d.parentElement.closest("details")) mine.add(d);
+    const own = active?.parentElement.querySelector(":scope > details");
+    if (own) mine.add(own);
+    const open = [...document.querySelectorAll("aside.filters ul.tree details[open]")];
+    return {
+      active: active?.textContent.trim(),
+      visible: !!active && active.getClientRects().length > 0,
+      strayOpen: open.filter((d) => !mine.has(d)).length,
+    };
+  });
+}
+
 async function logIn(name, password, options = {}) {
   const context = await browser.newContext({ locale: "en-US", ...options });
   const page = await context.newPage();
@@ -62,13 +82,23 @@ test("a moderator logs in, searches users and soft-deletes three posts of a cate
   assert.ok(names.length > 0, "the search finds users");
   for (const n of names) assert.match(n.trim(), /u1/);
 
-  // Filter posts by a category from the sidebar: the one with the most posts.
+  // Filter posts by a category from the side bar's tree: the one with the most posts.
   await page.goto(`${BASE}/admin/categories?o=-posts`);
-  const firstCategory = (await page.locator("table.results tbody tr td:nth-child(2)").first().textContent()).trim();
+  const top = page.locator("table.results tbody tr td:nth-child(2) a").first();
+  const firstCategory = (await top.textContent()).trim();
+  const categoryId = (await top.getAttribute("href")).split("/").pop();
   await page.goto(`${BASE}/admin/posts`);
-  await page.locator("aside.filters a", { hasText: new RegExp(`^(· )*${firstCategory}$`) }).first().click();
+  const tree = page.locator("aside.filters ul.tree");
+  assert.equal(await tree.locator("details[open]").count(), 0, "the tree starts closed");
+  const target = `a[href$="category=${categoryId}"]`;
+  // Open the branches above it, outermost first.
+  while (!(await tree.locator(target).isVisible())) {
+    await tree.locator("details:not([open])", { has: page.locator(target) }).first().locator("summary").first().click();
+  }
+  await tree.locator(target).click();
   await page.waitForURL(/category=\d+/);
   const filteredUrl = page.url();
+  assert.deepEqual(await treeState(page), { active: firstCategory, visible: true, strayOpen: 0 });
   const categories = await page.locator("table.results tbody tr td:nth-child(4)").allTextContents();
   assert.ok(categories.length >= 3, "the category has at least three posts");
   for (const c of categories) assert.equal(c.trim(), firstCategory);
@@ -261,6 +291,30 @@ test("an admin changes a seminar's settings: a capacity below its participants i
   const history = await page.locator("table.grid tbody").textContent();
   assert.match(history, /e2e-admin/);
   assert.match(history, /2 → 30/);
+  await context.close();
+});
+
+test("the category tree opens from the keyboard and works with JavaScript off", async () => {
+  const { context, page } = await logIn("e2e-mod", "moderator-e2e-pass", { javaScriptEnabled: false });
+  await page.goto(`${BASE}/admin/posts`);
+  const tree = page.locator("aside.filters ul.tree");
+  const branch = tree.locator(":scope > li.branch").first();
+  const child = branch.locator("details > ul > li > a").first();
+  assert.equal(await child.isVisible(), false, "a closed branch hides its children");
+  // Tab from the branch's link to its toggle, and open it with Enter.
+  await branch.locator("a").first().focus();
+  await page.keyboard.press("Tab");
+  assert.equal(await page.evaluate(() => document.activeElement.tagName), "SUMMARY");
+  assert.match(await page.evaluate(() => document.activeElement.textContent), /^.+의 하위 카테고리$|^Categories under .+$/);
+  await page.keyboard.press("Enter");
+  assert.ok(await child.isVisible(), "Enter on the toggle opens the branch");
+  // Following a child's link filters by it, and the tree opens at it.
+  const name = (await child.textContent()).trim();
+  await Promise.all([page.waitForURL(/category=\d+/), child.click()]);
+  assert.deepEqual(await treeState(page), { active: name, visible: true, strayOpen: 0 });
+  for (const c of await page.locator("table.results tbody tr td:nth-child(4)").allTextContents()) {
+    assert.equal(c.trim(), name);
+  }
   await context.close();
 });
 

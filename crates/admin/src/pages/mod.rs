@@ -6,6 +6,7 @@ mod auth;
 mod boards;
 mod dashboard;
 mod detail;
+mod filters;
 mod forms;
 mod list;
 
@@ -13,6 +14,7 @@ pub use action::*;
 pub use auth::*;
 pub use dashboard::*;
 pub use detail::*;
+pub use filters::TreeItem;
 pub use list::*;
 
 use std::collections::BTreeMap;
@@ -324,6 +326,8 @@ pub struct RowView {
 pub struct FilterView {
     pub label: &'static str,
     pub options: Vec<LinkView>,
+    /// The category filter's choices after "All", as a tree.
+    pub tree: Vec<TreeItem>,
 }
 
 pub struct SearchView {
