@@ -137,7 +137,7 @@ pub async fn list(
         .iter()
         .find(|(k, _)| k == "done")
         .and_then(|(_, v)| v.parse::<u32>().ok());
-    let rows = row_views(&listing.rows, lang);
+    let rows = row_views(&listing.rows, model, lang);
     ok(&ListPage {
         c: Chrome::new(&s, Some(model)),
         title: lang.t(model.slug()),
@@ -187,12 +187,19 @@ fn column_views(spec: &ModelSpec, query: &ListQuery, params: &Params, lang: Lang
         .collect()
 }
 
-fn row_views(rows: &[Row], lang: Lang) -> Vec<RowView> {
+/// The rows, each cell with its column's name.
+fn row_views(rows: &[Row], model: Model, lang: Lang) -> Vec<RowView> {
+    let columns = model.spec().columns;
     rows.iter()
         .map(|r| RowView {
             id: r.id,
             muted: r.muted,
-            cells: r.cells.iter().map(|c| CellView::of(c, lang)).collect(),
+            cells: r
+                .cells
+                .iter()
+                .zip(columns)
+                .map(|(c, col)| ListCell::of(c, lang.t(col.key), model, r.id, lang))
+                .collect(),
         })
         .collect()
 }
