@@ -36,6 +36,26 @@ async function shot(page, name) {
   if (SHOTS) await page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: true });
 }
 
+/**
+ * The category tree as it stands: the selected category, whether it shows, and how many
+ * open branches are neither above it nor its own.
+ */
+async function treeState(page) {
+  return page.evaluate(() => {
+    const active = document.querySelector("aside.filters ul.tree a[aria-current]");
+    const mine = new Set();
+    for (let d = active?.closest("details"); d; d = d.parentElement.closest("details")) mine.add(d);
+    const own = active?.parentElement.querySelector(":scope > details");
+    if (own) mine.add(own);
+    const open = [...document.querySelectorAll("aside.filters ul.tree details[open]")];
+    return {
+      active: active?.textContent.trim(),
+      visible: !!active && active.getClientRects().length > 0,
+      strayOpen: open.filter((d) => !mine.has(d)).length,
+    };
+  });
+}
+
 async function logIn(name, password, options = {}) {
   const context = await browser.newContext({ locale: "en-US", ...options });
   const page = await context.newPage();
@@ -62,13 +82,23 @@ test("a moderator logs in, searches users and soft-deletes three posts of a cate
   assert.ok(names.length > 0, "the search finds users");
   for (const n of names) assert.match(n.trim(), /u1/);
 
-  // Filter posts by a category from the sidebar: the one with the most posts.
+  // Filter posts by a category from the side bar's tree: the one with the most posts.
   await page.goto(`${BASE}/admin/categories?o=-posts`);
-  const firstCategory = (await page.locator("table.results tbody tr td:nth-child(2)").first().textContent()).trim();
+  const top = page.locator("table.results tbody tr td:nth-child(2) a").first();
+  const firstCategory = (await top.textContent()).trim();
+  const categoryId = (await top.getAttribute("href")).split("/").pop();
   await page.goto(`${BASE}/admin/posts`);
-  await page.locator("aside.filters a", { hasText: new RegExp(`^(· )*${firstCategory}$`) }).first().click();
+  const tree = page.locator("aside.filters ul.tree");
+  assert.equal(await tree.locator("details[open]").count(), 0, "the tree starts closed");
+  const target = `a[href$="category=${categoryId}"]`;
+  // Open the branches above it, outermost first.
+  while (!(await tree.locator(target).isVisible())) {
+    await tree.locator("details:not([open])", { has: page.locator(target) }).first().locator("summary").first().click();
+  }
+  await tree.locator(target).click();
   await page.waitForURL(/category=\d+/);
   const filteredUrl = page.url();
+  assert.deepEqual(await treeState(page), { active: firstCategory, visible: true, strayOpen: 0 });
   const categories = await page.locator("table.results tbody tr td:nth-child(4)").allTextContents();
   assert.ok(categories.length >= 3, "the category has at least three posts");
   for (const c of categories) assert.equal(c.trim(), firstCategory);
@@ -182,6 +212,23 @@ test("an admin changes a role through the confirmation page; the console speaks 
   await page.setViewportSize({ width: 390, height: 844 });
   await page.goto(`${BASE}/admin/posts`);
   await shot(page, "posts-phone");
+  // Rows are cards: the title takes a line of its own, every other cell says its column.
+  const cards = await page.evaluate(() => {
+    const heads = [...document.querySelectorAll("table.results thead th")].map((th) => th.textContent.replace(/[▲▼]/g, "").trim());
+    const out = { rows: 0, narrowTitles: [], badLabels: [] };
+    for (const tr of document.querySelectorAll("table.results tbody tr")) {
+      out.rows++;
+      const lead = tr.querySelector("td.lead");
+      if (!lead || lead.getBoundingClientRect().width < window.innerWidth * 0.7) out.narrowTitles.push(tr.dataset.id);
+      [...tr.children].forEach((td, i) => {
+        if (!td.matches(".check, .lead") && td.dataset.label !== heads[i]) out.badLabels.push(`${td.dataset.label} under ${heads[i]}`);
+      });
+    }
+    return out;
+  });
+  assert.ok(cards.rows > 0);
+  assert.deepEqual(cards.narrowTitles, [], "titles too narrow to read as lines");
+  assert.deepEqual(cards.badLabels.slice(0, 5), [], "cells named after another column");
   const overflow = await page.evaluate(() => {
     const wide = [...document.querySelectorAll("body *")]
       .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1 && !e.closest(".scroll"))
@@ -261,5 +308,94 @@ test("an admin changes a seminar's settings: a capacity below its participants i
   const history = await page.locator("table.grid tbody").textContent();
   assert.match(history, /e2e-admin/);
   assert.match(history, /2 → 30/);
+  await context.close();
+});
+
+test("the category tree opens from the keyboard and works with JavaScript off", async () => {
+  const { context, page } = await logIn("e2e-mod", "moderator-e2e-pass", { javaScriptEnabled: false });
+  await page.goto(`${BASE}/admin/posts`);
+  const tree = page.locator("aside.filters ul.tree");
+  const branch = tree.locator(":scope > li.branch").first();
+  const child = branch.locator("details > ul > li > a").first();
+  assert.equal(await child.isVisible(), false, "a closed branch hides its children");
+  // Tab from the branch's link to its toggle, and open it with Enter.
+  await branch.locator("a").first().focus();
+  await page.keyboard.press("Tab");
+  assert.equal(await page.evaluate(() => document.activeElement.tagName), "SUMMARY");
+  assert.match(await page.evaluate(() => document.activeElement.textContent), /^.+의 하위 카테고리$|^Categories under .+$/);
+  await page.keyboard.press("Enter");
+  assert.ok(await child.isVisible(), "Enter on the toggle opens the branch");
+  // Following a child's link filters by it, and the tree opens at it.
+  const name = (await child.textContent()).trim();
+  await Promise.all([page.waitForURL(/category=\d+/), child.click()]);
+  assert.deepEqual(await treeState(page), { active: name, visible: true, strayOpen: 0 });
+  for (const c of await page.locator("table.results tbody tr td:nth-child(4)").allTextContents()) {
+    assert.equal(c.trim(), name);
+  }
+  await context.close();
+});
+
+/**
+ * Every row of every table with a header row on the page: as many cells as headers,
+ * and each cell's box spans its header's column (left and right within 2px). A cell
+ * whose box leaves the table layout (the old `display: inline-block` on a tag cell)
+ * is merged with its neighbours into one column and fails here.
+ */
+async function misalignedCells(page) {
+  return page.evaluate(() => {
+    const problems = [];
+    document.querySelectorAll("table").forEach((table, t) => {
+      const heads = [...table.querySelectorAll(":scope > thead > tr > th")].map((th) => th.getBoundingClientRect());
+      if (heads.length === 0) return;
+      [...table.querySelectorAll(":scope > tbody > tr")].forEach((tr, r) => {
+        const cells = [...tr.children];
+        if (cells.length !== heads.length) {
+          problems.push(`table ${t} row ${r}: ${cells.length} cells under ${heads.length} headers`);
+          return;
+        }
+        cells.forEach((cell, i) => {
+          const box = cell.getBoundingClientRect();
+          const dl = Math.abs(box.left - heads[i].left);
+          const dr = Math.abs(box.right - heads[i].right);
+          if (dl > 2 || dr > 2) {
+            const text = cell.textContent.trim().slice(0, 20);
+            problems.push(`table ${t} row ${r} cell ${i} "${text}": off its header by ${dl.toFixed(1)}px left, ${dr.toFixed(1)}px right`);
+          }
+        });
+      });
+    });
+    return problems;
+  });
+}
+
+test("on every list at desktop width, each row has a cell per header, each cell sits under its header, and nothing is cut off", async () => {
+  const { context, page } = await logIn("e2e-admin", "admin-e2e-pass", { viewport: { width: 1280, height: 900 } });
+  const lists = await page.locator("nav.side a").evaluateAll((as) =>
+    as.map((a) => a.getAttribute("href")).filter((h) => h !== "/admin/"),
+  );
+  assert.ok(lists.length >= 9, `the side bar names every list: ${lists}`);
+  // Lists with tag columns (status and sentiment, role and state, action) must have rows to check.
+  const mustHaveRows = ["/admin/posts", "/admin/comments", "/admin/users", "/admin/audit", "/admin/enrolments"];
+  const off = {};
+  for (const href of [...lists, "/admin/posts?sentiment=positive", "/admin/"]) {
+    await page.goto(`${BASE}${href}`);
+    const rows = await page.locator("table.results tbody tr").count();
+    if (mustHaveRows.includes(href)) assert.ok(rows > 0, `${href} has rows to check`);
+    const problems = await misalignedCells(page);
+    // At desktop width a list fits its box: no column is cut off behind a scroll bar.
+    const hidden = await page.evaluate(() => {
+      const box = document.querySelector("table.results")?.closest(".scroll");
+      return box ? box.scrollWidth - box.clientWidth : 0;
+    });
+    if (hidden > 1) problems.push(`the list is ${hidden}px wider than its box`);
+    if (problems.length) off[href] = [`${problems.length} problems`, ...problems.slice(0, 3)];
+  }
+  // And a change page's inline tables.
+  await page.goto(`${BASE}/admin/posts`);
+  await page.locator("table.results tbody tr td:nth-child(3) a").first().click();
+  await page.waitForURL(/\/admin\/posts\/\d+$/);
+  const problems = await misalignedCells(page);
+  if (problems.length) off["a post's page"] = [`${problems.length} problems`, ...problems.slice(0, 3)];
+  assert.deepEqual(off, {}, "cells off their columns");
   await context.close();
 });

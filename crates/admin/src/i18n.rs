@@ -64,6 +64,11 @@ static WORDS: &[(&str, &str, &str)] = &[
     ("search", "Search", "검색"),
     ("filter", "Filter", "필터"),
     ("all", "All", "전체"),
+    (
+        "subcategories",
+        "Categories under {name}",
+        "{name}의 하위 카테고리",
+    ),
     ("history", "History", "변경 이력"),
     ("back", "Back", "돌아가기"),
     ("cancel", "Cancel", "취소"),

@@ -1,5 +1,8 @@
 //! The lists: filters, search, sorting, the date drill-down and paging.
 
+use madang_domain::console::{ModelSpec, Row};
+
+use super::filters::filters;
 use super::*;
 
 pub(super) fn model_of(slug: &str, lang: Lang) -> Result<Model, Failure> {
@@ -33,7 +36,7 @@ impl Params {
     }
 
     /// A change of filter, search or sort starts at the first page again.
-    fn refine(&self, k: &str, v: Option<&str>) -> String {
+    pub(super) fn refine(&self, k: &str, v: Option<&str>) -> String {
         self.href(&[(k, v), ("p", None)])
     }
 }
@@ -82,135 +85,14 @@ pub async fn list(
             .collect(),
     };
 
-    let columns = spec
-        .columns
-        .iter()
-        .map(|c| {
-            let current = query.sort == c.key;
-            ColView {
-                label: lang.t(c.key),
-                href: c.sortable.then(|| {
-                    let next = if current && !query.descending {
-                        format!("-{}", c.key)
-                    } else {
-                        c.key.to_owned()
-                    };
-                    params.refine("o", Some(&next))
-                }),
-                arrow: match (current, query.descending) {
-                    (true, true) => "▼",
-                    (true, false) => "▲",
-                    _ => "",
-                },
-            }
-        })
-        .collect();
-
-    let mut filters = Vec::new();
-    for f in spec.filters {
-        let current = query.filter(f.key);
-        let mut options = vec![LinkView {
-            label: lang.t("all").to_owned(),
-            href: params.refine(f.key, None),
-            active: current.is_none(),
-        }];
-        match f.choices {
-            Choices::Fixed(values) => {
-                for v in values {
-                    options.push(LinkView {
-                        label: lang.t(v).to_owned(),
-                        href: params.refine(f.key, Some(v)),
-                        active: current == Some(*v),
-                    });
-                }
-            }
-            // Reached from a seminar's page: only the chosen one is offered.
-            Choices::Seminar => {
-                if let Some(id) = current {
-                    options.push(LinkView {
-                        label: format!("#{id}"),
-                        href: params.refine(f.key, Some(id)),
-                        active: true,
-                    });
-                }
-            }
-            Choices::Categories => {
-                let tree = st.console.category_tree().await.map_err(fail)?;
-                for node in flatten(&tree) {
-                    let id = node.0.to_string();
-                    options.push(LinkView {
-                        label: node.1,
-                        active: current == Some(id.as_str()),
-                        href: params.refine(f.key, Some(&id)),
-                    });
-                }
-            }
-        }
-        filters.push(FilterView {
-            label: lang.t(f.key),
-            options,
-        });
-    }
+    let columns = column_views(spec, &query, &params, lang);
+    let filters = filters(&st, spec, &query, &params, lang)
+        .await
+        .map_err(fail)?;
 
     let (dates, crumbs) = if spec.dated {
         let span = st.console.span(model).await.map_err(fail)?;
-        let label = |p: &madang_domain::console::DatePath| match (p.year, p.month, p.day) {
-            (Some(y), None, _) => y.to_string(),
-            (Some(_), Some(m), None) => format!("{m:02}"),
-            (_, _, Some(d)) => format!("{d:02}"),
-            _ => String::new(),
-        };
-        let link = |p: &madang_domain::console::DatePath| {
-            let (y, m, d) = (
-                p.year.map(|v| v.to_string()),
-                p.month.map(|v| v.to_string()),
-                p.day.map(|v| v.to_string()),
-            );
-            params.href(&[
-                ("y", y.as_deref()),
-                ("m", m.as_deref()),
-                ("d", d.as_deref()),
-                ("p", None),
-            ])
-        };
-        let dates = query
-            .date
-            .children(span)
-            .iter()
-            .map(|p| LinkView {
-                label: label(p),
-                href: link(p),
-                active: false,
-            })
-            .collect();
-        let mut crumbs = vec![LinkView {
-            label: lang.t("date_all").to_owned(),
-            href: params.href(&[("y", None), ("m", None), ("d", None), ("p", None)]),
-            active: query.date.year.is_none(),
-        }];
-        let d = query.date;
-        let mut path = madang_domain::console::DatePath::default();
-        for (i, part) in [
-            d.year.map(i64::from),
-            d.month.map(i64::from),
-            d.day.map(i64::from),
-        ]
-        .into_iter()
-        .enumerate()
-        {
-            let Some(v) = part else { break };
-            match i {
-                0 => path.year = Some(i32::try_from(v).unwrap_or(1970)),
-                1 => path.month = Some(u32::try_from(v).unwrap_or(1)),
-                _ => path.day = Some(u32::try_from(v).unwrap_or(1)),
-            }
-            crumbs.push(LinkView {
-                label: label(&path),
-                href: link(&path),
-                active: path == d,
-            });
-        }
-        (dates, crumbs)
+        date_links(span, &query, &params, lang)
     } else {
         (Vec::new(), Vec::new())
     };
@@ -255,15 +137,7 @@ pub async fn list(
         .iter()
         .find(|(k, _)| k == "done")
         .and_then(|(_, v)| v.parse::<u32>().ok());
-    let rows = listing
-        .rows
-        .iter()
-        .map(|r| RowView {
-            id: r.id,
-            muted: r.muted,
-            cells: r.cells.iter().map(|c| CellView::of(c, lang)).collect(),
-        })
-        .collect();
+    let rows = row_views(&listing.rows, model, lang);
     ok(&ListPage {
         c: Chrome::new(&s, Some(model)),
         title: lang.t(model.slug()),
@@ -286,21 +160,115 @@ pub async fn list(
     })
 }
 
-/// Categories depth-first with their names indented by depth.
-pub(super) fn flatten(tree: &madang_domain::categories::CategoryTree) -> Vec<(i64, String)> {
-    fn walk(
-        nodes: &[madang_domain::categories::CategoryNode],
-        depth: usize,
-        out: &mut Vec<(i64, String)>,
-    ) {
-        for n in nodes {
-            out.push((n.id, format!("{}{}", "· ".repeat(depth), n.name)));
-            walk(&n.children, depth + 1, out);
+/// The header row: each column's name, and for a sortable one the link that sorts by
+/// it (the other way round when it already does) with an arrow for the current order.
+fn column_views(spec: &ModelSpec, query: &ListQuery, params: &Params, lang: Lang) -> Vec<ColView> {
+    spec.columns
+        .iter()
+        .map(|c| {
+            let current = query.sort == c.key;
+            ColView {
+                label: lang.t(c.key),
+                href: c.sortable.then(|| {
+                    let next = if current && !query.descending {
+                        format!("-{}", c.key)
+                    } else {
+                        c.key.to_owned()
+                    };
+                    params.refine("o", Some(&next))
+                }),
+                arrow: match (current, query.descending) {
+                    (true, true) => "▼",
+                    (true, false) => "▲",
+                    _ => "",
+                },
+            }
+        })
+        .collect()
+}
+
+/// The rows, each cell with its column's name.
+fn row_views(rows: &[Row], model: Model, lang: Lang) -> Vec<RowView> {
+    let columns = model.spec().columns;
+    rows.iter()
+        .map(|r| RowView {
+            id: r.id,
+            muted: r.muted,
+            cells: r
+                .cells
+                .iter()
+                .zip(columns)
+                .map(|(c, col)| ListCell::of(c, lang.t(col.key), model, r.id, lang))
+                .collect(),
+        })
+        .collect()
+}
+
+/// The date drill-down: the links one level down from the chosen date, and the
+/// crumbs back up to "all dates".
+fn date_links(
+    span: Option<(Timestamp, Timestamp)>,
+    query: &ListQuery,
+    params: &Params,
+    lang: Lang,
+) -> (Vec<LinkView>, Vec<LinkView>) {
+    let label = |p: &madang_domain::console::DatePath| match (p.year, p.month, p.day) {
+        (Some(y), None, _) => y.to_string(),
+        (Some(_), Some(m), None) => format!("{m:02}"),
+        (_, _, Some(d)) => format!("{d:02}"),
+        _ => String::new(),
+    };
+    let link = |p: &madang_domain::console::DatePath| {
+        let (y, m, d) = (
+            p.year.map(|v| v.to_string()),
+            p.month.map(|v| v.to_string()),
+            p.day.map(|v| v.to_string()),
+        );
+        params.href(&[
+            ("y", y.as_deref()),
+            ("m", m.as_deref()),
+            ("d", d.as_deref()),
+            ("p", None),
+        ])
+    };
+    let dates = query
+        .date
+        .children(span)
+        .iter()
+        .map(|p| LinkView {
+            label: label(p),
+            href: link(p),
+            active: false,
+        })
+        .collect();
+    let mut crumbs = vec![LinkView {
+        label: lang.t("date_all").to_owned(),
+        href: params.href(&[("y", None), ("m", None), ("d", None), ("p", None)]),
+        active: query.date.year.is_none(),
+    }];
+    let d = query.date;
+    let mut path = madang_domain::console::DatePath::default();
+    for (i, part) in [
+        d.year.map(i64::from),
+        d.month.map(i64::from),
+        d.day.map(i64::from),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let Some(v) = part else { break };
+        match i {
+            0 => path.year = Some(i32::try_from(v).unwrap_or(1970)),
+            1 => path.month = Some(u32::try_from(v).unwrap_or(1)),
+            _ => path.day = Some(u32::try_from(v).unwrap_or(1)),
         }
+        crumbs.push(LinkView {
+            label: label(&path),
+            href: link(&path),
+            active: path == d,
+        });
     }
-    let mut out = Vec::new();
-    walk(&tree.roots(), 0, &mut out);
-    out
+    (dates, crumbs)
 }
 
 pub fn action_label(a: Action) -> &'static str {

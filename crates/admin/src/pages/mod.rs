@@ -6,6 +6,7 @@ mod auth;
 mod boards;
 mod dashboard;
 mod detail;
+mod filters;
 mod forms;
 mod list;
 
@@ -13,6 +14,7 @@ pub use action::*;
 pub use auth::*;
 pub use dashboard::*;
 pub use detail::*;
+pub use filters::TreeItem;
 pub use list::*;
 
 use std::collections::BTreeMap;
@@ -318,12 +320,36 @@ pub struct ColView {
 pub struct RowView {
     pub id: i64,
     pub muted: bool,
-    pub cells: Vec<CellView>,
+    pub cells: Vec<ListCell>,
+}
+
+/// A list's cell with its column's name, which a narrow screen shows beside it.
+pub struct ListCell {
+    pub label: &'static str,
+    /// The cell's own class, and `lead` on the cell that names the row (the link to
+    /// the row's own change page), which a narrow screen gives a whole line.
+    pub class: String,
+    pub view: CellView,
+}
+
+impl ListCell {
+    fn of(cell: &Cell, label: &'static str, model: Model, row: i64, lang: Lang) -> Self {
+        let lead = matches!(cell, Cell::Link { model: m, id, .. } if *m == model && *id == row);
+        let view = CellView::of(cell, lang);
+        let class = match (view.class, lead) {
+            ("", true) => "lead".to_owned(),
+            (c, true) => format!("{c} lead"),
+            (c, false) => c.to_owned(),
+        };
+        Self { label, class, view }
+    }
 }
 
 pub struct FilterView {
     pub label: &'static str,
     pub options: Vec<LinkView>,
+    /// The category filter's choices after "All", as a tree.
+    pub tree: Vec<TreeItem>,
 }
 
 pub struct SearchView {
