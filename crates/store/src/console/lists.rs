@@ -16,10 +16,9 @@ pub(super) struct Source {
     pub(super) cols: &'static str,
     /// Always applied (erased users are not listed).
     pub(super) base: &'static str,
-    /// The creation-time column the date drill-down filters.
+    /// The creation-time column the date drill-down filters (where the model's spec
+    /// is `dated`).
     pub(super) date_col: &'static str,
-    /// Whether the list offers the drill-down (its column's first and last times).
-    pub(super) drill_down: bool,
     /// The columns a sort key orders by, ending in a unique one so pages are stable.
     pub(super) order: fn(&str) -> &'static [&'static str],
     /// The conditions of the spec's filters.

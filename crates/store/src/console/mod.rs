@@ -210,7 +210,7 @@ impl ConsoleStore for Db {
 
     async fn span(&self, model: Model) -> Result<Option<(Timestamp, Timestamp)>> {
         let src = match source(model) {
-            Ok(src) if src.drill_down => src,
+            Ok(src) if model.spec().dated => src,
             _ => return Ok(None),
         };
         let table = src.table_name();

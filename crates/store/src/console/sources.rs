@@ -30,7 +30,6 @@ const USERS: Source = Source {
     cols: "u.id, u.name, u.email, u.role, u.state, u.state_until, u.state_reason, u.created_at",
     base: "u.deleted_at IS NULL",
     date_col: "u.created_at",
-    drill_down: true,
     order: |key| match key {
         "name" => &["u.name_key"],
         "created_at" => &["u.created_at", "u.id"],
@@ -91,7 +90,6 @@ const POSTS: Source = Source {
            p.deleted_at, p.sentiment_label, pv.view_count, p.vote_count, p.comment_count, p.created_at",
     base: "1 = 1",
     date_col: "p.created_at",
-    drill_down: true,
     order: |_| &["p.created_at", "p.id"],
     filter: |s, q, _| {
         if let Some(c) = q.filter("category").and_then(|c| c.parse::<i64>().ok()) {
@@ -136,7 +134,6 @@ const COMMENTS: Source = Source {
            m.deleted_at, m.sentiment_label, m.vote_count, m.created_at",
     base: "1 = 1",
     date_col: "m.created_at",
-    drill_down: true,
     order: |_| &["m.created_at", "m.id"],
     filter: |s, q, _| push_status_and_sentiment(s, q, "m"),
     search: |s, k| by_member(s, "m.author_id", k),
@@ -178,7 +175,6 @@ const CATEGORIES: Source = Source {
     cols: "c.id, c.name, c.parent_id, pc.name AS parent_name, c.post_count, c.created_at",
     base: "1 = 1",
     date_col: "c.created_at",
-    drill_down: false,
     order: |key| match key {
         "name" => &["c.name_key", "c.id"],
         "posts" => &["c.post_count", "c.id"],
@@ -220,7 +216,6 @@ const LOGINS: Source = Source {
     cols: "l.id, l.user_id, u.name AS user_name, l.succeeded, l.ip, l.user_agent, l.created_at",
     base: "1 = 1",
     date_col: "l.created_at",
-    drill_down: true,
     order: |_| &["l.created_at", "l.id"],
     filter: |s, q, _| {
         if let Some(v) = q.filter("succeeded") {
@@ -255,7 +250,6 @@ const SEMINARS: Source = Source {
     cols: "s.id, s.name, s.capacity, s.participant_count, s.online, s.start_time, s.created_at",
     base: "1 = 1",
     date_col: "s.created_at",
-    drill_down: true,
     order: |key| match key {
         "name" => &["s.name_key", "s.id"],
         "capacity" => &["s.capacity", "s.id"],
@@ -306,7 +300,6 @@ const ENROLMENTS: Source = Source {
            e.joined_at, e.dropped_at",
     base: "1 = 1",
     date_col: "e.joined_at",
-    drill_down: true,
     order: |_| &["e.joined_at", "e.seminar_id", "e.user_id"],
     filter: |s, q, _| {
         if let Some(id) = q.filter("seminar").and_then(|v| v.parse::<i64>().ok()) {
@@ -347,7 +340,6 @@ const AUDIT: Source = Source {
            a.changes, a.created_at",
     base: "1 = 1",
     date_col: "a.created_at",
-    drill_down: true,
     order: |_| &["a.id"],
     filter: |s, q, _| {
         if let Some(a) = q.filter("action") {
