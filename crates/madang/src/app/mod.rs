@@ -38,13 +38,15 @@ use tokio_util::task::TaskTracker;
 
 use crate::auth::{Argon2Hasher, JwtCodec, SystemClock};
 use crate::config::{JobQueueKind, Settings};
+
+mod wiring;
 use crate::probes::{DbProbe, QueueProbe, RedisProbe, SearchProbe};
 use crate::replicas::{ReadRouting, RecentWriters, ReplicaAwareCache};
 use crate::views::flush_views;
 
 /// The sentiment model built into the binary (`models/sentiment-ko-v1.bin`; see the
 /// README for the command that reproduces it).
-static DEFAULT_MODEL: &[u8] = include_bytes!("../../../models/sentiment-ko-v1.bin");
+static DEFAULT_MODEL: &[u8] = include_bytes!("../../../../models/sentiment-ko-v1.bin");
 
 /// The built-in model, or the file `path` names.
 pub fn load_model(path: &str) -> anyhow::Result<Model> {
@@ -113,46 +115,9 @@ impl App {
             settings.auth.refresh_token_ttl_secs,
         ));
         let mut probes: Vec<Arc<dyn Probe>> = vec![Arc::new(DbProbe(db.clone()))];
-        let mut cache: Arc<dyn Cache> = if !settings.cache.enabled.is_on() {
-            Arc::new(Passthrough)
-        } else if settings.cache.redis_url.is_empty() {
-            Arc::new(CacheService::local(LocalStore::new(
-                settings.cache.max_bytes,
-            )))
-        } else {
-            let redis = RedisStore::new(RedisSettings {
-                url: settings.cache.redis_url.expose().to_owned(),
-                op_timeout: Duration::from_millis(settings.cache.redis_timeout_ms),
-                prefix: settings.cache.redis_prefix.clone(),
-            })
-            .map_err(anyhow::Error::msg)?;
-            probes.push(Arc::new(RedisProbe(redis.clone())));
-            Arc::new(CacheService::redis(redis))
-        };
-        let read_routing: Option<Arc<dyn Around>> = if db.has_replicas() {
-            cache = Arc::new(ReplicaAwareCache {
-                inner: cache,
-                repeat_after: window,
-            });
-            let writers = if settings.cache.redis_url.is_empty() {
-                RecentWriters::local(window)
-            } else {
-                RecentWriters::redis(
-                    settings.cache.redis_url.expose(),
-                    &settings.cache.redis_prefix,
-                    Duration::from_millis(settings.cache.redis_timeout_ms),
-                    window,
-                )
-                .with_context(|| format!("the Redis at {}", settings.cache.redis_url))?
-            };
-            Some(Arc::new(ReadRouting {
-                tokens: tokens.clone(),
-                clock: clock.clone(),
-                writers,
-            }))
-        } else {
-            None
-        };
+        let cache = wiring::cache(&settings, &mut probes)?;
+        let (cache, read_routing) =
+            wiring::read_routing(&settings, &db, cache, &tokens, &clock, window)?;
         let search = SearchIndex::new(
             store.clone(),
             cache.clone(),
@@ -163,39 +128,9 @@ impl App {
             },
         );
         probes.push(Arc::new(SearchProbe(search.clone())));
-        let builtin: Arc<dyn Classifier> =
-            Arc::new(BuiltIn::new(load_model(&settings.classifier.model)?));
-        let classifier: Arc<dyn Classifier> = if settings.classifier.url.is_empty() {
-            builtin
-        } else {
-            let http = ClassifierHttp {
-                url: settings.classifier.url.expose().to_owned(),
-                timeout: Duration::from_millis(settings.classifier.timeout_ms),
-                retries: 2,
-                failure_threshold: 5,
-                open_for: Duration::from_secs(30),
-            };
-            Arc::new(HttpClassifier::new(http, builtin).map_err(anyhow::Error::msg)?)
-        };
+        let classifier = wiring::classifier(&settings)?;
         let sentiments = Arc::new(Sentiments::new(classifier, store.clone(), cache.clone()));
-        let jobs: Arc<dyn JobQueue> = if settings.jobs.queue == JobQueueKind::Redis {
-            let q: Arc<dyn JobQueue> = Arc::new(
-                RedisQueue::new(
-                    settings.cache.redis_url.expose(),
-                    &settings.cache.redis_prefix,
-                    // Job operations are not on a request's path: give them longer than
-                    // cache lookups.
-                    Duration::from_millis(settings.cache.redis_timeout_ms.max(2_000)),
-                    store.clone(),
-                    clock.clone(),
-                )
-                .map_err(anyhow::Error::msg)?,
-            );
-            probes.push(Arc::new(QueueProbe(q.clone())));
-            q
-        } else {
-            Arc::new(EmbeddedQueue::new(db.clone(), clock.clone()))
-        };
+        let jobs = wiring::job_queue(&settings, &db, &store, &clock, &mut probes)?;
         let maintenance = Arc::new(Maintenance::new(
             store.clone(),
             jobs.clone(),
@@ -209,43 +144,10 @@ impl App {
         ));
         let tz =
             madang_jobs::cron::parse_zone(&settings.cron.timezone).map_err(anyhow::Error::msg)?;
-        let workers = Arc::new(Workers::new(
-            jobs.clone(),
-            madang_handlers(Some(sentiments.clone()), maintenance.clone(), tz),
-            WorkerSettings {
-                visibility: Duration::from_secs(settings.jobs.visibility_secs),
-                poll: Duration::from_millis(settings.jobs.poll_ms.max(1)),
-                backoff_base: Duration::from_millis(settings.jobs.backoff_base_ms),
-                backoff_cap: Duration::from_millis(settings.jobs.backoff_max_ms),
-                ..WorkerSettings::default()
-            },
-            clock.clone(),
-            format!("{}-{:04x}", std::process::id(), rand::random::<u16>()),
-        ));
-        let scheduler = settings
-            .cron
-            .enabled
-            .is_on()
-            .then(|| -> anyhow::Result<Scheduler> {
-                Ok(Scheduler::new(
-                    settings.schedules().map_err(anyhow::Error::msg)?,
-                    tz,
-                    store.clone(),
-                    clock.clone(),
-                ))
-            })
-            .transpose()?;
+        let workers = wiring::workers(&settings, &jobs, &sentiments, &maintenance, tz, &clock);
+        let scheduler = wiring::scheduler(&settings, tz, &store, &clock)?;
         let follow_ups = FollowUps::labelling();
-        let prometheus = crate::telemetry::metrics();
-        let process = metrics_process::Collector::default();
-        process.describe();
-        let pools = db.clone();
-        // Gauges that are read, not counted, are refreshed when scraped.
-        let render = move || {
-            process.collect();
-            pools.record_pool_metrics();
-            prometheus.render()
-        };
+        let render = wiring::metrics(db.clone());
         let accounts = Arc::new(Accounts::new(
             store.clone(),
             store.clone(),
@@ -261,36 +163,8 @@ impl App {
             clock.clone(),
             WebSessionSettings::default(),
         ));
-        let console = Arc::new(Console::new(
-            ConsolePorts {
-                store: store.clone(),
-                accounts: accounts.clone(),
-                users: store.clone(),
-                posts: store.clone(),
-                comments: store.clone(),
-                categories: store.clone(),
-                seminars: store.clone(),
-                jobs: jobs.clone(),
-                stats: store.clone(),
-                tokens,
-                cache: cache.clone(),
-                clock: clock.clone(),
-            },
-            ConsoleSettings::default(),
-        ));
-        let view_buffer: Arc<dyn ViewBuffer> = if settings.cache.redis_url.is_empty() {
-            Arc::new(LocalViews::new(settings.board.view_dedup_cap))
-        } else {
-            Arc::new(
-                RedisViews::new(
-                    settings.cache.redis_url.expose(),
-                    Duration::from_millis(settings.cache.redis_timeout_ms),
-                    &settings.cache.redis_prefix,
-                    settings.board.view_dedup_cap,
-                )
-                .map_err(anyhow::Error::msg)?,
-            )
-        };
+        let console = wiring::console(&store, &accounts, &jobs, tokens, &cache, &clock);
+        let view_buffer = wiring::view_buffer(&settings)?;
         let views = Arc::new(Views::new(
             view_buffer,
             store.clone(),
