@@ -15,7 +15,7 @@
 
 use std::collections::BTreeSet;
 
-use madang_testkit::Engine;
+use madang_store::Engine;
 use sqlx::any::AnyRow;
 use sqlx::{AnyPool, Row};
 
@@ -34,7 +34,8 @@ async fn every_engine_migrates_to_the_schema_of_the_manifest() {
     db.close().await;
 
     let pool = AnyPool::connect(&fresh.url).await.unwrap();
-    let actual = match fresh.engine {
+    let engine = Engine::from_url(&fresh.url).unwrap();
+    let actual = match engine {
         Engine::Sqlite => sqlite_schema(&pool).await,
         Engine::MySql => mysql_schema(&pool).await,
         Engine::Postgres => postgres_schema(&pool).await,
@@ -42,11 +43,11 @@ async fn every_engine_migrates_to_the_schema_of_the_manifest() {
     pool.close().await;
     if let Ok(dir) = std::env::var("MADANG_WRITE_SCHEMA_MANIFEST") {
         let lines: Vec<&str> = actual.iter().map(String::as_str).collect();
-        let path = format!("{dir}/schema-{}.txt", fresh.engine.name());
+        let path = format!("{dir}/schema-{}.txt", engine.name());
         std::fs::write(&path, lines.join("\n") + "\n").unwrap();
     }
 
-    let expected = expected_for(fresh.engine.name());
+    let expected = expected_for(engine.name());
     let missing: Vec<&String> = expected.difference(&actual).collect();
     let extra: Vec<&String> = actual.difference(&expected).collect();
     assert!(
@@ -54,7 +55,7 @@ async fn every_engine_migrates_to_the_schema_of_the_manifest() {
         "the {} schema differs from migrations/schema.manifest\n\
          in the manifest, not in the database:\n  {}\n\
          in the database, not in the manifest:\n  {}",
-        fresh.engine.name(),
+        engine.name(),
         join(&missing),
         join(&extra),
     );

@@ -15,31 +15,22 @@ pub use process::{
 
 use sqlx::{AnyPool, Executor};
 
-/// The engine a database belongs to, as its URL scheme names it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Engine {
-    Sqlite,
-    MySql,
-    Postgres,
-}
-
-impl Engine {
-    /// `sqlite`, `mysql` or `postgres`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Sqlite => "sqlite",
-            Self::MySql => "mysql",
-            Self::Postgres => "postgres",
-        }
-    }
-}
-
 /// A database of its own for one test. An SQLite file is removed when this is
 /// dropped; a server database is left for the server's own clean-up.
 pub struct FreshDatabase {
     pub url: String,
-    pub engine: Engine,
     pub dir: Option<tempfile::TempDir>,
+}
+
+impl FreshDatabase {
+    /// `sqlite`, `mysql` or `postgres`, from the URL's scheme.
+    pub fn engine_name(&self) -> &'static str {
+        match self.url.split(':').next() {
+            Some("mysql") => "mysql",
+            Some("postgres") => "postgres",
+            _ => "sqlite",
+        }
+    }
 }
 
 /// Creates a new, empty database on the run's engine. Panics when the server named
@@ -55,25 +46,24 @@ pub async fn fresh_database() -> FreshDatabase {
         let url = format!("sqlite://{}", dir.path().join("madang.db").display());
         return FreshDatabase {
             url,
-            engine: Engine::Sqlite,
             dir: Some(dir),
         };
     };
     let name = format!("madang_t_{}", ulid::Ulid::new().to_string().to_lowercase());
     let server = server.trim_end_matches('/').to_owned();
-    let (admin_url, engine) = if server.starts_with("mysql") {
-        (format!("{server}/mysql"), Engine::MySql)
+    let mysql = server.starts_with("mysql");
+    let admin_url = if mysql {
+        format!("{server}/mysql")
     } else {
-        (format!("{server}/postgres"), Engine::Postgres)
+        format!("{server}/postgres")
     };
     let admin = AnyPool::connect(&admin_url)
         .await
         .unwrap_or_else(|e| panic!("cannot reach {admin_url}: {e}"));
-    let create = match engine {
-        Engine::MySql => {
-            format!("CREATE DATABASE {name} CHARACTER SET utf8mb4 COLLATE utf8mb4_bin")
-        }
-        _ => format!("CREATE DATABASE {name}"),
+    let create = if mysql {
+        format!("CREATE DATABASE {name} CHARACTER SET utf8mb4 COLLATE utf8mb4_bin")
+    } else {
+        format!("CREATE DATABASE {name}")
     };
     admin
         .execute(sqlx::AssertSqlSafe(create))
@@ -82,7 +72,6 @@ pub async fn fresh_database() -> FreshDatabase {
     admin.close().await;
     FreshDatabase {
         url: format!("{server}/{name}"),
-        engine,
         dir: None,
     }
 }

@@ -34,7 +34,8 @@ pub struct TestApp {
 /// while the test runs) and the engine's name.
 pub async fn fresh_database() -> (String, Option<tempfile::TempDir>, &'static str) {
     let db = madang_testkit::fresh_database().await;
-    (db.url, db.dir, db.engine.name())
+    let engine = db.engine_name();
+    (db.url, db.dir, engine)
 }
 
 pub async fn spawn() -> TestApp {

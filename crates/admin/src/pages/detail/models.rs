@@ -4,6 +4,7 @@
 use super::super::*;
 use super::{MEMBERS_SHOWN, seminar_fields};
 use crate::pages::forms::{edit_form, object_action};
+use madang_domain::posts::Sentiment;
 use madang_domain::users::AuthorRef;
 
 /// A member: their state, the discipline and role forms staff may use, and their latest log-ins.
@@ -110,12 +111,7 @@ pub(super) async fn post(
         ),
         ("author", c(author_cell(&p.author))),
         ("status", c(status_cell(p.deleted_at))),
-        (
-            "sentiment",
-            c(p.sentiment
-                .clone()
-                .map_or(Cell::Empty, |x| Cell::Tag(x.label))),
-        ),
+        ("sentiment", c(sentiment_cell(&p.sentiment))),
         (
             "prefix",
             c(p.prefix.clone().map_or(Cell::Empty, |x| Cell::Tag(x.name))),
@@ -125,24 +121,20 @@ pub(super) async fn post(
             c(p.pin.map_or(Cell::Empty, |x| Cell::Tag(x.as_str().into()))),
         ),
         ("views", c(Cell::Int(p.view_count))),
-        ("votes", c(Cell::Int(p.vote_count))),
         ("comments", c(Cell::Int(p.comment_count))),
-        ("version", c(Cell::Int(p.version))),
-        ("created_at", c(Cell::Time(p.created_at))),
-        ("updated_at", c(Cell::Time(p.updated_at))),
-        (
-            "deleted_at",
-            c(p.deleted_at.map_or(Cell::Empty, Cell::Time)),
-        ),
     ];
-    page.body = Some((lang.t("content"), p.content.clone()));
+    let written = Written {
+        model: Model::Post,
+        id,
+        content: p.content.clone(),
+        votes: p.vote_count,
+        version: p.version,
+        created_at: p.created_at,
+        updated_at: p.updated_at,
+        deleted_at: p.deleted_at,
+    };
+    written.show(s, page, (Action::RestorePosts, Action::DeletePosts));
     if s.staff.can(Permission::Moderate) {
-        let a = if p.deleted_at.is_some() {
-            Action::RestorePosts
-        } else {
-            Action::DeletePosts
-        };
-        page.forms.push(object_action(s, Model::Post, a, id));
         if p.pin.is_some() {
             page.forms
                 .push(object_action(s, Model::Post, Action::UnpinPosts, id));
@@ -151,27 +143,12 @@ pub(super) async fn post(
                 .push(object_action(s, Model::Post, Action::PinPosts, id));
         }
     }
-    page.inlines.push(InlineView {
-        title: lang.t("versions").to_owned(),
-        columns: vec![
-            lang.t("version"),
-            lang.t("created_at"),
-            lang.t("title"),
-            lang.t("content"),
-        ],
-        rows: versions
-            .iter()
-            .map(|v| {
-                vec![
-                    c(Cell::Int(v.version)),
-                    c(Cell::Time(v.created_at)),
-                    c(Cell::Text(v.title.clone())),
-                    c(Cell::Text(v.content.clone())),
-                ]
-            })
-            .collect(),
-        more: None,
+    let rows = versions.iter().map(|v| {
+        let text = [v.title.clone(), v.content.clone()];
+        (v.version, v.created_at, text.map(Cell::Text).to_vec())
     });
+    page.inlines
+        .push(versions_inline(lang, &["title", "content"], rows));
     Ok(())
 }
 
@@ -201,45 +178,23 @@ pub(super) async fn comment(
         ),
         ("author", c(author_cell(&m.author))),
         ("status", c(status_cell(r.deleted_at))),
-        (
-            "sentiment",
-            c(m.sentiment
-                .clone()
-                .map_or(Cell::Empty, |x| Cell::Tag(x.label))),
-        ),
-        ("votes", c(Cell::Int(m.vote_count))),
-        ("version", c(Cell::Int(m.version))),
-        ("created_at", c(Cell::Time(m.created_at))),
-        ("updated_at", c(Cell::Time(m.updated_at))),
-        (
-            "deleted_at",
-            c(r.deleted_at.map_or(Cell::Empty, Cell::Time)),
-        ),
+        ("sentiment", c(sentiment_cell(&m.sentiment))),
     ];
-    page.body = Some((lang.t("content"), m.content.clone()));
-    if s.staff.can(Permission::Moderate) {
-        let a = if r.deleted_at.is_some() {
-            Action::RestoreComments
-        } else {
-            Action::DeleteComments
-        };
-        page.forms.push(object_action(s, Model::Comment, a, id));
-    }
-    page.inlines.push(InlineView {
-        title: lang.t("versions").to_owned(),
-        columns: vec![lang.t("version"), lang.t("created_at"), lang.t("content")],
-        rows: versions
-            .iter()
-            .map(|v| {
-                vec![
-                    c(Cell::Int(v.version)),
-                    c(Cell::Time(v.created_at)),
-                    c(Cell::Text(v.content.clone())),
-                ]
-            })
-            .collect(),
-        more: None,
-    });
+    let written = Written {
+        model: Model::Comment,
+        id,
+        content: m.content.clone(),
+        votes: m.vote_count,
+        version: m.version,
+        created_at: m.created_at,
+        updated_at: m.updated_at,
+        deleted_at: r.deleted_at,
+    };
+    written.show(s, page, (Action::RestoreComments, Action::DeleteComments));
+    let rows = versions
+        .iter()
+        .map(|v| (v.version, v.created_at, vec![Cell::Text(v.content.clone())]));
+    page.inlines.push(versions_inline(lang, &["content"], rows));
     Ok(())
 }
 
@@ -377,4 +332,73 @@ fn status_cell(deleted_at: Option<Timestamp>) -> Cell {
         "active"
     };
     Cell::Tag(status.into())
+}
+
+fn sentiment_cell(sentiment: &Option<Sentiment>) -> Cell {
+    sentiment
+        .clone()
+        .map_or(Cell::Empty, |x| Cell::Tag(x.label))
+}
+
+/// What every post and comment shows after its own fields: its votes, its version and
+/// when it was written, changed and deleted; its content; and the form that deletes or
+/// restores it, for moderators.
+struct Written {
+    model: Model,
+    id: i64,
+    content: String,
+    votes: i64,
+    version: i64,
+    created_at: Timestamp,
+    updated_at: Timestamp,
+    deleted_at: Option<Timestamp>,
+}
+
+impl Written {
+    fn show(self, s: &Session, page: &mut DetailPage, (restore, delete): (Action, Action)) {
+        let lang = s.ctx.lang;
+        let c = |cell: Cell| CellView::of(&cell, lang);
+        page.fields.extend([
+            ("votes", c(Cell::Int(self.votes))),
+            ("version", c(Cell::Int(self.version))),
+            ("created_at", c(Cell::Time(self.created_at))),
+            ("updated_at", c(Cell::Time(self.updated_at))),
+            (
+                "deleted_at",
+                c(self.deleted_at.map_or(Cell::Empty, Cell::Time)),
+            ),
+        ]);
+        page.body = Some((lang.t("content"), self.content));
+        if s.staff.can(Permission::Moderate) {
+            let a = if self.deleted_at.is_some() {
+                restore
+            } else {
+                delete
+            };
+            page.forms.push(object_action(s, self.model, a, self.id));
+        }
+    }
+}
+
+/// The table of an item's versions: number, time, then the `columns` each keeps.
+fn versions_inline(
+    lang: Lang,
+    columns: &[&str],
+    rows: impl Iterator<Item = (i64, Timestamp, Vec<Cell>)>,
+) -> InlineView {
+    let c = |cell: &Cell| CellView::of(cell, lang);
+    let mut header = vec![lang.t("version"), lang.t("created_at")];
+    header.extend(columns.iter().map(|k| lang.t(k)));
+    InlineView {
+        title: lang.t("versions").to_owned(),
+        columns: header,
+        rows: rows
+            .map(|(version, at, kept)| {
+                let mut row = vec![c(&Cell::Int(version)), c(&Cell::Time(at))];
+                row.extend(kept.iter().map(c));
+                row
+            })
+            .collect(),
+        more: None,
+    }
 }
