@@ -177,139 +177,132 @@ impl Console {
         target: &Target,
         id: i64,
     ) -> Result<Planned> {
-        let missing = |repr: String| Planned {
-            id,
-            repr,
-            change: None,
-            changes: Vec::new(),
-            note: Some("missing"),
+        match action {
+            Action::DeletePosts | Action::RestorePosts => {
+                self.plan_post_visibility(action == Action::DeletePosts, id)
+                    .await
+            }
+            Action::PinPosts | Action::UnpinPosts => self.plan_pin(action, target, id).await,
+            Action::DeleteComments | Action::RestoreComments => {
+                self.plan_comment_visibility(action == Action::DeleteComments, id)
+                    .await
+            }
+            Action::Suspend | Action::Ban | Action::Reinstate | Action::SetRole => {
+                self.plan_member(staff, target, id).await
+            }
+        }
+    }
+
+    async fn plan_post_visibility(&self, delete: bool, id: i64) -> Result<Planned> {
+        let Some(p) = self.posts.post(id, true).await? else {
+            return Ok(Planned::missing(id));
         };
-        let planned = |repr: String, change: Option<StaffChange>, changes, note| Planned {
+        let repr = format!("#{} {}", p.id, p.title);
+        if p.deleted_at.is_some() == delete {
+            return Ok(Planned::unchanged(id, repr, "already"));
+        }
+        let change = if delete {
+            StaffChange::DeletePost(id)
+        } else {
+            StaffChange::RestorePost(id)
+        };
+        Ok(Planned::change(
             id,
             repr,
             change,
-            changes,
-            note,
+            vec![deleted_change(delete)],
+        ))
+    }
+
+    async fn plan_pin(&self, action: Action, target: &Target, id: i64) -> Result<Planned> {
+        let Some(p) = self.posts.post(id, true).await? else {
+            return Ok(Planned::missing(id));
         };
-        match action {
-            Action::DeletePosts | Action::RestorePosts => {
-                let Some(p) = self.posts.post(id, true).await? else {
-                    return Ok(missing(format!("#{id}")));
-                };
-                let delete = action == Action::DeletePosts;
-                let repr = format!("#{} {}", p.id, p.title);
-                if p.deleted_at.is_some() == delete {
-                    return Ok(planned(repr, None, Vec::new(), Some("already")));
-                }
-                let change = if delete {
-                    StaffChange::DeletePost(id)
-                } else {
-                    StaffChange::RestorePost(id)
-                };
-                Ok(planned(
-                    repr,
-                    Some(change),
-                    vec![deleted_change(delete)],
-                    None,
-                ))
+        let repr = format!("#{} {}", p.id, p.title);
+        let name = |s: Option<PinScope>| s.map_or("", PinScope::as_str);
+        let to = match target {
+            Target::Pin(scope) => Some(*scope),
+            _ => None,
+        };
+        if action == Action::PinPosts && p.deleted_at.is_some() {
+            return Ok(Planned::unchanged(id, repr, "deleted"));
+        }
+        if action == Action::UnpinPosts && p.pin.is_none() {
+            return Ok(Planned::unchanged(id, repr, "already"));
+        }
+        let (change, to) = match (action, to) {
+            (Action::UnpinPosts, _) => (StaffChange::UnpinPost { post_id: id }, None),
+            (_, Some(scope)) if p.pin == Some(scope) => {
+                return Ok(Planned::unchanged(id, repr, "already"));
             }
-            Action::PinPosts | Action::UnpinPosts => {
-                let Some(p) = self.posts.post(id, true).await? else {
-                    return Ok(missing(format!("#{id}")));
-                };
-                let repr = format!("#{} {}", p.id, p.title);
-                let name = |s: Option<PinScope>| s.map_or("", PinScope::as_str);
-                let to = match target {
-                    Target::Pin(scope) => Some(*scope),
-                    _ => None,
-                };
-                if action == Action::PinPosts && p.deleted_at.is_some() {
-                    return Ok(planned(repr, None, Vec::new(), Some("deleted")));
+            (_, Some(scope)) => (StaffChange::PinPost { post_id: id, scope }, Some(scope)),
+            // Only naming the posts, before the scope is known.
+            (_, None) => return Ok(Planned::named(id, repr)),
+        };
+        let changes = vec![FieldChange::new("pin", name(p.pin), name(to))];
+        Ok(Planned::change(id, repr, change, changes))
+    }
+
+    async fn plan_comment_visibility(&self, delete: bool, id: i64) -> Result<Planned> {
+        let Some(c) = self.store.comment(id).await? else {
+            return Ok(Planned::missing(id));
+        };
+        let repr = comment_repr(&c.comment);
+        if c.deleted_at.is_some() == delete {
+            return Ok(Planned::unchanged(id, repr, "already"));
+        }
+        let post_id = c.comment.post_id;
+        let change = if delete {
+            StaffChange::DeleteComment { id, post_id }
+        } else {
+            StaffChange::RestoreComment { id, post_id }
+        };
+        Ok(Planned::change(
+            id,
+            repr,
+            change,
+            vec![deleted_change(delete)],
+        ))
+    }
+
+    async fn plan_member(&self, staff: &Staff, target: &Target, id: i64) -> Result<Planned> {
+        let Some(u) = self.users.user(id).await? else {
+            return Ok(Planned::missing(id));
+        };
+        let repr = format!("#{} {}", u.id, u.name);
+        if u.id == staff.user.id {
+            return Ok(Planned::unchanged(id, repr, "self"));
+        }
+        // Acting on another staff member takes the admin's permission.
+        if u.role.is_staff() && !staff.can(Permission::ChangeRole) {
+            return Ok(Planned::unchanged(id, repr, "staff"));
+        }
+        match target {
+            Target::State(state) => {
+                let changes = state_changes(u.state.at(self.clock.now()), state);
+                if changes.is_empty() {
+                    return Ok(Planned::unchanged(id, repr, "already"));
                 }
-                if action == Action::UnpinPosts && p.pin.is_none() {
-                    return Ok(planned(repr, None, Vec::new(), Some("already")));
-                }
-                let change = match (action, to) {
-                    (Action::UnpinPosts, _) => StaffChange::UnpinPost { post_id: id },
-                    (_, Some(scope)) if p.pin == Some(scope) => {
-                        return Ok(planned(repr, None, Vec::new(), Some("already")));
-                    }
-                    (_, Some(scope)) => StaffChange::PinPost { post_id: id, scope },
-                    // Only naming the posts, before the scope is known.
-                    (_, None) => return Ok(planned(repr, None, Vec::new(), None)),
+                let change = StaffChange::SetState {
+                    user_id: id,
+                    state: state.clone(),
                 };
-                let to = if action == Action::UnpinPosts {
-                    None
-                } else {
-                    to
-                };
-                let changes = vec![FieldChange::new("pin", name(p.pin), name(to))];
-                Ok(planned(repr, Some(change), changes, None))
+                Ok(Planned::change(id, repr, change, changes))
             }
-            Action::DeleteComments | Action::RestoreComments => {
-                let Some(c) = self.store.comment(id).await? else {
-                    return Ok(missing(format!("#{id}")));
-                };
-                let delete = action == Action::DeleteComments;
-                let repr = comment_repr(&c.comment);
-                if c.deleted_at.is_some() == delete {
-                    return Ok(planned(repr, None, Vec::new(), Some("already")));
+            Target::Role(role) => {
+                if u.role == *role {
+                    return Ok(Planned::unchanged(id, repr, "already"));
                 }
-                let post_id = c.comment.post_id;
-                let change = if delete {
-                    StaffChange::DeleteComment { id, post_id }
-                } else {
-                    StaffChange::RestoreComment { id, post_id }
+                let changes = vec![FieldChange::new("role", u.role.as_str(), role.as_str())];
+                let change = StaffChange::SetRole {
+                    user_id: id,
+                    role: *role,
                 };
-                Ok(planned(
-                    repr,
-                    Some(change),
-                    vec![deleted_change(delete)],
-                    None,
-                ))
+                Ok(Planned::change(id, repr, change, changes))
             }
-            Action::Suspend | Action::Ban | Action::Reinstate | Action::SetRole => {
-                let Some(u) = self.users.user(id).await? else {
-                    return Ok(missing(format!("#{id}")));
-                };
-                let repr = format!("#{} {}", u.id, u.name);
-                if u.id == staff.user.id {
-                    return Ok(planned(repr, None, Vec::new(), Some("self")));
-                }
-                // Acting on another staff member takes the admin's permission.
-                if u.role.is_staff() && !staff.can(Permission::ChangeRole) {
-                    return Ok(planned(repr, None, Vec::new(), Some("staff")));
-                }
-                let now = self.clock.now();
-                match target {
-                    Target::State(state) => {
-                        let changes = state_changes(u.state.at(now), state);
-                        if changes.is_empty() {
-                            return Ok(planned(repr, None, changes, Some("already")));
-                        }
-                        let change = StaffChange::SetState {
-                            user_id: id,
-                            state: state.clone(),
-                        };
-                        Ok(planned(repr, Some(change), changes, None))
-                    }
-                    Target::Role(role) => {
-                        if u.role == *role {
-                            return Ok(planned(repr, None, Vec::new(), Some("already")));
-                        }
-                        let changes =
-                            vec![FieldChange::new("role", u.role.as_str(), role.as_str())];
-                        let change = StaffChange::SetRole {
-                            user_id: id,
-                            role: *role,
-                        };
-                        Ok(planned(repr, Some(change), changes, None))
-                    }
-                    // Only naming the objects, before the action's fields are known
-                    // (a pin's scope is never a user action's target).
-                    Target::Pin(_) | Target::None => Ok(planned(repr, None, Vec::new(), None)),
-                }
-            }
+            // Only naming the objects, before the action's fields are known (a pin's
+            // scope is never a user action's target).
+            Target::Pin(_) | Target::None => Ok(Planned::named(id, repr)),
         }
     }
 

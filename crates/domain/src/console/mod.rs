@@ -134,6 +134,45 @@ pub struct Planned {
     pub note: Option<&'static str>,
 }
 
+impl Planned {
+    /// An object that is not there (any more).
+    fn missing(id: i64) -> Self {
+        Self::unchanged(id, format!("#{id}"), "missing")
+    }
+
+    /// An object the action leaves as it is, and why (`note`).
+    fn unchanged(id: i64, repr: String, note: &'static str) -> Self {
+        Self {
+            id,
+            repr,
+            change: None,
+            changes: Vec::new(),
+            note: Some(note),
+        }
+    }
+
+    /// An object only named, before the action's fields are known.
+    fn named(id: i64, repr: String) -> Self {
+        Self {
+            id,
+            repr,
+            change: None,
+            changes: Vec::new(),
+            note: None,
+        }
+    }
+
+    fn change(id: i64, repr: String, change: StaffChange, changes: Vec<FieldChange>) -> Self {
+        Self {
+            id,
+            repr,
+            change: Some(change),
+            changes,
+            note: None,
+        }
+    }
+}
+
 /// Longest reason a suspension or ban may give.
 pub const REASON_MAX: usize = 500;
 
