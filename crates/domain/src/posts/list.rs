@@ -26,53 +26,7 @@ struct CachedList {
 impl Posts {
     #[tracing::instrument(name = "posts.list", skip_all)]
     pub async fn list(&self, q: PostQuery, viewer: Option<&Actor>) -> Result<Page<PostSummary>> {
-        if q.sentiment.is_some() && !viewer.is_some_and(Actor::is_staff) {
-            return Err(Error::Forbidden(
-                "filtering by sentiment is for moderators".into(),
-            ));
-        }
-        let mut v = Violations::new();
-        let sentiment = q
-            .sentiment
-            .as_deref()
-            .and_then(|s| v.check(parse_label("sentiment", s)));
-        let sort = match q.sort.as_deref() {
-            None | Some("") => PostSort::New,
-            Some(s) => v.check(PostSort::parse(s)).unwrap_or_default(),
-        };
-        let keyword = q
-            .keyword
-            .as_deref()
-            .and_then(|k| v.check(SearchQuery::parse("keyword", k)))
-            .flatten();
-        if let Some(p) = q.prefix_id {
-            v.check(positive_id("prefix_id", p));
-        }
-        if keyword.is_some() {
-            // The search index orders by what it holds; views and prefixes change too
-            // often (or are too local) to be part of it.
-            if sort == PostSort::Views {
-                v.add(
-                    "sort",
-                    "not_with_keyword",
-                    "a keyword search cannot sort by views",
-                );
-            }
-            if q.prefix_id.is_some() {
-                v.add(
-                    "prefix_id",
-                    "not_with_keyword",
-                    "a keyword search cannot filter by prefix",
-                );
-            }
-        }
-        v.into_result()?;
-        // Relevance orders matches; without a keyword (or with a blank one) every post
-        // matches equally, and the list is the newest first.
-        let sort = match (sort, &keyword) {
-            (PostSort::Relevance, None) => PostSort::New,
-            (s, _) => s,
-        };
+        let (sentiment, sort, keyword) = checked(&q, viewer)?;
         let page = PageRequest::parse(q.page, q.size, q.cursor.as_deref(), sort.order())?;
         let category_ids = match q.category_id {
             Some(id) => Some(self.tree().await?.subtree_ids(id)),
@@ -98,40 +52,7 @@ impl Posts {
             // The numbered first pages are what most readers ask for: cached for a
             // few seconds, and dropped at once by any post's change.
             None if page.after.is_none() && page.page <= LIST_CACHED_PAGES => {
-                let key = format!(
-                    "{}:{}:{}:{}:{}:{}:{}",
-                    sort.order(),
-                    q.category_id.unwrap_or(0),
-                    filter.author_id.unwrap_or(0),
-                    filter.prefix_id.unwrap_or(0),
-                    filter.sentiment.as_deref().unwrap_or(""),
-                    page.page,
-                    page.size
-                );
-                let cached: CachedList =
-                    read_through(self.cache.as_ref(), Entry::post_list(&key), || async {
-                        let p = self.posts.list_posts(&filter, &page).await?;
-                        Ok(CachedList {
-                            next: p.next_cursor.map(|c| (c.key, c.id)),
-                            items: p.items,
-                            total_items: p.total_items,
-                            total_capped: p.total_capped,
-                        })
-                    })
-                    .await?;
-                Page {
-                    items: cached.items,
-                    total_items: cached.total_items,
-                    total_capped: cached.total_capped,
-                    current_page: page.page,
-                    size: page.size,
-                    next_cursor: cached.next.map(|(key, id)| Cursor {
-                        page: page.page.saturating_add(1),
-                        order: sort.order(),
-                        key,
-                        id,
-                    }),
-                }
+                self.cached_page(q.category_id, &filter, &page).await?
             }
             None => self.posts.list_posts(&filter, &page).await?,
         };
@@ -141,6 +62,49 @@ impl Posts {
             list.items = pins;
         }
         Ok(list)
+    }
+
+    /// One of the first numbered pages of a list, through the cache.
+    async fn cached_page(
+        &self,
+        category_id: Option<i64>,
+        filter: &PostFilter,
+        page: &PageRequest,
+    ) -> Result<Page<PostSummary>> {
+        let key = format!(
+            "{}:{}:{}:{}:{}:{}:{}",
+            filter.sort.order(),
+            category_id.unwrap_or(0),
+            filter.author_id.unwrap_or(0),
+            filter.prefix_id.unwrap_or(0),
+            filter.sentiment.as_deref().unwrap_or(""),
+            page.page,
+            page.size
+        );
+        let cached: CachedList =
+            read_through(self.cache.as_ref(), Entry::post_list(&key), || async {
+                let p = self.posts.list_posts(filter, page).await?;
+                Ok(CachedList {
+                    next: p.next_cursor.map(|c| (c.key, c.id)),
+                    items: p.items,
+                    total_items: p.total_items,
+                    total_capped: p.total_capped,
+                })
+            })
+            .await?;
+        Ok(Page {
+            items: cached.items,
+            total_items: cached.total_items,
+            total_capped: cached.total_capped,
+            current_page: page.page,
+            size: page.size,
+            next_cursor: cached.next.map(|(key, id)| Cursor {
+                page: page.page.saturating_add(1),
+                order: filter.sort.order(),
+                key,
+                id,
+            }),
+        })
     }
 
     /// A keyword search: the index picks the page's posts, the store reads them, and
@@ -194,4 +158,60 @@ impl Posts {
             .map(|(summary, _)| summary),
         )
     }
+}
+
+/// A list request's rules: who may filter by sentiment, and which filters and sorts a
+/// keyword search takes. Answers the sentiment label, the sort and the search query.
+fn checked(
+    q: &PostQuery,
+    viewer: Option<&Actor>,
+) -> Result<(Option<String>, PostSort, Option<SearchQuery>)> {
+    if q.sentiment.is_some() && !viewer.is_some_and(Actor::is_staff) {
+        return Err(Error::Forbidden(
+            "filtering by sentiment is for moderators".into(),
+        ));
+    }
+    let mut v = Violations::new();
+    let sentiment = q
+        .sentiment
+        .as_deref()
+        .and_then(|s| v.check(parse_label("sentiment", s)));
+    let sort = match q.sort.as_deref() {
+        None | Some("") => PostSort::New,
+        Some(s) => v.check(PostSort::parse(s)).unwrap_or_default(),
+    };
+    let keyword = q
+        .keyword
+        .as_deref()
+        .and_then(|k| v.check(SearchQuery::parse("keyword", k)))
+        .flatten();
+    if let Some(p) = q.prefix_id {
+        v.check(positive_id("prefix_id", p));
+    }
+    if keyword.is_some() {
+        // The search index orders by what it holds; views and prefixes change too
+        // often (or are too local) to be part of it.
+        if sort == PostSort::Views {
+            v.add(
+                "sort",
+                "not_with_keyword",
+                "a keyword search cannot sort by views",
+            );
+        }
+        if q.prefix_id.is_some() {
+            v.add(
+                "prefix_id",
+                "not_with_keyword",
+                "a keyword search cannot filter by prefix",
+            );
+        }
+    }
+    v.into_result()?;
+    // Relevance orders matches; without a keyword (or with a blank one) every post
+    // matches equally, and the list is the newest first.
+    let sort = match (sort, &keyword) {
+        (PostSort::Relevance, None) => PostSort::New,
+        (s, _) => s,
+    };
+    Ok((sentiment, sort, keyword))
 }
