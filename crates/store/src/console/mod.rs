@@ -97,6 +97,94 @@ impl Db {
     }
 }
 
+impl Db {
+    /// Writes one staff change inside `tx`: `Changed`, `Unchanged` when the object is
+    /// so already, or `Missing`. The caller adds the audit entry of a change.
+    async fn apply_in(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        change: &StaffChange,
+        now: Timestamp,
+    ) -> Result<Applied> {
+        let changed = match change {
+            StaffChange::DeletePost(id) => self.set_post_deleted_in(tx, *id, Some(now)).await?,
+            StaffChange::RestorePost(id) => self.set_post_deleted_in(tx, *id, None).await?,
+            StaffChange::DeleteComment { id, post_id } => {
+                self.set_comment_deleted_in(tx, *id, *post_id, Some(now))
+                    .await?
+            }
+            StaffChange::RestoreComment { id, post_id } => {
+                self.set_comment_deleted_in(tx, *id, *post_id, None).await?
+            }
+            StaffChange::SetState { user_id, state } => {
+                // Under the row lock: a state already in force is not written again.
+                let Some(u) = self.user_in(tx, *user_id).await? else {
+                    return Ok(Applied::Missing);
+                };
+                if u.state.at(now) == state {
+                    false
+                } else {
+                    self.set_state_in(tx, *user_id, state, now).await?;
+                    true
+                }
+            }
+            StaffChange::SetRole { user_id, role } => {
+                let Some(u) = self.user_in(tx, *user_id).await? else {
+                    return Ok(Applied::Missing);
+                };
+                if u.role == *role {
+                    false
+                } else {
+                    self.set_role_in(tx, *user_id, *role, now).await?;
+                    true
+                }
+            }
+            StaffChange::RenameCategory { id, name } => {
+                if !self.rename_category_in(tx, *id, name).await? {
+                    return Ok(Applied::Missing);
+                }
+                true
+            }
+            StaffChange::AddPrefix { board, name } => {
+                self.add_prefix_in(tx, *board, name, now).await?;
+                true
+            }
+            StaffChange::DeletePrefix { board, id } => {
+                if !self.delete_prefix_in(tx, *board, *id).await? {
+                    return Ok(Applied::Missing);
+                }
+                true
+            }
+            StaffChange::PinPost { .. } | StaffChange::UnpinPost { .. } => false,
+            StaffChange::SetPrefixRequired { board, required } => {
+                if !self.set_prefix_required_in(tx, *board, *required).await? {
+                    return Ok(Applied::Missing);
+                }
+                true
+            }
+            StaffChange::EditSeminar { id, change } => {
+                let Some((_, participants)) = self.lock_seminar(tx, *id).await? else {
+                    return Ok(Applied::Missing);
+                };
+                match self
+                    .change_locked_seminar_in(tx, *id, participants, change, now)
+                    .await?
+                {
+                    UpdateOutcome::BelowParticipants(n) => {
+                        return Err(Error::Validation(vec![below_participants(n)]));
+                    }
+                    _ => true,
+                }
+            }
+        };
+        Ok(if changed {
+            Applied::Changed
+        } else {
+            Applied::Unchanged
+        })
+    }
+}
+
 #[async_trait]
 impl ConsoleStore for Db {
     async fn open_session(
@@ -295,86 +383,9 @@ impl ConsoleStore for Db {
             _ => {}
         }
         let mut tx = self.begin().await?;
-        let now = audit.at;
-        let applied = match change {
-            StaffChange::DeletePost(id) => {
-                self.set_post_deleted_in(&mut tx, *id, Some(now)).await?
-            }
-            StaffChange::RestorePost(id) => self.set_post_deleted_in(&mut tx, *id, None).await?,
-            StaffChange::DeleteComment { id, post_id } => {
-                self.set_comment_deleted_in(&mut tx, *id, *post_id, Some(now))
-                    .await?
-            }
-            StaffChange::RestoreComment { id, post_id } => {
-                self.set_comment_deleted_in(&mut tx, *id, *post_id, None)
-                    .await?
-            }
-            StaffChange::SetState { user_id, state } => {
-                // Under the row lock: a state already in force is not written again.
-                let Some(u) = self.user_in(&mut tx, *user_id).await? else {
-                    return Ok(Applied::Missing);
-                };
-                if u.state.at(now) == state {
-                    false
-                } else {
-                    self.set_state_in(&mut tx, *user_id, state, now).await?;
-                    true
-                }
-            }
-            StaffChange::SetRole { user_id, role } => {
-                let Some(u) = self.user_in(&mut tx, *user_id).await? else {
-                    return Ok(Applied::Missing);
-                };
-                if u.role == *role {
-                    false
-                } else {
-                    self.set_role_in(&mut tx, *user_id, *role, now).await?;
-                    true
-                }
-            }
-            StaffChange::RenameCategory { id, name } => {
-                if !self.rename_category_in(&mut tx, *id, name).await? {
-                    return Ok(Applied::Missing);
-                }
-                true
-            }
-            StaffChange::AddPrefix { board, name } => {
-                self.add_prefix_in(&mut tx, *board, name, now).await?;
-                true
-            }
-            StaffChange::DeletePrefix { board, id } => {
-                if !self.delete_prefix_in(&mut tx, *board, *id).await? {
-                    return Ok(Applied::Missing);
-                }
-                true
-            }
-            StaffChange::PinPost { .. } | StaffChange::UnpinPost { .. } => false,
-            StaffChange::SetPrefixRequired { board, required } => {
-                if !self
-                    .set_prefix_required_in(&mut tx, *board, *required)
-                    .await?
-                {
-                    return Ok(Applied::Missing);
-                }
-                true
-            }
-            StaffChange::EditSeminar { id, change } => {
-                let Some((_, participants)) = self.lock_seminar(&mut tx, *id).await? else {
-                    return Ok(Applied::Missing);
-                };
-                match self
-                    .change_locked_seminar_in(&mut tx, *id, participants, change, now)
-                    .await?
-                {
-                    UpdateOutcome::BelowParticipants(n) => {
-                        return Err(Error::Validation(vec![below_participants(n)]));
-                    }
-                    _ => true,
-                }
-            }
-        };
-        if !applied {
-            return Ok(Applied::Unchanged);
+        let applied = self.apply_in(&mut tx, change, audit.at).await?;
+        if applied != Applied::Changed {
+            return Ok(applied);
         }
         self.insert_audit(&mut tx, audit).await?;
         commit(tx).await?;
