@@ -127,21 +127,7 @@ pub async fn action(
     let model = model_of(&slug, lang)?;
     let form = FormData::parse(&body).map_err(fail)?;
     s.staff.check_csrf(form.csrf()).map_err(fail)?;
-    let action = form
-        .get("action")
-        .and_then(Action::from_slug)
-        .filter(|a| a.model() == model)
-        .ok_or_else(|| fail(Error::BadRequest("choose an action for this list".into())))?;
-    s.staff.ensure(action.permission()).map_err(fail)?;
-    let mut ids = Vec::new();
-    for v in form.all("ids") {
-        ids.push(
-            v.parse::<i64>()
-                .map_err(|_| fail(Error::BadRequest("ids must be numbers".into())))?,
-        );
-    }
-    ids.sort_unstable();
-    ids.dedup();
+    let (action, ids) = chosen(&form, model, &s.staff).map_err(fail)?;
     let back = safe_back(form.get("back"), &format!("/admin/{}", model.slug()));
     let input = action_input(&form);
     let title = lang.t(action_label(action));
@@ -228,4 +214,27 @@ pub async fn action(
             }
         }
     }
+}
+
+/// The action a bulk form chose for this list (which the staff member must be allowed),
+/// and the ids it chose, each once.
+fn chosen(
+    form: &FormData,
+    model: Model,
+    staff: &madang_domain::console::Staff,
+) -> Result<(Action, Vec<i64>), Error> {
+    let action = form
+        .get("action")
+        .and_then(Action::from_slug)
+        .filter(|a| a.model() == model)
+        .ok_or_else(|| Error::BadRequest("choose an action for this list".into()))?;
+    staff.ensure(action.permission())?;
+    let mut ids = form
+        .all("ids")
+        .map(|v| v.parse::<i64>())
+        .collect::<Result<Vec<i64>, _>>()
+        .map_err(|_| Error::BadRequest("ids must be numbers".into()))?;
+    ids.sort_unstable();
+    ids.dedup();
+    Ok((action, ids))
 }
