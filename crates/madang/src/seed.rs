@@ -451,22 +451,15 @@ pub async fn seed(
     progress.set_message("users");
     let mut report = SeedReport::default();
     let mut rng = StdRng::seed_from_u64(opts.seed);
-    let mut batch = Vec::new();
-    for i in 0..opts.users {
-        let id = first_user + i as i64;
-        batch.push(SeedUser {
-            id,
-            name: format!("u{id}"),
-            email: format!("u{id}@seed.madang.test"),
-            password_hash: password_hash.clone(),
-            created_at: start_ms + rng.random_range(0..span_ms / 2),
-        });
-        if batch.len() == 1000 || i + 1 == opts.users {
-            db.seed_users(&batch).await.map_err(crate::domain_error)?;
-            report.users += batch.len() as u64;
-            batch.clear();
-        }
-    }
+    report.users = seed_users(
+        db,
+        opts,
+        first_user,
+        &password_hash,
+        (start_ms, span_ms),
+        &mut rng,
+    )
+    .await?;
 
     let weights = weights(opts.posts, &mut rng);
     let total: f64 = weights.iter().map(|w| f64::from(*w)).sum::<f64>().max(1e-9);
@@ -503,6 +496,63 @@ pub async fn seed(
             }
         }
     });
+    let (written, failure) = write_batches(db, rx, writers, progress, &stop).await;
+    producer.await?;
+    [report.posts, report.versions, report.comments, report.votes] = written;
+    report.interrupted = stop.load(Ordering::SeqCst);
+    // Counters and statistics for what was written, however the seed ended.
+    progress.set_message("counters and statistics");
+    let finished = db.seed_finish().await.map_err(crate::domain_error);
+    if let Some(e) = failure {
+        return Err(e.context(format!(
+            "seeding stopped after {} whole posts",
+            report.posts
+        )));
+    }
+    finished?;
+    Ok(report)
+}
+
+/// The members, joining over the first half of the span, written a thousand at a time;
+/// how many were written.
+async fn seed_users(
+    db: &Db,
+    opts: &SeedOptions,
+    first_user: i64,
+    password_hash: &str,
+    (start_ms, span_ms): (i64, i64),
+    rng: &mut StdRng,
+) -> anyhow::Result<u64> {
+    let mut written = 0;
+    let mut batch = Vec::new();
+    for i in 0..opts.users {
+        let id = first_user + i as i64;
+        batch.push(SeedUser {
+            id,
+            name: format!("u{id}"),
+            email: format!("u{id}@seed.madang.test"),
+            password_hash: password_hash.to_owned(),
+            created_at: start_ms + rng.random_range(0..span_ms / 2),
+        });
+        if batch.len() == 1000 || i + 1 == opts.users {
+            db.seed_users(&batch).await.map_err(crate::domain_error)?;
+            written += batch.len() as u64;
+            batch.clear();
+        }
+    }
+    Ok(written)
+}
+
+/// Writes the generated batches with `writers` tasks at once: the rows written of each
+/// kind (posts, versions, comments, votes), and the first failure, after which
+/// `stop` ends the generator and the other writers drain what was sent.
+async fn write_batches(
+    db: &Db,
+    rx: tokio::sync::mpsc::Receiver<SeedBatch>,
+    writers: usize,
+    progress: &indicatif::ProgressBar,
+    stop: &AtomicBool,
+) -> ([u64; 4], Option<anyhow::Error>) {
     let rx = Arc::new(tokio::sync::Mutex::new(rx));
     let written = Arc::new([
         AtomicU64::new(0),
@@ -542,21 +592,8 @@ pub async fn seed(
             failure.get_or_insert(e);
         }
     }
-    producer.await?;
-    report.posts = written[0].load(Ordering::Relaxed);
-    report.versions = written[1].load(Ordering::Relaxed);
-    report.comments = written[2].load(Ordering::Relaxed);
-    report.votes = written[3].load(Ordering::Relaxed);
-    report.interrupted = stop.load(Ordering::SeqCst);
-    // Counters and statistics for what was written, however the seed ended.
-    progress.set_message("counters and statistics");
-    let finished = db.seed_finish().await.map_err(crate::domain_error);
-    if let Some(e) = failure {
-        return Err(e.context(format!(
-            "seeding stopped after {} whole posts",
-            report.posts
-        )));
-    }
-    finished?;
-    Ok(report)
+    (
+        written.each_ref().map(|n| n.load(Ordering::Relaxed)),
+        failure,
+    )
 }
