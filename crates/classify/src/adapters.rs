@@ -92,11 +92,12 @@ impl HttpClassifier {
             .timeout(settings.timeout)
             .build()
             .map_err(|e| e.to_string())?;
-        let host = settings
-            .url
-            .split('/')
-            .nth(2)
-            .unwrap_or("external")
+        // The host alone names the server in logs and health: any user information
+        // (`user:password@`) before it stays out.
+        let authority = settings.url.split('/').nth(2).unwrap_or("external");
+        let host = authority
+            .rsplit_once('@')
+            .map_or(authority, |(_, host)| host)
             .to_owned();
         Ok(Self {
             name: format!("external:{host}"),
@@ -121,7 +122,7 @@ impl HttpClassifier {
         b.failures += 1;
         if b.failures >= self.settings.failure_threshold {
             if b.open_until.is_none_or(|t| Instant::now() >= t) {
-                tracing::warn!(url = %self.settings.url, "model server failing; using the built-in model for a while");
+                tracing::warn!(classifier = %self.name, "model server failing; using the built-in model for a while");
             }
             b.open_until = Some(Instant::now() + self.settings.open_for);
         }
@@ -222,5 +223,35 @@ mod tests {
         );
         assert!(parse_answer(&serde_json::json!({"sentiment": "meh"})).is_none());
         assert!(parse_answer(&serde_json::json!({"other": 1})).is_none());
+    }
+
+    struct Never;
+
+    #[async_trait::async_trait]
+    impl Classifier for Never {
+        async fn classify(&self, _: &str) -> Result<Labelled> {
+            Err(madang_domain::Error::Unavailable("unused".into()))
+        }
+    }
+
+    #[test]
+    fn a_model_server_is_named_by_its_host_without_credentials() {
+        let settings = |url: &str| HttpSettings {
+            url: url.to_owned(),
+            timeout: Duration::from_secs(1),
+            retries: 0,
+            failure_threshold: 1,
+            open_for: Duration::from_secs(1),
+        };
+        let named = |url| {
+            HttpClassifier::new(settings(url), Arc::new(Never))
+                .unwrap()
+                .name
+        };
+        assert_eq!(
+            named("http://user:model-pass@classifier:9000/v1"),
+            "external:classifier:9000"
+        );
+        assert_eq!(named("http://classifier:9000/"), "external:classifier:9000");
     }
 }

@@ -171,8 +171,9 @@ pub async fn request_context(mut req: Request, next: Next) -> Response {
     in_flight.increment(1.0);
 
     // Everything logged while the request is served (an internal error's cause above
-    // all) carries the request's id.
-    let span = tracing::info_span!("request", request_id = %id);
+    // all) carries the request's id. The span is at error level, so that it is there
+    // whatever the log filter lets through.
+    let span = tracing::error_span!("request", request_id = %id);
     let mut res = tracing::Instrument::instrument(next.run(req), span).await;
     in_flight.decrement(1.0);
 

@@ -153,11 +153,11 @@ impl TryFrom<Flat> for Settings {
             "redis" => JobQueueKind::Redis,
             other => anyhow::bail!("job_queue must be embedded or redis, not {other:?}"),
         };
+        // As documented: `json`, `pretty`, or anything else (empty) for by profile.
         let format = match f.log_format.as_str() {
             "json" => LogFormat::Json,
             "pretty" => LogFormat::Pretty,
-            "" => LogFormat::ByProfile,
-            other => anyhow::bail!("log_format must be json, pretty or empty, not {other:?}"),
+            _ => LogFormat::ByProfile,
         };
         Ok(Self {
             profile: f.profile,
@@ -234,7 +234,12 @@ impl TryFrom<Flat> for Settings {
                 poll_ms: f.search_poll_ms,
             },
             board: BoardSettings {
-                views: switch("views", &f.views)?,
+                // Counting is on unless turned `off`, as it always was.
+                views: if f.views == "off" {
+                    Switch::Off
+                } else {
+                    Switch::On
+                },
                 view_flush_ms: f.view_flush_ms,
                 view_dedup_cap: f.view_dedup_cap,
                 best_comment_votes: f.best_comment_votes,

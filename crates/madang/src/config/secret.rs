@@ -14,7 +14,7 @@ impl Secret {
         Self(SecretString::from(value.into()))
     }
 
-    /// The value itself, for the one place that needs it (signing tokens).
+    /// The value itself, for the code that signs with it.
     pub fn expose(&self) -> &str {
         self.0.expose_secret()
     }
@@ -66,38 +66,35 @@ impl fmt::Display for ServiceUrl {
 }
 
 /// Replaces the password of a URL's user information (`user:password@`) and the
-/// value of any `password=` query parameter with `***`.
+/// value of any `password=` query parameter with `***`. The user information ends at
+/// the last `@` of the URL, so a password holding an unescaped `/`, `?` or `#` is
+/// hidden whole; an `@` later in the URL can only make more of it hidden, never less.
 fn redact(url: &str) -> String {
-    let (head, query) = url
-        .split_once('?')
-        .map_or((url, None), |(h, q)| (h, Some(q)));
-    let mut out = match head.split_once("://") {
-        Some((scheme, rest)) => {
-            // The user information ends at the last `@` before the path.
-            let authority_end = rest.find('/').unwrap_or(rest.len());
-            match rest[..authority_end].rfind('@') {
-                Some(at) => {
-                    let user = rest[..at].split(':').next().unwrap_or_default();
-                    let hidden = if rest[..at].contains(':') { ":***" } else { "" };
-                    format!("{scheme}://{user}{hidden}{}", &rest[at..])
-                }
-                None => head.to_owned(),
-            }
-        }
-        None => head.to_owned(),
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return hide_password_params(url);
     };
-    if let Some(q) = query {
-        let params: Vec<String> = q
-            .split('&')
-            .map(|p| match p.split_once('=') {
-                Some((k, _)) if k.to_ascii_lowercase().contains("password") => format!("{k}=***"),
-                _ => p.to_owned(),
-            })
-            .collect();
-        out.push('?');
-        out.push_str(&params.join("&"));
-    }
-    out
+    let Some(at) = rest.rfind('@') else {
+        return format!("{scheme}://{}", hide_password_params(rest));
+    };
+    let (info, host) = (&rest[..at], &rest[at..]);
+    let user = info.split(':').next().unwrap_or_default();
+    let hidden = if info.contains(':') { ":***" } else { "" };
+    format!("{scheme}://{user}{hidden}{}", hide_password_params(host))
+}
+
+/// `…?password=***&…`: the value of any query parameter whose name holds `password`.
+fn hide_password_params(s: &str) -> String {
+    let Some((head, query)) = s.split_once('?') else {
+        return s.to_owned();
+    };
+    let params: Vec<String> = query
+        .split('&')
+        .map(|p| match p.split_once('=') {
+            Some((k, _)) if k.to_ascii_lowercase().contains("password") => format!("{k}=***"),
+            _ => p.to_owned(),
+        })
+        .collect();
+    format!("{head}?{}", params.join("&"))
 }
 
 #[cfg(test)]
@@ -116,6 +113,15 @@ mod tests {
             url.expose(),
             "mysql://madang:s3cr3t-pw@db.internal:3306/madang"
         );
+        for raw in [
+            "mysql://madang:pa/ss@db/madang",
+            "mysql://madang:pa?ss@db/madang",
+        ] {
+            assert_eq!(
+                ServiceUrl::new(raw).to_string(),
+                "mysql://madang:***@db/madang"
+            );
+        }
         let redis = ServiceUrl::new("redis://:p%40ss@cache:6379/0");
         assert_eq!(redis.to_string(), "redis://:***@cache:6379/0");
         let query = ServiceUrl::new("postgres://db/madang?user=m&password=hunter2&sslmode=require");

@@ -112,7 +112,7 @@ impl Stmt {
         mut self,
         e: E,
     ) -> Result<i64, DbError> {
-        let t = self.timer();
+        let op = operation(&self.sql);
         let id = match self.engine {
             // MySQL 8 has no INSERT … RETURNING.
             Engine::MySql => e.execute(self.build()).await.and_then(|r| {
@@ -127,7 +127,7 @@ impl Stmt {
                 }
             }
         };
-        id.map_err(|err| t.failed(err))
+        id.map_err(|err| failed(&op, err))
     }
 }
 
@@ -138,12 +138,22 @@ pub(super) struct QueryTimer {
 
 impl QueryTimer {
     /// The statement's failure, labelled with its operation.
-    /// Logged at debug level where it happens, inside the use case's span; whether it
-    /// is a 500 is decided above (an expected conflict is not).
     pub(super) fn failed(&self, e: sqlx::Error) -> DbError {
-        tracing::debug!(operation = %self.op, error = %e, "statement failed");
-        DbError::new(self.op.clone(), e)
+        failed(&self.op, e)
     }
+}
+
+/// A statement's failure, labelled with its operation. It is logged at debug level
+/// where it happens, inside the use case's span, by its operation and the server's
+/// error code only: an expected conflict's message can quote the row's values (MariaDB
+/// names the duplicate entry), and whether it is a 500 is decided above.
+fn failed(op: &str, e: sqlx::Error) -> DbError {
+    let code = match &e {
+        sqlx::Error::Database(db) => db.code().map(|c| c.into_owned()),
+        _ => None,
+    };
+    tracing::debug!(operation = %op, code = code.as_deref().unwrap_or("-"), "statement failed");
+    DbError::new(op, e)
 }
 
 impl Drop for QueryTimer {

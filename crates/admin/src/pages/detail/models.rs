@@ -121,13 +121,13 @@ pub(super) async fn post(
             c(p.pin.map_or(Cell::Empty, |x| Cell::Tag(x.as_str().into()))),
         ),
         ("views", c(Cell::Int(p.view_count))),
+        ("votes", c(Cell::Int(p.vote_count))),
         ("comments", c(Cell::Int(p.comment_count))),
     ];
     let written = Written {
         model: Model::Post,
         id,
         content: p.content.clone(),
-        votes: p.vote_count,
         version: p.version,
         created_at: p.created_at,
         updated_at: p.updated_at,
@@ -179,12 +179,12 @@ pub(super) async fn comment(
         ("author", c(author_cell(&m.author))),
         ("status", c(status_cell(r.deleted_at))),
         ("sentiment", c(sentiment_cell(&m.sentiment))),
+        ("votes", c(Cell::Int(m.vote_count))),
     ];
     let written = Written {
         model: Model::Comment,
         id,
         content: m.content.clone(),
-        votes: m.vote_count,
         version: m.version,
         created_at: m.created_at,
         updated_at: m.updated_at,
@@ -340,14 +340,13 @@ fn sentiment_cell(sentiment: &Option<Sentiment>) -> Cell {
         .map_or(Cell::Empty, |x| Cell::Tag(x.label))
 }
 
-/// What every post and comment shows after its own fields: its votes, its version and
-/// when it was written, changed and deleted; its content; and the form that deletes or
-/// restores it, for moderators.
+/// What every post and comment shows after its own fields: its version and when it was
+/// written, changed and deleted; its content; and the form that deletes or restores
+/// it, for moderators.
 struct Written {
     model: Model,
     id: i64,
     content: String,
-    votes: i64,
     version: i64,
     created_at: Timestamp,
     updated_at: Timestamp,
@@ -359,7 +358,6 @@ impl Written {
         let lang = s.ctx.lang;
         let c = |cell: Cell| CellView::of(&cell, lang);
         page.fields.extend([
-            ("votes", c(Cell::Int(self.votes))),
             ("version", c(Cell::Int(self.version))),
             ("created_at", c(Cell::Time(self.created_at))),
             ("updated_at", c(Cell::Time(self.updated_at))),
