@@ -80,6 +80,35 @@ pub fn not_blank(field: &str, value: &str) -> Result<(), Violation> {
     }
 }
 
+/// Whether a character shows nothing: a default-ignorable code point (zero-width and
+/// bidi controls, variation selectors, the BOM, tag characters) or a Hangul filler.
+/// The ranges are Unicode's `Default_Ignorable_Code_Point` (DerivedCoreProperties.txt),
+/// listed here because no maintained crate exposes that property alone.
+pub fn is_invisible(c: char) -> bool {
+    matches!(c,
+        '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{115F}' | '\u{1160}' | '\u{17B4}' | '\u{17B5}'
+        | '\u{180B}'..='\u{180F}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
+        | '\u{2060}'..='\u{206F}' | '\u{3164}' | '\u{FE00}'..='\u{FE0F}' | '\u{FEFF}'
+        | '\u{FFA0}' | '\u{FFF0}'..='\u{FFF8}' | '\u{1BCA0}'..='\u{1BCA3}'
+        | '\u{1D173}'..='\u{1D17A}' | '\u{E0000}'..='\u{E0FFF}')
+}
+
+/// At least one character that shows: not whitespace and not invisible.
+pub fn visible(field: &str, value: &str) -> Result<(), Violation> {
+    if value
+        .chars()
+        .any(|c| !c.is_whitespace() && !is_invisible(c))
+    {
+        Ok(())
+    } else {
+        Err(Violation::new(
+            field,
+            "visible",
+            format!("{field} must contain a visible character"),
+        ))
+    }
+}
+
 pub fn positive_id(field: &str, id: i64) -> Result<i64, Violation> {
     if id > 0 {
         Ok(id)

@@ -13,7 +13,8 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::Response;
 use axum::routing::{get, post, put};
 use madang_domain::accounts::Accounts;
 use madang_domain::categories::Categories;
@@ -100,9 +101,11 @@ async fn no_route() -> ApiError {
     ApiError::new(StatusCode::NOT_FOUND, "no such route")
 }
 
-/// The `/api/v1` routes.
-fn api() -> Router<AppState> {
-    use routes::{board, categories, comments, posts, seminars, users};
+/// Sign-up, tokens and the member's own account. Their answers carry tokens or
+/// personal data, so no cache may keep them (`Cache-Control: no-store`, as RFC 6749
+/// §5.1 asks of token responses).
+fn accounts() -> Router<AppState> {
+    use routes::users;
     Router::new()
         .route("/users", post(users::sign_up))
         .route("/auth/token", post(users::token))
@@ -114,9 +117,25 @@ fn api() -> Router<AppState> {
         )
         .route("/users/me/password", put(users::change_password))
         .route("/users/me/logins", get(users::logins))
-        .route("/users/{id}", get(users::profile))
-        .route("/users/{id}/posts", get(users::user_posts))
-        .route("/users/{id}/comments", get(users::user_comments))
+        .layer(axum::middleware::map_response(no_store))
+}
+
+async fn no_store(mut res: Response) -> Response {
+    res.headers_mut().insert(
+        axum::http::header::CACHE_CONTROL,
+        HeaderValue::from_static("no-store"),
+    );
+    res
+}
+
+/// The `/api/v1` routes.
+fn api() -> Router<AppState> {
+    use routes::{board, categories, comments, posts, seminars};
+    Router::new()
+        .merge(accounts())
+        .route("/users/{id}", get(routes::users::profile))
+        .route("/users/{id}/posts", get(routes::users::user_posts))
+        .route("/users/{id}/comments", get(routes::users::user_comments))
         .route(
             "/categories",
             get(categories::tree).post(categories::create),

@@ -63,6 +63,7 @@ pub fn field_message(lang: Lang, field: &str, constraint: &str, message: &str) -
         (_, "pattern") => format!("{label}에 쓸 수 없는 문자가 있습니다."),
         (_, "exists") => format!("없는 {label}입니다."),
         (_, "no_nul") => format!("{label}에 쓸 수 없는 문자(NUL)가 있습니다."),
+        (_, "visible") => format!("{label}에 보이는 글자를 하나 이상 써 주세요."),
         (_, "range" | "positive" | "one_of" | "integer") => {
             format!("{label} 값이 올바르지 않습니다.")
         }
@@ -449,6 +450,15 @@ mod tests {
                 "content must not be blank"
             ),
             "내용을 입력하세요."
+        );
+        assert_eq!(
+            field_message(
+                Lang::Ko,
+                "title",
+                "visible",
+                "title must contain a visible character"
+            ),
+            "제목에 보이는 글자를 하나 이상 써 주세요."
         );
         assert_eq!(
             field_message(

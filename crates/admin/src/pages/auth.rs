@@ -6,10 +6,16 @@ pub async fn to_dashboard() -> Redirect {
     Redirect::permanent("/admin/")
 }
 
-/// Only a path inside the console is a place to go back to.
+/// Only a path inside the console is a place to go back to; anything else, a control
+/// character included (it cannot be a `Location`), goes to `default`.
 pub(super) fn safe_back(s: Option<&str>, default: &str) -> String {
     match s {
-        Some(p) if p.starts_with("/admin") && !p.starts_with("//") && !p.contains('\\') => {
+        Some(p)
+            if p.starts_with("/admin")
+                && !p.starts_with("//")
+                && !p.contains('\\')
+                && !p.chars().any(char::is_control) =>
+        {
             p.to_owned()
         }
         _ => default.to_owned(),

@@ -6,7 +6,7 @@ use crate::search::Highlights;
 use crate::search::text::nfc;
 use crate::time::Timestamp;
 use crate::users::AuthorRef;
-use crate::validate::{char_len, not_blank};
+use crate::validate::{char_len, not_blank, visible};
 
 pub const TITLE_MAX: usize = 200;
 pub const CONTENT_MAX: usize = 50_000;
@@ -22,6 +22,7 @@ impl Title {
     pub fn parse(s: &str) -> Result<Self, Violation> {
         let s = nfc(s.trim());
         not_blank("title", &s)?;
+        visible("title", &s)?;
         char_len("title", &s, 1, TITLE_MAX)?;
         Ok(Self(s))
     }

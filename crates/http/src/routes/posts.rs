@@ -122,8 +122,8 @@ pub async fn versions_csv(
         w.write_record([
             v.version.to_string(),
             rfc3339(v.created_at),
-            v.title,
-            v.content,
+            spreadsheet_safe(v.title),
+            spreadsheet_safe(v.content),
         ])
         .map_err(internal)?;
     }
@@ -140,6 +140,17 @@ pub async fn versions_csv(
         ],
         body,
     ))
+}
+
+/// A member's text as a CSV cell a spreadsheet shows rather than evaluates: a cell
+/// starting with `=`, `+`, `-`, `@`, a tab or a carriage return is a formula to Excel,
+/// LibreOffice and Sheets, so it gets a leading `'` (OWASP's advice for CSV injection).
+fn spreadsheet_safe(text: String) -> String {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}")
+    } else {
+        text
+    }
 }
 
 #[utoipa::path(delete, path = "/api/v1/posts/{id}", tag = "posts", security(("bearer" = [])), params(("id" = i64, Path)),

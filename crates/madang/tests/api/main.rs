@@ -7,6 +7,7 @@ mod categories;
 mod comments;
 mod console;
 mod deploy;
+mod hardening;
 mod helpers;
 mod jobs;
 mod outage;

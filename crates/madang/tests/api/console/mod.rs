@@ -411,6 +411,44 @@ async fn a_suspension_is_checked_beside_its_fields_then_applied_and_audited() {
 }
 
 #[tokio::test]
+async fn a_back_address_that_cannot_be_a_location_leads_to_the_list() {
+    let app = spawn().await;
+    let (admin, cat) = app.board().await;
+    let a = app.new_post(&admin, cat, "돌아가기", "내용").await;
+    let (mod1, _) = staff(&app, "mod1", Role::Moderator).await;
+    let a_id = a.to_string();
+    for back in [
+        "/admin/posts\u{7}",
+        "/admin/posts\r\nSet-Cookie: x=1",
+        "https://elsewhere.example/",
+    ] {
+        let action = if app
+            .count("SELECT COUNT(*) FROM posts WHERE deleted_at IS NULL")
+            .await
+            == 1
+        {
+            "delete_posts"
+        } else {
+            "restore_posts"
+        };
+        let form = [
+            ("action", action),
+            ("stage", "apply"),
+            ("ids", a_id.as_str()),
+            ("back", back),
+        ];
+        let (s, _, to) = mod1.post("/admin/posts/action", &form, true).await;
+        assert_eq!(s, StatusCode::SEE_OTHER, "{back:?}");
+        assert_eq!(to.as_deref(), Some("/admin/posts?done=1"), "{back:?}");
+    }
+    assert_eq!(
+        audit_rows(&app).await,
+        3,
+        "each change applied once and audited"
+    );
+}
+
+#[tokio::test]
 async fn restoring_a_post_brings_back_its_category_count_and_lists_filter_by_state() {
     let app = spawn().await;
     let (admin, cat) = app.board().await;

@@ -1,0 +1,119 @@
+//! The edges a probe hardens: answers no cache may keep, answers nobody may sniff into
+//! another type, spreadsheet-safe CSV, and titles that show something.
+
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::helpers::{PASSWORD, assert_error, detail_fields, spawn};
+
+#[tokio::test]
+async fn token_and_account_answers_are_never_cached_and_no_answer_is_sniffed() {
+    let app = spawn().await;
+    let member = app.member("cached").await;
+    let token = app
+        .client
+        .post(app.url("/api/v1/auth/token"))
+        .json(&json!({"username": "cached", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(token.status(), StatusCode::OK);
+    assert_eq!(token.headers()["cache-control"], "no-store");
+    let refused = app
+        .client
+        .post(app.url("/api/v1/auth/token"))
+        .json(&json!({"username": "cached", "password": "Wr0ng-Passw0rd!"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(refused.headers()["cache-control"], "no-store");
+    let me = app
+        .client
+        .get(app.url("/api/v1/users/me"))
+        .bearer_auth(&member.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), StatusCode::OK);
+    assert_eq!(me.headers()["cache-control"], "no-store");
+
+    for path in [
+        "/api/v1/posts",
+        "/api/v1/nope",
+        "/health/live",
+        "/openapi.json",
+        "/",
+    ] {
+        let res = app.client.get(app.url(path)).send().await.unwrap();
+        assert_eq!(
+            res.headers()
+                .get("x-content-type-options")
+                .map(|v| v.as_bytes()),
+            Some(&b"nosniff"[..]),
+            "{path}"
+        );
+    }
+    let list = app
+        .client
+        .get(app.url("/api/v1/posts"))
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(
+        list.headers().get("cache-control").map(|v| v.as_bytes()),
+        Some(&b"no-store"[..]),
+        "public lists stay cacheable"
+    );
+}
+
+#[tokio::test]
+async fn a_csv_cell_that_a_spreadsheet_would_evaluate_is_quoted() {
+    let app = spawn().await;
+    let (admin, cat) = app.board().await;
+    let id = app
+        .new_post(&admin, cat, "=HYPERLINK(\"http://x\")", "@SUM(A1:A9) 합계")
+        .await;
+    let text = app
+        .client
+        .get(app.url(&format!("/api/v1/posts/{id}/versions.csv")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let mut rd = csv::Reader::from_reader(text.as_bytes());
+    let row = rd.records().next().unwrap().unwrap();
+    assert_eq!(&row[2], "'=HYPERLINK(\"http://x\")");
+    assert_eq!(&row[3], "'@SUM(A1:A9) 합계");
+    // The post itself keeps what was written.
+    let (_, post) = app.get(&format!("/api/v1/posts/{id}"), None).await;
+    assert_eq!(post["title"], "=HYPERLINK(\"http://x\")");
+}
+
+#[tokio::test]
+async fn a_title_of_nothing_visible_is_refused() {
+    let app = spawn().await;
+    let (admin, cat) = app.board().await;
+    for title in [
+        "\u{200B}",
+        "\u{3164}\u{3164}",
+        " \u{FEFF}\u{2060} ",
+        "\u{FFA0}",
+    ] {
+        let (s, b) = app
+            .post(
+                "/api/v1/posts",
+                Some(&admin.token),
+                json!({"category_id": cat, "title": title, "content": "본문"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{title:?}: {b}");
+        assert_error(&b, "validation_failed");
+        assert_eq!(detail_fields(&b), ["title"], "{b}");
+    }
+    app.new_post(&admin, cat, "\u{200B}보이는 제목", "본문")
+        .await;
+    assert_eq!(app.count("SELECT COUNT(*) FROM posts").await, 1);
+}
