@@ -411,6 +411,29 @@ async fn a_suspension_is_checked_beside_its_fields_then_applied_and_audited() {
 }
 
 #[tokio::test]
+async fn a_password_change_through_the_api_ends_the_console_session() {
+    let app = spawn().await;
+    let (console, _) = staff(&app, "keyholder", Role::Moderator).await;
+    assert_eq!(console.get("/admin/").await.0, StatusCode::OK);
+    let (_, t) = app.log_in("keyholder", PASSWORD).await;
+    let token = t["access_token"].as_str().unwrap();
+    let (s, body) = app
+        .put(
+            "/api/v1/users/me/password",
+            Some(token),
+            Some(serde_json::json!({
+                "current_password": PASSWORD,
+                "password1": "another-password-3",
+                "password2": "another-password-3",
+            })),
+        )
+        .await;
+    assert!(s.is_success(), "{s} {body}");
+    let (s, _) = console.get("/admin/").await;
+    assert_eq!(s, StatusCode::SEE_OTHER, "the console session ended");
+}
+
+#[tokio::test]
 async fn a_back_address_that_cannot_be_a_location_leads_to_the_list() {
     let app = spawn().await;
     let (admin, cat) = app.board().await;
