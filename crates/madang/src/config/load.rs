@@ -130,7 +130,10 @@ impl Settings {
             .build()?
             .try_deserialize()
             .with_context(|| format!("reading the settings ({file} and MADANG_*)"))?;
-        let s = Settings::try_from(flat)?;
+        let mut s = Settings::try_from(flat)?;
+        if s.profile == Profile::Dev && s.auth.jwt_secret.expose() == DEV_JWT_SECRET {
+            s.auth.jwt_secret = s.dev_secret()?;
+        }
         s.check()?;
         Ok(s)
     }

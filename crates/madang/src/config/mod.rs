@@ -338,6 +338,30 @@ impl Settings {
         Ok(())
     }
 
+    /// The data directory: where the search index lives (`./data` by default).
+    pub fn data_dir(&self) -> std::path::PathBuf {
+        match std::path::Path::new(&self.search.dir).parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
+            _ => std::path::PathBuf::from("."),
+        }
+    }
+
+    /// `dev` without a configured secret: the data directory's own random one, made on
+    /// first use, so that no token can be forged with the public development secret.
+    fn dev_secret(&self) -> anyhow::Result<Secret> {
+        let dir = self.data_dir();
+        let (secret, made) = secret::data_dir_secret(&dir)
+            .with_context(|| format!("the token secret in {}", dir.display()))?;
+        if made {
+            eprintln!(
+                "madang: no MADANG_JWT_SECRET is set; generated a random one in {} \
+                 (set MADANG_JWT_SECRET to choose your own)",
+                dir.join(secret::SECRET_FILE).display()
+            );
+        }
+        Ok(secret)
+    }
+
     /// The replicas' settings, from `database_replica_urls` and the `replica_*` keys.
     pub fn replicas(&self) -> madang_store::ReplicaSettings {
         let check = Duration::from_millis(self.database.replica_check_ms);

@@ -26,6 +26,43 @@ impl fmt::Debug for Secret {
     }
 }
 
+/// The file in the data directory holding `dev`'s generated token secret.
+pub(super) const SECRET_FILE: &str = "jwt-secret";
+
+/// The token secret kept in `dir`: read when it is there, otherwise 32 random bytes
+/// (hex) written there first, readable by the owner only. Answers whether it was made
+/// now. Two nodes starting at once in one directory agree: the file is created with
+/// `create_new`, and the one that loses the race reads the winner's.
+pub(super) fn data_dir_secret(dir: &std::path::Path) -> std::io::Result<(Secret, bool)> {
+    use std::io::Write as _;
+    let path = dir.join(SECRET_FILE);
+    let read = |path: &std::path::Path| -> std::io::Result<Secret> {
+        Ok(Secret::new(
+            std::fs::read_to_string(path)?.trim().to_owned(),
+        ))
+    };
+    if path.exists() {
+        return Ok((read(&path)?, false));
+    }
+    std::fs::create_dir_all(dir)?;
+    let value: String = (0..32)
+        .map(|_| format!("{:02x}", rand::random::<u8>()))
+        .collect();
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(&path) {
+        Ok(mut f) => {
+            f.write_all(value.as_bytes())?;
+            f.sync_all()?;
+            Ok((Secret::new(value), true))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok((read(&path)?, false)),
+        Err(e) => Err(e),
+    }
+}
+
 /// The URL of a service Madang connects to. `Debug` and `Display` show it with any
 /// password replaced by `***`, so it can be logged; [`ServiceUrl::expose`] gives the
 /// URL to connect with. Empty means "not configured".
@@ -100,6 +137,34 @@ fn hide_password_params(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_data_directory_keeps_one_random_secret() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        let (first, made) = data_dir_secret(&data).unwrap();
+        assert!(made);
+        assert_eq!(first.expose().len(), 64);
+        assert_ne!(first.expose(), super::super::DEV_JWT_SECRET);
+        let (again, made) = data_dir_secret(&data).unwrap();
+        assert!(!made);
+        assert_eq!(again.expose(), first.expose());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = std::fs::metadata(data.join(SECRET_FILE))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        let (other, _) = data_dir_secret(&dir.path().join("elsewhere")).unwrap();
+        assert_ne!(
+            other.expose(),
+            first.expose(),
+            "each data directory its own"
+        );
+    }
 
     #[test]
     fn debug_and_display_never_show_a_password() {
