@@ -200,6 +200,18 @@ impl TestApp {
     }
 
     /// Signs up and logs in a member.
+    /// Changes the password of the member behind `token` from [`PASSWORD`] to `new`.
+    pub async fn change_password(&self, token: &str, new: &str) {
+        let (s, body) = self
+            .put(
+                "/api/v1/users/me/password",
+                Some(token),
+                Some(json!({"current_password": PASSWORD, "password1": new, "password2": new})),
+            )
+            .await;
+        assert!(s.is_success(), "password change: {s} {body}");
+    }
+
     pub async fn member(&self, name: &str) -> Member {
         let (s, u) = self.sign_up(name).await;
         assert_eq!(s, StatusCode::CREATED, "sign-up of {name}: {u}");

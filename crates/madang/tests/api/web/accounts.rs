@@ -273,18 +273,7 @@ async fn a_password_change_through_the_api_ends_the_web_sessions() {
     assert_eq!(b.get("/me").await.status, StatusCode::OK);
     let (_, t) = app.log_in("두기기", PASSWORD).await;
     let token = t["access_token"].as_str().unwrap();
-    let (s, body) = app
-        .put(
-            "/api/v1/users/me/password",
-            Some(token),
-            Some(serde_json::json!({
-                "current_password": PASSWORD,
-                "password1": "another-password-3",
-                "password2": "another-password-3",
-            })),
-        )
-        .await;
-    assert!(s.is_success(), "{s} {body}");
+    app.change_password(token, "another-password-3").await;
     let me = b.get("/me").await;
     assert_eq!(me.status, StatusCode::SEE_OTHER, "the web session ended");
     assert!(me.location.unwrap().starts_with("/login"));
