@@ -251,7 +251,7 @@ impl Accounts {
         client: &ClientInfo,
         gate: &LoginGate,
     ) -> Result<User> {
-        let key = fold_case(username.trim());
+        let key = fold_case(&crate::search::text::nfc(username.trim()));
         let found = if key.is_empty() {
             None
         } else {
@@ -492,7 +492,7 @@ impl Accounts {
     #[tracing::instrument(name = "accounts.find", skip_all)]
     pub async fn find(&self, name_or_email: &str) -> Result<User> {
         self.users
-            .user_by_key(&fold_case(name_or_email.trim()))
+            .user_by_key(&fold_case(&crate::search::text::nfc(name_or_email.trim())))
             .await?
             .ok_or(Error::NotFound("user"))
     }

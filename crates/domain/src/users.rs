@@ -13,19 +13,22 @@ impl UserName {
     pub const MIN: usize = 2;
     pub const MAX: usize = 30;
 
+    /// The name in NFC, so a decomposed (NFD) spelling is the same name as the composed
+    /// one. Letters that show nothing (the Hangul fillers are letters to Unicode) are
+    /// refused with the other characters a name may not hold.
     pub fn parse(field: &str, s: &str) -> Result<Self, Violation> {
-        char_len(field, s, Self::MIN, Self::MAX)?;
-        if !s
-            .chars()
-            .all(|c| c.is_alphanumeric() || c == '_' || c == '-')
-        {
+        let s = crate::search::text::nfc(s);
+        char_len(field, &s, Self::MIN, Self::MAX)?;
+        if !s.chars().all(|c| {
+            (c.is_alphanumeric() || c == '_' || c == '-') && !crate::validate::is_invisible(c)
+        }) {
             return Err(Violation::new(
                 field,
                 "pattern",
                 format!("{field} may contain only letters, digits, '_' and '-'"),
             ));
         }
-        Ok(Self(s.to_owned()))
+        Ok(Self(s))
     }
 
     pub fn as_str(&self) -> &str {
@@ -216,6 +219,29 @@ mod tests {
                 .constraint,
             "pattern"
         );
+    }
+
+    #[test]
+    fn names_are_composed_and_show_every_letter() {
+        let nfd = "\u{1112}\u{1161}\u{11AB}\u{1100}\u{1173}\u{11AF}"; // 한글, decomposed
+        let composed = UserName::parse("name", nfd).unwrap();
+        assert_eq!(composed.as_str(), "한글");
+        assert_eq!(
+            composed.key(),
+            UserName::parse("name", "한글").unwrap().key()
+        );
+        for blank in [
+            "\u{3164}\u{3164}",
+            "김\u{FFA0}",
+            "a\u{200B}b",
+            "ab\u{202E}cd",
+        ] {
+            assert_eq!(
+                UserName::parse("name", blank).unwrap_err().constraint,
+                "pattern",
+                "{blank:?}"
+            );
+        }
     }
 
     #[test]

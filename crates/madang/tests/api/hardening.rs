@@ -117,3 +117,44 @@ async fn a_title_of_nothing_visible_is_refused() {
         .await;
     assert_eq!(app.count("SELECT COUNT(*) FROM posts").await, 1);
 }
+
+#[tokio::test]
+async fn a_decomposed_name_is_the_composed_one_and_blank_letters_are_refused() {
+    let app = spawn().await;
+    let sign_up = |name: &'static str, email: &'static str| {
+        let app = &app;
+        async move {
+            app.post(
+                "/api/v1/users",
+                None,
+                json!({"name": name, "email": email, "password1": PASSWORD, "password2": PASSWORD}),
+            )
+            .await
+        }
+    };
+    let (s, _) = sign_up("한글", "composed@madang.kr").await;
+    assert_eq!(s, StatusCode::CREATED);
+    // 한글 as macOS sends it: the same name, so taken.
+    let (s, b) = sign_up(
+        "\u{1112}\u{1161}\u{11AB}\u{1100}\u{1173}\u{11AF}",
+        "nfd@madang.kr",
+    )
+    .await;
+    assert_eq!(s, StatusCode::CONFLICT, "{b}");
+    assert_eq!(detail_fields(&b), ["name"]);
+    // And it logs in the member who has it.
+    let (s, _) = app
+        .log_in("\u{1112}\u{1161}\u{11AB}\u{1100}\u{1173}\u{11AF}", PASSWORD)
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    for blank in [
+        "\u{3164}\u{3164}",
+        "\u{FFA0}\u{FFA0}\u{FFA0}",
+        "ad\u{202E}min",
+    ] {
+        let (s, b) = sign_up(blank, "blank@madang.kr").await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{blank:?}: {b}");
+        assert_eq!(detail_fields(&b), ["name"], "{b}");
+    }
+    assert_eq!(app.count("SELECT COUNT(*) FROM users").await, 1);
+}
