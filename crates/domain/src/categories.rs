@@ -10,7 +10,7 @@ use crate::ports::{Cache, CategoryStore};
 use crate::posts::PrefixRef;
 use crate::time::Clock;
 use crate::users::fold_case;
-use crate::validate::{Violations, char_len, not_blank, positive_id};
+use crate::validate::{Violations, char_len, not_blank, positive_id, visible};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CategoryName(String);
@@ -19,10 +19,11 @@ impl CategoryName {
     pub const MAX: usize = 50;
 
     pub fn parse(field: &str, s: &str) -> Result<Self, Violation> {
-        let s = s.trim();
-        not_blank(field, s)?;
-        char_len(field, s, 1, Self::MAX)?;
-        Ok(Self(s.to_owned()))
+        let s = crate::search::text::nfc(s.trim());
+        not_blank(field, &s)?;
+        visible(field, &s)?;
+        char_len(field, &s, 1, Self::MAX)?;
+        Ok(Self(s))
     }
 
     pub fn as_str(&self) -> &str {

@@ -276,9 +276,13 @@ struct CachedPage {
 }
 
 fn check_name(v: &mut Violations, name: &str) -> Option<String> {
-    let n = name.trim();
-    v.check(not_blank("name", n).and_then(|_| char_len("name", n, 1, NAME_MAX)))
-        .map(|_| n.to_owned())
+    let n = crate::search::text::nfc(name.trim());
+    v.check(
+        not_blank("name", &n)
+            .and_then(|_| crate::validate::visible("name", &n))
+            .and_then(|_| char_len("name", &n, 1, NAME_MAX)),
+    )
+    .map(|_| n)
 }
 
 fn check_positive(v: &mut Violations, field: &str, n: i64) -> Option<i64> {

@@ -116,6 +116,15 @@ async fn a_title_of_nothing_visible_is_refused() {
     app.new_post(&admin, cat, "\u{200B}보이는 제목", "본문")
         .await;
     assert_eq!(app.count("SELECT COUNT(*) FROM posts").await, 1);
+    let (s, b) = app
+        .post(
+            "/api/v1/categories",
+            Some(&admin.token),
+            json!({"name": "\u{3164}"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+    assert_eq!(detail_fields(&b), ["name"], "{b}");
 }
 
 #[tokio::test]
