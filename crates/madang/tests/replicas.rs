@@ -297,8 +297,12 @@ fn postgres_pair() -> Option<Pair> {
 
 /// Applies Madang's migrations with the `madang migrate` command.
 fn migrate(url: &str) {
+    // In a directory of its own: the command keeps its data directory there.
+    let dir = tempfile::tempdir().unwrap();
     let mut c = Command::new(env!("CARGO_BIN_EXE_madang"));
-    c.arg("migrate").env("MADANG_DATABASE_URL", url);
+    c.arg("migrate")
+        .current_dir(dir.path())
+        .env("MADANG_DATABASE_URL", url);
     run(c, "madang migrate");
 }
 
@@ -442,6 +446,7 @@ async fn exercise(mut pair: Pair, redis: Option<String>) {
             "--email",
             "boss@example.com",
         ])
+        .current_dir(dir.path())
         .env("MADANG_DATABASE_URL", &pair.primary_url)
         .env("MADANG_ADMIN_PASSWORD", PASSWORD)
         .env("MADANG_PASSWORD_HASH_MEMORY_KIB", "1024")
