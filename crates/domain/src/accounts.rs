@@ -12,7 +12,7 @@ use crate::ports::{
 };
 use crate::time::{Clock, Timestamp};
 use crate::users::{
-    Email, LoginRecord, Password, PublicProfile, Role, User, UserName, UserState, fold_case,
+    Email, LoginRecord, Password, PublicProfile, Role, User, UserName, UserState, lookup_key,
 };
 use crate::validate::Violations;
 
@@ -251,7 +251,7 @@ impl Accounts {
         client: &ClientInfo,
         gate: &LoginGate,
     ) -> Result<User> {
-        let key = fold_case(&crate::search::text::nfc(username.trim()));
+        let key = lookup_key(username);
         let found = if key.is_empty() {
             None
         } else {
@@ -492,7 +492,7 @@ impl Accounts {
     #[tracing::instrument(name = "accounts.find", skip_all)]
     pub async fn find(&self, name_or_email: &str) -> Result<User> {
         self.users
-            .user_by_key(&fold_case(&crate::search::text::nfc(name_or_email.trim())))
+            .user_by_key(&lookup_key(name_or_email))
             .await?
             .ok_or(Error::NotFound("user"))
     }

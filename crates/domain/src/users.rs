@@ -73,6 +73,12 @@ impl Email {
 }
 
 /// The case-folded key of a name or an email, used both to store and to look up.
+/// The key a name or an email typed at log-in (or by an operator) is looked up by: the
+/// same NFC and case folding as the keys they were stored under.
+pub fn lookup_key(name_or_email: &str) -> String {
+    fold_case(&crate::search::text::nfc(name_or_email.trim()))
+}
+
 pub fn fold_case(s: &str) -> String {
     s.to_lowercase()
 }
