@@ -104,7 +104,7 @@ impl Failure {
             Error::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             Error::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             Error::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "bad_login"),
-            Error::RateLimited(_) => (StatusCode::TOO_MANY_REQUESTS, "throttled"),
+            Error::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "throttled"),
             Error::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             Error::Validation(_) | Error::BadRequest(_) | Error::Conflict { .. } => {
                 (StatusCode::BAD_REQUEST, "bad_request")

@@ -26,6 +26,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 mod console;
+mod limits;
 mod record_cost;
 mod scenarios;
 mod setup;
@@ -96,6 +97,9 @@ enum Suite {
     Console,
     Web,
     Views,
+    /// One rate-limit check's cost, in process and in Redis (`--redis-url`); no
+    /// database, no server.
+    Limits,
 }
 
 impl Args {
@@ -180,6 +184,9 @@ struct Scenario {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
+    if args.suite == Suite::Limits {
+        return limits::run(&args).await;
+    }
     sqlx::any::install_default_drivers();
     let sc = scale(&args.scale)?;
     which("oha").context("oha is needed to drive the load: cargo install oha --locked")?;
@@ -216,7 +223,7 @@ async fn main() -> anyhow::Result<()> {
     let result = match args.suite {
         Suite::Console => run_console(&args, &url, &base, server.id()).await,
         Suite::Web => web::run(&args, &url, &base, server.id()).await,
-        Suite::Api | Suite::Views => {
+        Suite::Api | Suite::Views | Suite::Limits => {
             run(&args, &url, &base, server.id(), seed_report, search).await
         }
     };

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use crate::cache::{Entry, read_through, scope};
 use crate::error::{Error, Result};
+use crate::limits::Limits;
 use crate::listing::{Page, PageRequest};
 use crate::ports::{
     AccessClaims, Cache, LoginAttempt, NewUser, PasswordHasher, Rotation, SessionRef, SessionStore,
@@ -87,17 +88,8 @@ pub struct PasswordChange {
 /// What a log-in must meet beyond a right password and a member who may write.
 #[derive(Debug, Clone, Default)]
 pub struct LoginGate {
-    /// Refuse at once, without checking the password, after this many failures.
-    pub throttle: Option<LoginThrottle>,
     /// The least role that may log in here.
     pub min_role: Option<Role>,
-}
-
-/// At most `max_failures` failed log-ins of one account within `window_ms`.
-#[derive(Debug, Clone, Copy)]
-pub struct LoginThrottle {
-    pub max_failures: u32,
-    pub window_ms: i64,
 }
 
 /// Where a log-in came from, for the login history.
@@ -121,6 +113,7 @@ pub struct Accounts {
     tokens: Arc<dyn TokenCodec>,
     cache: Arc<dyn Cache>,
     clock: Arc<dyn Clock>,
+    limits: Arc<Limits>,
 }
 
 fn required<'a>(v: &mut Violations, field: &str, value: &'a Option<String>) -> Option<&'a str> {
@@ -155,6 +148,7 @@ impl Accounts {
         tokens: Arc<dyn TokenCodec>,
         cache: Arc<dyn Cache>,
         clock: Arc<dyn Clock>,
+        limits: Arc<Limits>,
     ) -> Self {
         Self {
             users,
@@ -163,6 +157,7 @@ impl Accounts {
             tokens,
             cache,
             clock,
+            limits,
         }
     }
 
@@ -243,6 +238,11 @@ impl Accounts {
     /// Checks a log-in and records it in the login history: the name (or email) and
     /// password, that the member may write, and what `gate` asks besides. A wrong name
     /// and a wrong password answer alike. Answers the member, in their state now.
+    ///
+    /// Every attempt first takes from the log-in allowances of its client and of the
+    /// (name typed, client) pair, the one throttle of the API, the web app and the
+    /// console (see [`Limits::check_log_in`]); past them it is refused with 429
+    /// before the password is looked at.
     #[tracing::instrument(name = "accounts.check_credentials", skip_all)]
     pub async fn check_credentials(
         &self,
@@ -252,20 +252,13 @@ impl Accounts {
         gate: &LoginGate,
     ) -> Result<User> {
         let key = lookup_key(username);
+        self.limits.check_log_in(&key, client).await?;
         let found = if key.is_empty() {
             None
         } else {
             self.users.credentials(&key).await?
         };
         let now = self.clock.now();
-        if let (Some((user, _)), Some(limit)) = (&found, &gate.throttle) {
-            let since = Timestamp(now.millis() - limit.window_ms);
-            if self.users.failed_logins_since(user.id, since).await? >= limit.max_failures {
-                return Err(Error::RateLimited(
-                    "too many failed log-ins; try again later".into(),
-                ));
-            }
-        }
         let ok = self
             .hasher
             .verify(password, found.as_ref().map(|(_, h)| h.as_str()))
@@ -284,6 +277,7 @@ impl Accounts {
             self.users.record_login(&attempt(false)).await?;
             return Err(Error::Unauthorized("invalid username or password".into()));
         }
+        self.limits.log_in_succeeded(&key, client).await;
         user.state = user.state.at(now).clone();
         let actor = Actor {
             id: user.id,

@@ -39,9 +39,12 @@ pub enum Error {
     Forbidden(String),
     #[error("{0} not found")]
     NotFound(&'static str),
-    /// Too many attempts in a short time (failed log-ins); try again later.
-    #[error("{0}")]
-    RateLimited(String),
+    /// Too many requests in a short time; the next is allowed after `retry_after_secs`.
+    #[error("{message}")]
+    RateLimited {
+        message: String,
+        retry_after_secs: u64,
+    },
     /// A uniqueness or state conflict; `field` names the unique field when there is one.
     #[error("{message}")]
     Conflict {

@@ -12,6 +12,7 @@ pub mod comments;
 pub mod console;
 pub mod error;
 pub mod jobs;
+pub mod limits;
 pub mod listing;
 pub mod maintenance;
 pub mod ports;

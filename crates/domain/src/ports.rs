@@ -67,8 +67,6 @@ pub trait UserStore: Send + Sync {
     /// Posts and comments stay, shown without an author.
     async fn erase_user(&self, id: i64, now: Timestamp) -> Result<()>;
     async fn record_login(&self, attempt: &LoginAttempt) -> Result<()>;
-    /// Failed log-ins of the user since `since` (for throttling).
-    async fn failed_logins_since(&self, user_id: i64, since: Timestamp) -> Result<u32>;
     async fn logins(&self, user_id: i64, page: &PageRequest) -> Result<Page<LoginRecord>>;
     async fn public_profile(&self, id: i64) -> Result<Option<PublicProfile>>;
     async fn set_role(&self, id: i64, role: Role, now: Timestamp) -> Result<()>;

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use crate::accounts::{Accounts, Actor, ClientInfo, LoginGate, LoginThrottle, PasswordChange};
+use crate::accounts::{Accounts, Actor, ClientInfo, LoginGate, PasswordChange};
 use crate::error::{Error, Result};
 use crate::ports::{SessionRef, TokenCodec};
 use crate::time::{Clock, Timestamp};
@@ -84,17 +84,12 @@ pub fn check_form_token(sent: &str, expected: &str) -> Result<()> {
 #[derive(Debug, Clone, Copy)]
 pub struct WebSessionSettings {
     pub ttl_secs: i64,
-    pub throttle: LoginThrottle,
 }
 
 impl Default for WebSessionSettings {
     fn default() -> Self {
         Self {
             ttl_secs: 30 * 24 * 3600,
-            throttle: LoginThrottle {
-                max_failures: 5,
-                window_ms: 15 * 60 * 1000,
-            },
         }
     }
 }
@@ -133,18 +128,15 @@ impl MemberSessions {
         self.tokens.new_refresh().token
     }
 
-    /// Logs a member in: answers the session token for the cookie. Failed log-ins
-    /// are throttled per account, as in the console.
+    /// Logs a member in: answers the session token for the cookie. Log-ins are
+    /// throttled as everywhere (per client and per account and client).
     pub async fn log_in(
         &self,
         username: &str,
         password: &str,
         client: &ClientInfo,
     ) -> Result<(String, SignedIn)> {
-        let gate = LoginGate {
-            throttle: Some(self.settings.throttle),
-            min_role: None,
-        };
+        let gate = LoginGate { min_role: None };
         let user = self
             .accounts
             .check_credentials(username, password, client, &gate)

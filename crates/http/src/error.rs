@@ -46,6 +46,8 @@ pub struct ApiError {
     pub status: StatusCode,
     pub message: String,
     pub details: Vec<ErrorDetail>,
+    /// Seconds to send in `Retry-After` (429 and 503 get a default without it).
+    pub retry_after_secs: Option<u64>,
 }
 
 impl ApiError {
@@ -54,6 +56,7 @@ impl ApiError {
             status,
             message: message.into(),
             details: Vec::new(),
+            retry_after_secs: None,
         }
     }
 
@@ -82,6 +85,7 @@ impl ApiError {
                     message: v.message,
                 })
                 .collect(),
+            retry_after_secs: None,
         }
     }
 }
@@ -113,7 +117,13 @@ impl From<Error> for ApiError {
             Error::Unauthorized(m) => Self::new(StatusCode::UNAUTHORIZED, m),
             Error::Forbidden(m) => Self::new(StatusCode::FORBIDDEN, m),
             Error::NotFound(what) => Self::new(StatusCode::NOT_FOUND, format!("{what} not found")),
-            Error::RateLimited(m) => Self::new(StatusCode::TOO_MANY_REQUESTS, m),
+            Error::RateLimited {
+                message,
+                retry_after_secs,
+            } => Self {
+                retry_after_secs: Some(retry_after_secs),
+                ..Self::new(StatusCode::TOO_MANY_REQUESTS, message)
+            },
             Error::Conflict { field, message } => Self {
                 status: StatusCode::CONFLICT,
                 details: field
@@ -125,6 +135,7 @@ impl From<Error> for ApiError {
                     .into_iter()
                     .collect(),
                 message,
+                retry_after_secs: None,
             },
             Error::Unavailable(m) => {
                 tracing::warn!(error = %m, "backend unavailable");
@@ -216,6 +227,11 @@ pub async fn render_errors(
         }
         None => ApiError::new(status, default_message(status)),
     };
+    if let Some(secs) = err.retry_after_secs {
+        parts
+            .headers
+            .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+    }
     let body = ErrorBody {
         error: ErrorInfo {
             code: code_for(status),

@@ -39,6 +39,7 @@ pub struct AppState {
     pub seminars: Arc<Seminars>,
     pub sentiments: Arc<Sentiments>,
     pub maintenance: Arc<madang_domain::maintenance::Maintenance>,
+    pub limits: Arc<madang_domain::limits::Limits>,
     /// Backends checked by `/health/ready`.
     pub probes: Arc<Vec<Arc<dyn Probe>>>,
     /// Renders the Prometheus text exposition for `/metrics`.

@@ -26,6 +26,7 @@ async fn start(extra: &[(&str, &str)]) -> Server {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_madang"));
     cmd.current_dir(dir.path())
         .env("MADANG_LISTEN", format!("127.0.0.1:{port}"))
+        .env("MADANG_RATE_LIMITS", "off")
         .env("MADANG_PASSWORD_HASH_MEMORY_KIB", "65536")
         .env("MADANG_PASSWORD_HASH_ITERATIONS", "3")
         .env("MADANG_PASSWORD_HASH_CONCURRENCY", "1")

@@ -326,6 +326,7 @@ impl Node {
             .arg("serve")
             .current_dir(dir)
             .env("MADANG_LISTEN", format!("127.0.0.1:{port}"))
+            .env("MADANG_RATE_LIMITS", "off")
             .env("MADANG_SEARCH_DIR", format!("search-{port}"))
             .env("MADANG_DATABASE_URL", &pair.primary_url)
             .env("MADANG_DATABASE_REPLICA_URLS", &pair.replica_url)

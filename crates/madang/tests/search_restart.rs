@@ -19,6 +19,7 @@ fn command(dir: &Path) -> Command {
         .env("MADANG_PASSWORD_HASH_MEMORY_KIB", "1024")
         .env("MADANG_PASSWORD_HASH_ITERATIONS", "1")
         .env("MADANG_LOG", "warn")
+        .env("MADANG_RATE_LIMITS", "off")
         .stdout(Stdio::null())
         .stderr(Stdio::null());
     c

@@ -270,22 +270,6 @@ impl UserStore for Db {
             .map_err(Into::into)
     }
 
-    async fn failed_logins_since(&self, user_id: i64, since: Timestamp) -> Result<u32> {
-        // Failures count from the later of `since` and the last successful log-in.
-        let s = self
-            .stmt(
-                "SELECT COUNT(*) AS n FROM login_history WHERE user_id = ? AND created_at >= ? AND succeeded = 0 \
-                 AND created_at >= COALESCE((SELECT MAX(created_at) FROM login_history \
-                 WHERE user_id = ? AND created_at >= ? AND succeeded = 1), 0)",
-            )
-            .bind(user_id)
-            .bind(since.millis())
-            .bind(user_id)
-            .bind(since.millis());
-        let n = count(s, &mut *self.rd().await?).await?;
-        Ok(u32::try_from(n).unwrap_or(u32::MAX))
-    }
-
     async fn logins(&self, user_id: i64, page: &PageRequest) -> Result<Page<LoginRecord>> {
         let mut s = self.stmt(
             "SELECT id, succeeded, ip, user_agent, created_at FROM login_history WHERE user_id = ?",

@@ -21,7 +21,7 @@ pub use models::*;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use crate::accounts::{Accounts, Actor, ClientInfo, LoginGate, LoginThrottle, PasswordChange};
+use crate::accounts::{Accounts, Actor, ClientInfo, LoginGate, PasswordChange};
 use crate::cache::{Entry, read_through, scope};
 use crate::categories::{CategoryName, CategoryTree, load_tree};
 use crate::comments::{Comment, CommentVersion};
@@ -97,17 +97,12 @@ impl Staff {
 pub struct ConsoleSettings {
     /// How long a console session lasts.
     pub session_ttl_secs: i64,
-    pub throttle: LoginThrottle,
 }
 
 impl Default for ConsoleSettings {
     fn default() -> Self {
         Self {
             session_ttl_secs: 8 * 3600,
-            throttle: LoginThrottle {
-                max_failures: 5,
-                window_ms: 15 * 60 * 1000,
-            },
         }
     }
 }
@@ -237,8 +232,8 @@ impl Console {
         self.tokens.new_refresh().token
     }
 
-    /// Logs a staff member in: answers the session token for the cookie. Failed
-    /// log-ins are throttled per account; members without a staff role are refused.
+    /// Logs a staff member in: answers the session token for the cookie. Log-ins
+    /// are throttled as in the API; members without a staff role are refused.
     #[tracing::instrument(name = "console.log_in", skip_all)]
     pub async fn log_in(
         &self,
@@ -247,7 +242,6 @@ impl Console {
         client: &ClientInfo,
     ) -> Result<(String, Staff)> {
         let gate = LoginGate {
-            throttle: Some(self.settings.throttle),
             min_role: Some(Role::Moderator),
         };
         let user = self

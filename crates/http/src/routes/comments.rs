@@ -4,6 +4,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use madang_domain::comments::ORDER_OF_POST;
+use madang_domain::limits::Action;
 use madang_domain::listing::PageRequest;
 
 use crate::AppState;
@@ -11,7 +12,7 @@ use crate::dto::{
     CommentRequest, CommentVersionView, CommentView, PageParams, Paged, VoteView, rfc3339,
 };
 use crate::error::{ApiResult, ErrorBody};
-use crate::extract::{Auth, Id, JsonBody, MaybeAuth, QueryParams};
+use crate::extract::{Auth, Client, Id, JsonBody, MaybeAuth, QueryParams};
 
 #[utoipa::path(get, path = "/api/v1/posts/{id}/comments", tag = "comments", params(("id" = i64, Path), PageParams),
     responses((status = 200, body = Paged<CommentView>), (status = 404, body = ErrorBody)))]
@@ -30,28 +31,34 @@ pub async fn of_post(
 
 #[utoipa::path(post, path = "/api/v1/posts/{id}/comments", tag = "comments", security(("bearer" = [])),
     params(("id" = i64, Path)), request_body = CommentRequest,
-    responses((status = 201, body = CommentView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    responses((status = 429, body = ErrorBody, description = "past a rate limit; with Retry-After"), (status = 201, body = CommentView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create(
     State(s): State<AppState>,
     Auth(actor): Auth,
+    Client(client): Client,
     Id(id): Id,
     JsonBody(b): JsonBody<CommentRequest>,
 ) -> ApiResult<(StatusCode, Json<CommentView>)> {
+    s.limits
+        .check(Action::Comment, Some(&actor), &client)
+        .await?;
     let (c, voted) = s.comments.create(&actor, id, b.content.as_deref()).await?;
     Ok((StatusCode::CREATED, Json(CommentView::new(c, voted))))
 }
 
 #[utoipa::path(put, path = "/api/v1/comments/{id}", tag = "comments", security(("bearer" = [])),
     params(("id" = i64, Path)), request_body = CommentRequest,
-    responses((status = 200, body = CommentView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    responses((status = 429, body = ErrorBody, description = "past a rate limit; with Retry-After"), (status = 200, body = CommentView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn edit(
     State(s): State<AppState>,
     Auth(actor): Auth,
+    Client(client): Client,
     Id(id): Id,
     JsonBody(b): JsonBody<CommentRequest>,
 ) -> ApiResult<Json<CommentView>> {
+    s.limits.check(Action::Edit, Some(&actor), &client).await?;
     let (c, voted) = s.comments.edit(&actor, id, b.content.as_deref()).await?;
     Ok(Json(CommentView::new(c, voted)))
 }
@@ -90,12 +97,14 @@ pub async fn delete(
 
 #[utoipa::path(put, path = "/api/v1/comments/{id}/vote", tag = "comments", security(("bearer" = [])),
     params(("id" = i64, Path)),
-    responses((status = 200, body = VoteView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 429, body = ErrorBody, description = "past a rate limit; with Retry-After"), (status = 200, body = VoteView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn vote(
     State(s): State<AppState>,
     Auth(actor): Auth,
+    Client(client): Client,
     Id(id): Id,
 ) -> ApiResult<Json<VoteView>> {
+    s.limits.check(Action::Vote, Some(&actor), &client).await?;
     let v = s.comments.vote(&actor, id, true).await?;
     Ok(Json(VoteView {
         vote_count: v.vote_count,
@@ -105,12 +114,14 @@ pub async fn vote(
 
 #[utoipa::path(delete, path = "/api/v1/comments/{id}/vote", tag = "comments", security(("bearer" = [])),
     params(("id" = i64, Path)),
-    responses((status = 200, body = VoteView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 429, body = ErrorBody, description = "past a rate limit; with Retry-After"), (status = 200, body = VoteView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn unvote(
     State(s): State<AppState>,
     Auth(actor): Auth,
+    Client(client): Client,
     Id(id): Id,
 ) -> ApiResult<Json<VoteView>> {
+    s.limits.check(Action::Vote, Some(&actor), &client).await?;
     let v = s.comments.vote(&actor, id, false).await?;
     Ok(Json(VoteView {
         vote_count: v.vote_count,

@@ -4,6 +4,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
+use madang_domain::limits::Action;
 use madang_domain::posts::{PostInput, PostQuery};
 
 use crate::AppState;
@@ -15,14 +16,20 @@ use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{Auth, Client, Id, JsonBody, MaybeAuth, QueryParams};
 
 #[utoipa::path(get, path = "/api/v1/posts", tag = "posts", params(PostListParams),
-    responses((status = 200, body = Paged<PostItemView>), (status = 400, body = ErrorBody),
+    responses((status = 429, body = ErrorBody, description = "past a rate limit; with Retry-After"), (status = 200, body = Paged<PostItemView>), (status = 400, body = ErrorBody),
         (status = 403, body = ErrorBody, description = "sentiment filter without the moderator role"), (status = 422, body = ErrorBody),
         (status = 503, body = ErrorBody, description = "a keyword search while this node's search index is being built or catching up; with Retry-After")))]
 pub async fn list(
     State(s): State<AppState>,
     MaybeAuth(viewer): MaybeAuth,
+    Client(client): Client,
     QueryParams(q): QueryParams<PostListParams>,
 ) -> ApiResult<Json<Paged<PostItemView>>> {
+    if q.keyword.as_deref().is_some_and(|k| !k.trim().is_empty()) {
+        s.limits
+            .check(Action::Search, viewer.as_ref(), &client)
+            .await?;
+    }
     let query = PostQuery {
         category_id: q.category_id,
         keyword: q.keyword,
@@ -50,13 +57,15 @@ fn input(b: PostRequest) -> PostInput {
 }
 
 #[utoipa::path(post, path = "/api/v1/posts", tag = "posts", security(("bearer" = [])), request_body = NewPostRequest,
-    responses((status = 201, body = PostView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    responses((status = 429, body = ErrorBody, description = "past a rate limit; with Retry-After"), (status = 201, body = PostView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 422, body = ErrorBody)))]
 pub async fn create(
     State(s): State<AppState>,
     Auth(actor): Auth,
+    Client(client): Client,
     JsonBody(b): JsonBody<PostRequest>,
 ) -> ApiResult<(StatusCode, Json<PostView>)> {
+    s.limits.check(Action::Post, Some(&actor), &client).await?;
     let post = s.posts.create(&actor, input(b)).await?;
     Ok((StatusCode::CREATED, Json(PostView::new(post, Some(false)))))
 }
@@ -75,14 +84,16 @@ pub async fn get(
 
 #[utoipa::path(put, path = "/api/v1/posts/{id}", tag = "posts", security(("bearer" = [])), params(("id" = i64, Path)),
     request_body = PostRequest,
-    responses((status = 200, body = PostView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    responses((status = 429, body = ErrorBody, description = "past a rate limit; with Retry-After"), (status = 200, body = PostView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn edit(
     State(s): State<AppState>,
     Auth(actor): Auth,
+    Client(client): Client,
     Id(id): Id,
     JsonBody(b): JsonBody<PostRequest>,
 ) -> ApiResult<Json<PostView>> {
+    s.limits.check(Action::Edit, Some(&actor), &client).await?;
     let (post, voted) = s.posts.edit(&actor, id, input(b)).await?;
     Ok(Json(PostView::new(post, Some(voted))))
 }
@@ -166,12 +177,14 @@ pub async fn delete(
 }
 
 #[utoipa::path(put, path = "/api/v1/posts/{id}/vote", tag = "posts", security(("bearer" = [])), params(("id" = i64, Path)),
-    responses((status = 200, body = VoteView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 429, body = ErrorBody, description = "past a rate limit; with Retry-After"), (status = 200, body = VoteView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn vote(
     State(s): State<AppState>,
     Auth(actor): Auth,
+    Client(client): Client,
     Id(id): Id,
 ) -> ApiResult<Json<VoteView>> {
+    s.limits.check(Action::Vote, Some(&actor), &client).await?;
     let v = s.posts.vote(&actor, id, true).await?;
     Ok(Json(VoteView {
         vote_count: v.vote_count,
@@ -181,12 +194,14 @@ pub async fn vote(
 
 #[utoipa::path(delete, path = "/api/v1/posts/{id}/vote", tag = "posts", security(("bearer" = [])),
     params(("id" = i64, Path)),
-    responses((status = 200, body = VoteView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 429, body = ErrorBody, description = "past a rate limit; with Retry-After"), (status = 200, body = VoteView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn unvote(
     State(s): State<AppState>,
     Auth(actor): Auth,
+    Client(client): Client,
     Id(id): Id,
 ) -> ApiResult<Json<VoteView>> {
+    s.limits.check(Action::Vote, Some(&actor), &client).await?;
     let v = s.posts.vote(&actor, id, false).await?;
     Ok(Json(VoteView {
         vote_count: v.vote_count,

@@ -2,12 +2,13 @@
 
 use axum::Json;
 use axum::extract::State;
+use madang_domain::limits::Action;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::error::{ApiResult, ErrorBody};
-use crate::extract::JsonBody;
+use crate::extract::{Client, JsonBody, MaybeAuth};
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct SentimentRequest {
@@ -32,11 +33,16 @@ pub struct SentimentResponse {
 }
 
 #[utoipa::path(post, path = "/api/v1/sentiment", tag = "sentiment", request_body = SentimentRequest,
-    responses((status = 200, body = SentimentResponse), (status = 422, body = ErrorBody)))]
+    responses((status = 429, body = ErrorBody, description = "past a rate limit; with Retry-After"), (status = 200, body = SentimentResponse), (status = 422, body = ErrorBody)))]
 pub async fn analyse(
     State(s): State<AppState>,
+    MaybeAuth(viewer): MaybeAuth,
+    Client(client): Client,
     JsonBody(b): JsonBody<SentimentRequest>,
 ) -> ApiResult<Json<SentimentResponse>> {
+    s.limits
+        .check(Action::Sentiment, viewer.as_ref(), &client)
+        .await?;
     let l = s.sentiments.analyse(b.text.as_deref()).await?;
     Ok(Json(SentimentResponse {
         label: l.sentiment.label,

@@ -4,6 +4,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use madang_domain::accounts::{PasswordChange, ProfileChange, SignUp};
+use madang_domain::limits::Action;
 use madang_domain::listing::PageRequest;
 use madang_domain::posts::PostQuery;
 use madang_domain::users::Role;
@@ -17,11 +18,13 @@ use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{Auth, Client, Id, JsonBody, JsonOrForm, QueryParams};
 
 #[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = SignUpRequest,
-    responses((status = 201, body = UserView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 429, body = ErrorBody, description = "past a rate limit; with Retry-After"), (status = 201, body = UserView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn sign_up(
     State(s): State<AppState>,
+    Client(client): Client,
     JsonBody(b): JsonBody<SignUpRequest>,
 ) -> ApiResult<(StatusCode, Json<UserView>)> {
+    s.limits.check(Action::SignUp, None, &client).await?;
     let input = SignUp {
         name: b.name,
         email: b.email,
@@ -45,7 +48,7 @@ fn tokens(p: madang_domain::accounts::TokenPair) -> Json<TokenView> {
     request_body(content(
         (TokenRequest = "application/json"),
         (TokenRequest = "application/x-www-form-urlencoded"))),
-    responses((status = 200, body = TokenView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    responses((status = 429, body = ErrorBody, description = "past a rate limit; with Retry-After"), (status = 200, body = TokenView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 422, body = ErrorBody)))]
 pub async fn token(
     State(s): State<AppState>,
@@ -72,11 +75,13 @@ pub async fn token(
 }
 
 #[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "auth", request_body = RefreshRequest,
-    responses((status = 200, body = TokenView), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 429, body = ErrorBody, description = "past a rate limit; with Retry-After"), (status = 200, body = TokenView), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn refresh(
     State(s): State<AppState>,
+    Client(client): Client,
     JsonBody(b): JsonBody<RefreshRequest>,
 ) -> ApiResult<Json<TokenView>> {
+    s.limits.check(Action::Refresh, None, &client).await?;
     let token = b.refresh_token.ok_or_else(|| {
         ApiError::from(madang_domain::Error::invalid(
             "refresh_token",

@@ -16,6 +16,7 @@ use madang_domain::categories::Categories;
 use madang_domain::comments::Comments;
 use madang_domain::console::{Console, ConsolePorts, ConsoleSettings};
 use madang_domain::jobs::FollowUps;
+use madang_domain::limits::Limits;
 use madang_domain::maintenance::{DAY_MS, Maintenance, MaintenanceSettings};
 use madang_domain::ports::JobQueue;
 use madang_domain::ports::{Cache, Classifier, Probe};
@@ -148,6 +149,7 @@ impl App {
         let scheduler = wiring::scheduler(&settings, tz, &store, &clock)?;
         let follow_ups = FollowUps::labelling();
         let render = wiring::metrics(db.clone());
+        let limits = wiring::limits(&settings)?;
         let accounts = Arc::new(Accounts::new(
             store.clone(),
             store.clone(),
@@ -155,6 +157,7 @@ impl App {
             tokens.clone(),
             cache.clone(),
             clock.clone(),
+            limits.clone(),
         ));
         let web_sessions = Arc::new(MemberSessions::new(
             store.clone(),
@@ -176,6 +179,7 @@ impl App {
             settings.board.views.is_on(),
         ));
         let state = AppState {
+            limits,
             accounts,
             categories: Arc::new(Categories::new(store.clone(), cache.clone(), clock.clone())),
             posts: Arc::new(Posts::new(PostPorts {

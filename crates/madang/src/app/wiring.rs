@@ -26,6 +26,25 @@ pub(super) fn cache(
     Ok(Arc::new(CacheService::redis(redis)))
 }
 
+/// The rate limits: kept in Redis when there is one (shared by every node, falling
+/// back to this node's own when Redis fails), else in process.
+pub(super) fn limits(settings: &Settings) -> anyhow::Result<Arc<Limits>> {
+    let l = &settings.limits;
+    let c = &settings.cache;
+    let limiter: Arc<dyn madang_domain::limits::RateLimiter> = if c.redis_url.is_empty() {
+        Arc::new(madang_limits::LocalLimiter::new(&l.quotas))
+    } else {
+        madang_limits::RedisLimiter::new(
+            c.redis_url.expose(),
+            Duration::from_millis(c.redis_timeout_ms),
+            &c.redis_prefix,
+            &l.quotas,
+        )
+        .map_err(anyhow::Error::msg)?
+    };
+    Ok(Arc::new(Limits::new(limiter, l.enabled.is_on())))
+}
+
 /// The cache requests read through, and the routing of their reads, if any.
 type Routed = (Arc<dyn Cache>, Option<Arc<dyn Around>>);
 

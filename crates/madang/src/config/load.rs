@@ -61,6 +61,10 @@ pub(super) struct Flat {
     view_flush_ms: u64,
     view_dedup_cap: usize,
     best_comment_votes: i64,
+    rate_limits: String,
+    /// Quota overrides by name (`post = "10/10m"`, `MADANG_LIMITS__POST`).
+    #[serde(default)]
+    limits: std::collections::BTreeMap<String, String>,
 }
 
 impl Settings {
@@ -121,10 +125,13 @@ impl Settings {
             .set_default("view_flush_ms", 5000)?
             .set_default("view_dedup_cap", madang_cache::LOCAL_DEDUP_CAP as u64)?
             .set_default("best_comment_votes", 10)?
+            .set_default("rate_limits", "on")?
             .add_source(config::File::new(&file, config::FileFormat::Toml).required(false))
             .add_source(
                 config::Environment::with_prefix("MADANG")
                     .prefix_separator("_")
+                    // `MADANG_LIMITS__POST` is `limits.post`; single `_` stay in names.
+                    .separator("__")
                     .try_parsing(true),
             )
             .build()?
@@ -246,6 +253,17 @@ impl TryFrom<Flat> for Settings {
                 view_flush_ms: f.view_flush_ms,
                 view_dedup_cap: f.view_dedup_cap,
                 best_comment_votes: f.best_comment_votes,
+            },
+            limits: LimitSettings {
+                enabled: switch("rate_limits", &f.rate_limits)?,
+                quotas: {
+                    let mut q = madang_domain::limits::Quotas::default();
+                    for (name, quota) in &f.limits {
+                        q.set(name, quota)
+                            .map_err(|e| anyhow::anyhow!("limits.{name}: {e}"))?;
+                    }
+                    q
+                },
             },
         })
     }

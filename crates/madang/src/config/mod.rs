@@ -68,6 +68,7 @@ pub struct Settings {
     pub cron: CronSettings,
     pub search: SearchSettings,
     pub board: BoardSettings,
+    pub limits: LimitSettings,
 }
 
 #[derive(Debug, Clone)]
@@ -207,6 +208,15 @@ pub struct BoardSettings {
     pub best_comment_votes: i64,
 }
 
+#[derive(Debug, Clone)]
+pub struct LimitSettings {
+    /// `rate_limits`: `off` lifts every rate limit and log-in throttle (for
+    /// benchmarks and load tests).
+    pub enabled: Switch,
+    /// The defaults, with `[limits]` / `MADANG_LIMITS__*` overrides applied.
+    pub quotas: madang_domain::limits::Quotas,
+}
+
 /// A search directory of its own for each test app (several run in one process).
 fn test_search_dir() -> String {
     static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
@@ -299,6 +309,12 @@ impl Settings {
                 view_flush_ms: 200,
                 view_dedup_cap: 10_000,
                 best_comment_votes: 10,
+            },
+            // Off, as a test's many requests all come from one address; the tests of
+            // the limits turn them on.
+            limits: LimitSettings {
+                enabled: Switch::Off,
+                quotas: madang_domain::limits::Quotas::default(),
             },
         }
     }

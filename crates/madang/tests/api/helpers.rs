@@ -39,8 +39,14 @@ pub async fn fresh_database() -> (String, Option<tempfile::TempDir>, &'static st
 }
 
 pub async fn spawn() -> TestApp {
+    spawn_with(|_| {}).await
+}
+
+/// [`spawn`] with settings of the test's own (rate limits on, say).
+pub async fn spawn_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let (url, dir, engine) = fresh_database().await;
     let mut settings = Settings::for_tests(&url);
+    adjust(&mut settings);
     // With a Redis to use (`.ci/run`), the suite runs with the shared cache.
     if let Ok(redis) = std::env::var("MADANG_TEST_REDIS_URL") {
         settings.cache.redis_url = madang::config::ServiceUrl::new(redis);
@@ -85,6 +91,18 @@ pub async fn spawn() -> TestApp {
         _nginx: nginx,
         _dir: dir,
         _shutdown: shutdown,
+    }
+}
+
+/// The limits on, with `quotas` over the defaults, and clients named by
+/// `X-Forwarded-For` from loopback.
+pub fn limited(quotas: &'static [(&'static str, &'static str)]) -> impl FnOnce(&mut Settings) {
+    move |s| {
+        s.limits.enabled = madang::config::Switch::On;
+        for (name, quota) in quotas {
+            s.limits.quotas.set(name, quota).unwrap();
+        }
+        s.http.trusted_proxies = "127.0.0.1".to_owned();
     }
 }
 

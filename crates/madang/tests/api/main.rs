@@ -10,6 +10,7 @@ mod deploy;
 mod hardening;
 mod helpers;
 mod jobs;
+mod limits;
 mod outage;
 mod posts;
 mod robustness;

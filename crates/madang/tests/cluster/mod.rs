@@ -66,6 +66,8 @@ impl Cluster {
             .env("MADANG_PASSWORD_HASH_MEMORY_KIB", "1024")
             .env("MADANG_PASSWORD_HASH_ITERATIONS", "1")
             .env("MADANG_LOG", "warn")
+            // A test's requests all come from loopback; the limit tests turn them on.
+            .env("MADANG_RATE_LIMITS", "off")
             .stdout(Stdio::null())
             .stderr(Stdio::null());
         c

@@ -8,6 +8,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use madang_domain::accounts::{PasswordChange, SignUp};
+use madang_domain::limits::Action;
 use madang_domain::listing::PageRequest;
 use madang_domain::posts::PostQuery;
 use madang_domain::users::Role;
@@ -16,7 +17,7 @@ use madang_http::pages::{FormData, LANG_COOKIE, Lang};
 
 use super::boards::PostRow;
 use super::posts::{self, CommentRow};
-use super::{Chrome, Failure, FieldErrors, PageResult, form, html, ok, path_id, query, see};
+use super::{Chrome, Failure, FieldErrors, PageResult, form, html, limit, ok, path_id, query, see};
 use crate::WebState;
 use crate::i18n::Words;
 use crate::session::{SESSION_COOKIE, Visitor, set_cookie};
@@ -135,7 +136,7 @@ pub async fn login(State(state): State<WebState>, v: Visitor, body: Bytes) -> Pa
         }
         Err(e) => {
             let status = match &e {
-                madang_domain::Error::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
+                madang_domain::Error::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
                 madang_domain::Error::Forbidden(_) => StatusCode::FORBIDDEN,
                 _ => StatusCode::UNAUTHORIZED,
             };
@@ -239,7 +240,11 @@ pub async fn signup(State(state): State<WebState>, v: Visitor, body: Bytes) -> P
         password1: get("password1"),
         password2: get("password2"),
     };
-    match state.app.accounts.sign_up(input, Role::User).await {
+    let signed_up = match limit(&state, &v, Action::SignUp).await {
+        Ok(()) => state.app.accounts.sign_up(input, Role::User).await,
+        Err(e) => Err(e),
+    };
+    match signed_up {
         Ok(user) => {
             let (token, _) = state
                 .sessions

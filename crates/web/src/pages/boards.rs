@@ -8,10 +8,11 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use madang_domain::Error;
 use madang_domain::categories::CategoryTree;
+use madang_domain::limits::Action;
 use madang_domain::listing::Page;
 use madang_domain::posts::{PostQuery, PostSummary};
 
-use super::{Chrome, Failure, FieldErrors, NavItem, PageResult, html, ok, path_id, query};
+use super::{Chrome, Failure, FieldErrors, NavItem, PageResult, html, limit, ok, path_id, query};
 use crate::WebState;
 use crate::i18n::{Lang, Words};
 use crate::session::Visitor;
@@ -375,7 +376,11 @@ pub async fn search(
     let (page, status) = if q.is_empty() {
         (empty, StatusCode::OK)
     } else {
-        match fetch(&state, &v, post_query(&args, board, Some(q))).await {
+        let found = match limit(&state, &v, Action::Search).await {
+            Ok(()) => fetch(&state, &v, post_query(&args, board, Some(q))).await,
+            Err(e) => Err(e),
+        };
+        match found {
             Ok(p) => (p, StatusCode::OK),
             Err(e @ Error::Validation(_)) => {
                 sb.errors = FieldErrors::from_error(e, &["keyword"], v.lang)?;

@@ -268,7 +268,7 @@ impl FieldErrors {
                 items: Vec::new(),
                 general: Some(lang.t("bad_login").to_owned()),
             }),
-            Error::RateLimited(_) => Ok(Self {
+            Error::RateLimited { .. } => Ok(Self {
                 items: Vec::new(),
                 general: Some(lang.t("error_429").to_owned()),
             }),
@@ -330,7 +330,7 @@ impl Failure {
             Error::Forbidden(_) => StatusCode::FORBIDDEN,
             Error::NotFound(_) => StatusCode::NOT_FOUND,
             Error::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            Error::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
+            Error::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Error::Conflict { .. } => StatusCode::CONFLICT,
             Error::Validation(_) | Error::BadRequest(_) => StatusCode::BAD_REQUEST,
@@ -423,4 +423,19 @@ pub fn form(body: &[u8], v: &Visitor) -> Result<madang_http::pages::FormData, Fa
     v.check_csrf(f.csrf())
         .map_err(|e| Failure::new(e, v.lang))?;
     Ok(f)
+}
+
+/// Takes one `action` from the visitor's allowances, as the API does for the same
+/// action (see `madang_domain::limits`).
+pub async fn limit(
+    state: &WebState,
+    v: &Visitor,
+    action: madang_domain::limits::Action,
+) -> Result<(), Error> {
+    let actor = v.member.as_ref().map(|m| m.actor());
+    state
+        .app
+        .limits
+        .check(action, actor.as_ref(), &v.client)
+        .await
 }

@@ -9,12 +9,13 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use madang_domain::Error;
 use madang_domain::comments::CommentView;
+use madang_domain::limits::Action;
 use madang_domain::listing::{Page, PageRequest};
 use madang_domain::posts::{PostDetail, PostInput, PrefixRef};
 use madang_http::pages::FormData;
 
 use super::{
-    Chrome, Failure, FieldErrors, NavItem, PageResult, form, html, ok, path_id, query, see,
+    Chrome, Failure, FieldErrors, NavItem, PageResult, form, html, limit, ok, path_id, query, see,
 };
 use crate::WebState;
 use crate::i18n::{Lang, Words};
@@ -303,6 +304,9 @@ pub async fn vote(
     };
     let f = form(&body, &v)?;
     let on = f.get("on") != Some("0");
+    limit(&state, &v, Action::Vote)
+        .await
+        .map_err(|e| Failure::new(e, v.lang))?;
     let state_after = state
         .app
         .posts
@@ -339,12 +343,17 @@ pub async fn comment(
         let status = StatusCode::FORBIDDEN;
         return post_page(&state, &v, id, 1, content.to_owned(), errors, status).await;
     }
-    match state
-        .app
-        .comments
-        .create(&m.actor(), id, Some(content))
-        .await
-    {
+    let created = match limit(&state, &v, Action::Comment).await {
+        Ok(()) => {
+            state
+                .app
+                .comments
+                .create(&m.actor(), id, Some(content))
+                .await
+        }
+        Err(e) => Err(e),
+    };
+    match created {
         Ok(view) if headers.contains_key("x-madang-fragment") => {
             let now = state.app.accounts.now();
             let frag = CommentFragment {
@@ -494,7 +503,11 @@ pub async fn write(State(state): State<WebState>, v: Visitor, body: Bytes) -> Pa
         errors = r;
     }
     if !errors.any() {
-        match state.app.posts.create(&m.actor(), input.clone()).await {
+        let created = match limit(&state, &v, Action::Post).await {
+            Ok(()) => state.app.posts.create(&m.actor(), input.clone()).await,
+            Err(e) => Err(e),
+        };
+        match created {
             Ok(p) => return Ok(see(&format!("/posts/{}", p.id))),
             Err(e) => errors = FieldErrors::from_error(e, POST_FIELDS, v.lang)?,
         }
@@ -564,7 +577,11 @@ pub async fn edit(
         errors = r;
     }
     if !errors.any() {
-        match state.app.posts.edit(&m.actor(), id, input.clone()).await {
+        let edited = match limit(&state, &v, Action::Edit).await {
+            Ok(()) => state.app.posts.edit(&m.actor(), id, input.clone()).await,
+            Err(e) => Err(e),
+        };
+        match edited {
             Ok(_) => return Ok(see(&format!("/posts/{id}"))),
             Err(e) => {
                 let errors = FieldErrors::from_error(e, POST_FIELDS, v.lang)?;

@@ -5,7 +5,7 @@ use madang_domain::users::Role;
 use reqwest::StatusCode;
 use reqwest::redirect::Policy;
 
-use crate::helpers::{PASSWORD, TestApp, spawn};
+use crate::helpers::{PASSWORD, TestApp, limited, spawn, spawn_with};
 use crate::seminars::{join, seminar, with_role};
 
 mod boards;
@@ -146,7 +146,7 @@ async fn audit_rows(app: &TestApp) -> i64 {
 
 #[tokio::test]
 async fn only_staff_get_in_with_a_strict_session_and_failed_log_ins_are_throttled() {
-    let app = spawn().await;
+    let app = spawn_with(limited(&[])).await;
     // No session: sent to the log-in page, and back after.
     let res = no_redirects()
         .get(app.url("/admin/users?role=admin"))
@@ -180,8 +180,24 @@ async fn only_staff_get_in_with_a_strict_session_and_failed_log_ins_are_throttle
     let session = set_cookie(&again, "madang_console").unwrap();
     assert!(session.contains("HttpOnly") && session.contains("SameSite=Strict"));
 
-    // Five wrong passwords lock the account out of the console for a while, right
-    // password or not.
+    // Guesses at mod1 from another client, through the API, spend that client's
+    // allowance only: mod1 still gets into the console from their own.
+    for _ in 0..50 {
+        let res = app
+            .client
+            .post(app.url("/api/v1/auth/token"))
+            .header("x-forwarded-for", "198.51.100.66")
+            .json(&serde_json::json!({"username": "mod1", "password": "wrong-password"}))
+            .send()
+            .await
+            .unwrap();
+        assert!(matches!(res.status().as_u16(), 401 | 429));
+    }
+    let (res, _) = log_in(&app, "mod1", PASSWORD).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+
+    // Five wrong passwords from one client keep that client out for a while, right
+    // password or not: the API and the console share one throttle.
     for _ in 0..5 {
         let (res, _) = log_in(&app, "mod1", "wrong-password").await;
         assert_eq!(res.status(), StatusCode::UNAUTHORIZED);

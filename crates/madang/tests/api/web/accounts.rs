@@ -6,7 +6,7 @@ use madang_domain::users::UserState;
 use reqwest::StatusCode;
 
 use super::{Browser, hidden, hidden_user_id};
-use crate::helpers::{PASSWORD, spawn};
+use crate::helpers::{PASSWORD, limited, spawn, spawn_with};
 
 #[tokio::test]
 async fn forms_without_the_right_csrf_token_change_nothing() {
@@ -203,7 +203,7 @@ async fn a_banned_member_reads_but_cannot_write_and_is_told_why() {
 
 #[tokio::test]
 async fn log_in_is_throttled_after_repeated_failures() {
-    let app = spawn().await;
+    let app = spawn_with(limited(&[])).await;
     app.member("표적").await;
     let mut b = Browser::new(&app, "ko");
     for _ in 0..5 {
