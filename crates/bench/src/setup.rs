@@ -234,9 +234,10 @@ pub fn serve(
         // Scheduled jobs off: a refresh walking a million posts would land in one
         // scenario and not another. Job workers stay on (labelling new posts).
         .env("MADANG_CRON", "off")
-        // The load comes from one address and a few members: limits would measure
-        // themselves, not the board.
+        // The load comes from one address and a few members: limits (and the cap on
+        // one client's connections) would measure themselves, not the board.
         .env("MADANG_RATE_LIMITS", "off")
+        .env("MADANG_MAX_CONNECTIONS_PER_CLIENT", "0")
         .envs(env.iter().map(|(k, v)| (k, v)))
         .stdout(Stdio::null())
         .spawn()

@@ -1,6 +1,7 @@
 //! Madang's HTTP API: routes, request and response types, extractors, the error
 //! shape, middleware and the OpenAPI document.
 
+pub mod body;
 pub mod dto;
 pub mod error;
 pub mod extract;
@@ -8,6 +9,7 @@ pub mod middleware;
 mod openapi;
 pub mod pages;
 pub mod routes;
+pub mod server;
 
 use std::sync::Arc;
 
@@ -66,6 +68,10 @@ pub struct HttpSettings {
     /// Renders an error without a body as a page, outside the API (the web app's
     /// error pages); `None` renders every error in the API's shape.
     pub page_errors: Option<error::PageErrors>,
+    /// How long a request body may take to arrive, before it takes a slot: this,
+    /// plus a second for every `body_min_bytes_per_sec` received.
+    pub body_timeout: std::time::Duration,
+    pub body_min_bytes_per_sec: u64,
 }
 
 impl std::fmt::Debug for HttpSettings {
@@ -79,6 +85,8 @@ impl std::fmt::Debug for HttpSettings {
             .field("around", &self.around.is_some())
             .field("work_runtime", &self.work_runtime.is_some())
             .field("page_errors", &self.page_errors.is_some())
+            .field("body_timeout", &self.body_timeout)
+            .field("body_min_bytes_per_sec", &self.body_min_bytes_per_sec)
             .finish()
     }
 }
@@ -94,6 +102,8 @@ impl Default for HttpSettings {
             around: None,
             work_runtime: None,
             page_errors: None,
+            body_timeout: std::time::Duration::from_secs(10),
+            body_min_bytes_per_sec: 16 * 1024,
         }
     }
 }
@@ -216,11 +226,13 @@ pub fn metrics_router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// The layers every route sits behind. Outermost first: load shedding, the hand-over
-/// to the work runtime (if any), the client's address, request id and access log,
-/// error rendering, the time limit, the wiring's [`middleware::Around`] (if any), the
-/// refusal of declared oversized bodies, panic catching, body limit; then routing,
-/// with unknown routes answered in the error shape.
+/// The layers every route sits behind. Outermost first: reading the body under its
+/// deadline ([`body::read_within`]), load shedding, the hand-over to the work runtime
+/// (if any), the client's address, request id and access log, error rendering, the
+/// time limit, the wiring's [`middleware::Around`] (if any), the refusal of an
+/// oversized request head (414, 431), the answer to a body that could not be read,
+/// the refusal of declared oversized bodies, panic catching, body
+/// limit; then routing, with unknown routes answered in the error shape.
 pub fn with_layers(routes: Router, settings: &HttpSettings) -> Router {
     let mut routes = routes
         .fallback(no_route)
@@ -230,7 +242,9 @@ pub fn with_layers(routes: Router, settings: &HttpSettings) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             middleware::BodyLimit(settings.body_limit),
             middleware::refuse_oversized,
-        ));
+        ))
+        .layer(axum::middleware::from_fn(body::answer_failed_body))
+        .layer(axum::middleware::from_fn(middleware::refuse_oversized_head));
     if let Some(around) = &settings.around {
         routes = routes.layer(axum::middleware::from_fn_with_state(
             middleware::AroundLayer(around.clone()),
@@ -257,10 +271,19 @@ pub fn with_layers(routes: Router, settings: &HttpSettings) -> Router {
             middleware::hand_over,
         ));
     }
-    routes.layer(axum::middleware::from_fn_with_state(
-        middleware::ConcurrencyBound::new(settings.max_concurrent_requests),
-        middleware::shed_load,
-    ))
+    routes
+        .layer(axum::middleware::from_fn_with_state(
+            middleware::ConcurrencyBound::new(settings.max_concurrent_requests),
+            middleware::shed_load,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            body::BodyDeadline {
+                limit: settings.body_limit,
+                base: settings.body_timeout,
+                min_bytes_per_sec: settings.body_min_bytes_per_sec,
+            },
+            body::read_within,
+        ))
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::HeaderValue;
+use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use ipnet::IpNet;
@@ -82,7 +82,7 @@ impl TrustedProxies {
         Ok(Self(Arc::new(nets)))
     }
 
-    fn trusts(&self, ip: IpAddr) -> bool {
+    pub fn trusts(&self, ip: IpAddr) -> bool {
         self.0.iter().any(|n| n.contains(&ip))
     }
 
@@ -308,6 +308,41 @@ pub async fn refuse_oversized(
         }
         _ => next.run(req).await,
     }
+}
+
+/// The longest request target (path and query) and request head Madang reads, and
+/// the most header fields. Past them the answer is 414 or 431 in the error shape.
+/// (hyper refuses heads past its own buffer, about 400 KiB, with a bare 431 before
+/// any of Madang's code runs; these limits sit well under that so the error shape is
+/// what clients meet.)
+pub const MAX_TARGET_BYTES: usize = 8 * 1024;
+pub const MAX_HEAD_BYTES: usize = 32 * 1024;
+pub const MAX_HEADERS: usize = 100;
+
+/// Answers an over-long request target with 414 and oversized headers with 431.
+pub async fn refuse_oversized_head(req: Request, next: Next) -> Response {
+    use crate::error::ApiError;
+    let target = req.uri().path_and_query().map_or(0, |pq| pq.as_str().len());
+    if target > MAX_TARGET_BYTES {
+        return ApiError::new(
+            StatusCode::URI_TOO_LONG,
+            format!("the request target is over {MAX_TARGET_BYTES} bytes"),
+        )
+        .into_response();
+    }
+    let head: usize = req
+        .headers()
+        .iter()
+        .map(|(k, v)| k.as_str().len() + v.len() + 4)
+        .sum();
+    if head > MAX_HEAD_BYTES || req.headers().len() > MAX_HEADERS {
+        return ApiError::new(
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            format!("the request headers are over {MAX_HEAD_BYTES} bytes or {MAX_HEADERS} fields"),
+        )
+        .into_response();
+    }
+    next.run(req).await
 }
 
 /// The runtime admitted requests are served on, when it is not the one that holds

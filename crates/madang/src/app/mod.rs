@@ -1,6 +1,5 @@
 //! Wiring: adapters into use cases into the HTTP router, and the server's life.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -306,6 +305,8 @@ impl App {
                 around: self.read_routing.clone(),
                 work_runtime: work,
                 page_errors: Some(Arc::new(madang_web::error_page)),
+                body_timeout: Duration::from_secs(self.settings.http.body_timeout_secs),
+                body_min_bytes_per_sec: self.settings.http.body_min_bytes_per_sec,
             },
             madang_admin::router(self.console.clone()).merge(madang_web::router(WebState {
                 app: self.state.clone(),
@@ -378,9 +379,13 @@ impl App {
         let work = front
             .handle()
             .map(|_| WorkRuntime(tokio::runtime::Handle::current()));
-        let app = self
-            .router_on(work)
-            .into_make_service_with_connect_info::<SocketAddr>();
+        let app = self.router_on(work);
+        let connections = madang_http::server::ConnectionSettings {
+            header_timeout: Duration::from_secs(self.settings.http.header_timeout_secs),
+            max_per_client: self.settings.http.max_connections_per_client,
+            trusted_proxies: TrustedProxies::parse(&self.settings.http.trusted_proxies)
+                .unwrap_or_default(),
+        };
         let mut stop = stop_rx.clone();
         let graceful = async move {
             let _ = stop.wait_for(|s| *s).await;
@@ -389,16 +394,16 @@ impl App {
             Some(rt) => {
                 let listener = listener.into_std()?;
                 rt.spawn(async move {
-                    axum::serve(TcpListener::from_std(listener)?, app)
-                        .with_graceful_shutdown(graceful)
-                        .await
+                    let listener = TcpListener::from_std(listener)?;
+                    madang_http::server::serve(listener, app, connections, graceful).await
                 })
             }
-            None => tokio::spawn(async move {
-                axum::serve(listener, app)
-                    .with_graceful_shutdown(graceful)
-                    .await
-            }),
+            None => tokio::spawn(madang_http::server::serve(
+                listener,
+                app,
+                connections,
+                graceful,
+            )),
         };
         tokio::spawn(async move {
             shutdown.await;

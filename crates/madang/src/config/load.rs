@@ -38,6 +38,10 @@ pub(super) struct Flat {
     max_concurrent_requests: usize,
     http_threads: usize,
     metrics_listen: String,
+    header_timeout_secs: u64,
+    body_timeout_secs: u64,
+    body_min_bytes_per_sec: u64,
+    max_connections_per_client: usize,
     classifier_model: String,
     classifier_url: String,
     classifier_timeout_ms: u64,
@@ -102,6 +106,10 @@ impl Settings {
             .set_default("max_concurrent_requests", 1024)?
             .set_default("http_threads", 1)?
             .set_default("metrics_listen", "")?
+            .set_default("header_timeout_secs", 10)?
+            .set_default("body_timeout_secs", 10)?
+            .set_default("body_min_bytes_per_sec", 16 * 1024)?
+            .set_default("max_connections_per_client", 256)?
             .set_default("classifier_model", "")?
             .set_default("classifier_url", "")?
             .set_default("classifier_timeout_ms", 500)?
@@ -181,6 +189,10 @@ impl TryFrom<Flat> for Settings {
                 max_concurrent_requests: f.max_concurrent_requests,
                 http_threads: f.http_threads,
                 metrics_listen: f.metrics_listen,
+                header_timeout_secs: f.header_timeout_secs,
+                body_timeout_secs: f.body_timeout_secs,
+                body_min_bytes_per_sec: f.body_min_bytes_per_sec,
+                max_connections_per_client: f.max_connections_per_client,
             },
             database: DatabaseSettings {
                 url: ServiceUrl::new(f.database_url),

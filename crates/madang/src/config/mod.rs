@@ -93,6 +93,16 @@ pub struct HttpSettings {
     pub http_threads: usize,
     /// A separate address for `/metrics` (then not served on `listen`); empty: none.
     pub metrics_listen: String,
+    /// Longest wait for a request's headers, and for the next request on an idle
+    /// kept-alive connection.
+    pub header_timeout_secs: u64,
+    /// A request body may take this long, plus a second per `body_min_bytes_per_sec`
+    /// received, before it is answered 408.
+    pub body_timeout_secs: u64,
+    pub body_min_bytes_per_sec: u64,
+    /// Connections one client address may hold at once (not counting trusted
+    /// proxies); 0: no cap.
+    pub max_connections_per_client: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -248,6 +258,10 @@ impl Settings {
                 max_concurrent_requests: 1024,
                 http_threads: 1,
                 metrics_listen: String::new(),
+                header_timeout_secs: 10,
+                body_timeout_secs: 10,
+                body_min_bytes_per_sec: 16 * 1024,
+                max_connections_per_client: 256,
             },
             database: DatabaseSettings {
                 url: ServiceUrl::new(database_url),
@@ -334,6 +348,9 @@ impl Settings {
         }
         if self.http.body_limit_bytes < 1024 {
             anyhow::bail!("body_limit_bytes must be at least 1024");
+        }
+        if self.http.header_timeout_secs == 0 || self.http.body_timeout_secs == 0 {
+            anyhow::bail!("header_timeout_secs and body_timeout_secs must be positive");
         }
         if self.jobs.queue == JobQueueKind::Redis && self.cache.redis_url.is_empty() {
             anyhow::bail!("job_queue = redis needs redis_url");

@@ -167,3 +167,72 @@ async fn a_decomposed_name_is_the_composed_one_and_blank_letters_are_refused() {
     }
     assert_eq!(app.count("SELECT COUNT(*) FROM users").await, 1);
 }
+
+#[tokio::test]
+async fn oversized_request_heads_are_answered_in_the_error_shape() {
+    let app = spawn().await;
+    if app.through_nginx {
+        // nginx answers these itself, before any node sees them.
+        return;
+    }
+    let long = format!("/api/v1/posts?keyword={}", "가".repeat(4000));
+    let res = app.client.get(app.url(&long)).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::URI_TOO_LONG);
+    let (_, b) = crate::helpers::read(res).await;
+    assert_error(&b, "bad_request");
+
+    let res = app
+        .client
+        .get(app.url("/api/v1/posts"))
+        .header("x-padding", "a".repeat(40 * 1024))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE);
+    let (_, b) = crate::helpers::read(res).await;
+    assert_error(&b, "bad_request");
+
+    let mut many = app.client.get(app.url("/api/v1/posts"));
+    for i in 0..150 {
+        many = many.header(format!("x-h{i}"), "1");
+    }
+    let res = many.send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE);
+    let (_, b) = crate::helpers::read(res).await;
+    assert_error(&b, "bad_request");
+
+    // Under the limits all is as before.
+    let (s, _) = app
+        .get(&format!("/api/v1/posts?keyword={}", "가".repeat(100)), None)
+        .await;
+    assert_eq!(s, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_body_that_never_finishes_is_answered_408_in_the_error_shape() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = crate::helpers::spawn_with(|s| s.http.body_timeout_secs = 1).await;
+    if app.through_nginx {
+        return;
+    }
+    let addr = app.base.trim_start_matches("http://").to_owned();
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    s.write_all(
+        b"POST /api/v1/users HTTP/1.1\r\nHost: madang\r\nContent-Type: application/json\r\n\
+          Content-Length: 100\r\n\r\n{\"name\":",
+    )
+    .await
+    .unwrap();
+    let mut said = String::new();
+    let _ = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        s.read_to_string(&mut said),
+    )
+    .await
+    .expect("answered and closed");
+    assert!(said.starts_with("HTTP/1.1 408"), "{said}");
+    let body = &said[said.find("\r\n\r\n").unwrap() + 4..];
+    let b: serde_json::Value = serde_json::from_str(body).unwrap();
+    assert_error(&b, "bad_request");
+    assert_eq!(app.count("SELECT COUNT(*) FROM users").await, 0);
+}

@@ -66,8 +66,10 @@ impl Cluster {
             .env("MADANG_PASSWORD_HASH_MEMORY_KIB", "1024")
             .env("MADANG_PASSWORD_HASH_ITERATIONS", "1")
             .env("MADANG_LOG", "warn")
-            // A test's requests all come from loopback; the limit tests turn them on.
+            // A test's requests all come from loopback, as many clients at once; the
+            // tests of the limits and of the connection cap turn them on.
             .env("MADANG_RATE_LIMITS", "off")
+            .env("MADANG_MAX_CONNECTIONS_PER_CLIENT", "0")
             .stdout(Stdio::null())
             .stderr(Stdio::null());
         c
