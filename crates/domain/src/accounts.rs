@@ -106,6 +106,11 @@ pub struct TokenPair {
     pub refresh_token: String,
 }
 
+/// How long after a refresh token is spent it may be spent again, by default: by
+/// another tab or a retry that raced with the first refresh, without being taken for
+/// a stolen copy (which revokes the session).
+pub const REFRESH_GRACE_MS: i64 = 20_000;
+
 pub struct Accounts {
     users: Arc<dyn UserStore>,
     sessions: Arc<dyn SessionStore>,
@@ -114,6 +119,7 @@ pub struct Accounts {
     cache: Arc<dyn Cache>,
     clock: Arc<dyn Clock>,
     limits: Arc<Limits>,
+    refresh_grace_ms: i64,
 }
 
 fn required<'a>(v: &mut Violations, field: &str, value: &'a Option<String>) -> Option<&'a str> {
@@ -158,7 +164,14 @@ impl Accounts {
             cache,
             clock,
             limits,
+            refresh_grace_ms: REFRESH_GRACE_MS,
         }
+    }
+
+    /// Another grace window for spending a refresh token twice (0: none).
+    pub fn with_refresh_grace_ms(mut self, ms: i64) -> Self {
+        self.refresh_grace_ms = ms.max(0);
+        self
     }
 
     /// The user's name or existence changed: their profile, and every read model
@@ -319,7 +332,7 @@ impl Accounts {
         let expires = now.plus_secs(self.tokens.refresh_ttl_secs());
         match self
             .sessions
-            .rotate_refresh(&old, &new.hash, expires, now)
+            .rotate_refresh(&old, &new.hash, expires, now, self.refresh_grace_ms)
             .await?
         {
             Rotation::Rotated {

@@ -88,9 +88,11 @@ pub enum SessionRef {
 /// What presenting a refresh token led to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Rotation {
-    /// The token was live: it is now spent and the new one replaces it.
+    /// The token was live, or was spent within the grace window (another tab
+    /// refreshing at the same moment): it is spent and the new one joins the session.
     Rotated { user_id: i64, session_id: i64 },
-    /// The token had been rotated already: its whole session is now revoked.
+    /// The token had been rotated already, before the grace window: its whole
+    /// session is now revoked.
     Reused,
     /// Unknown, expired or revoked.
     Invalid,
@@ -106,12 +108,15 @@ pub trait SessionStore: Send + Sync {
         expires_at: Timestamp,
         now: Timestamp,
     ) -> Result<i64>;
+    /// Spends `old_hash` for `new_hash`. A token spent less than `grace_ms` ago is
+    /// spent again rather than taken for a stolen copy.
     async fn rotate_refresh(
         &self,
         old_hash: &str,
         new_hash: &str,
         expires_at: Timestamp,
         now: Timestamp,
+        grace_ms: i64,
     ) -> Result<Rotation>;
     async fn revoke_sessions(&self, user_id: i64, now: Timestamp) -> Result<()>;
     /// The user behind a live session, or `None` if the session was revoked or the

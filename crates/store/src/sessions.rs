@@ -41,6 +41,7 @@ impl SessionStore for Db {
         new_hash: &str,
         expires_at: Timestamp,
         now: Timestamp,
+        grace_ms: i64,
     ) -> Result<Rotation> {
         let mut tx = self.begin().await?;
         // The token row is locked, so two clients presenting the same token are
@@ -64,7 +65,8 @@ impl SessionStore for Db {
         if col::<Option<i64>>(&row, "revoked_at")?.is_some() {
             return Ok(Rotation::Invalid);
         }
-        if col::<Option<i64>>(&row, "used_at")?.is_some() {
+        let used_at = col::<Option<i64>>(&row, "used_at")?;
+        if used_at.is_some_and(|used| now.millis() - used > grace_ms) {
             self.stmt("UPDATE sessions SET revoked_at = ? WHERE id = ?")
                 .bind(now.millis())
                 .bind(session_id)
@@ -76,11 +78,15 @@ impl SessionStore for Db {
         if col::<i64>(&row, "expires_at")? <= now.millis() {
             return Ok(Rotation::Invalid);
         }
-        self.stmt("UPDATE refresh_tokens SET used_at = ? WHERE id = ?")
-            .bind(now.millis())
-            .bind(token_id)
-            .execute(&mut *tx)
-            .await?;
+        // Spent just now by another tab: it stays spent when it was, and this
+        // refresh gets a token of its own in the same session.
+        if used_at.is_none() {
+            self.stmt("UPDATE refresh_tokens SET used_at = ? WHERE id = ?")
+                .bind(now.millis())
+                .bind(token_id)
+                .execute(&mut *tx)
+                .await?;
+        }
         self.stmt("INSERT INTO refresh_tokens (session_id, token_hash, expires_at, created_at) VALUES (?, ?, ?, ?)")
             .bind(session_id)
             .bind(new_hash.to_owned())

@@ -149,15 +149,18 @@ impl App {
         let follow_ups = FollowUps::labelling();
         let render = wiring::metrics(db.clone());
         let limits = wiring::limits(&settings)?;
-        let accounts = Arc::new(Accounts::new(
-            store.clone(),
-            store.clone(),
-            hasher,
-            tokens.clone(),
-            cache.clone(),
-            clock.clone(),
-            limits.clone(),
-        ));
+        let accounts = Arc::new(
+            Accounts::new(
+                store.clone(),
+                store.clone(),
+                hasher,
+                tokens.clone(),
+                cache.clone(),
+                clock.clone(),
+                limits.clone(),
+            )
+            .with_refresh_grace_ms(settings.auth.refresh_reuse_grace_secs.saturating_mul(1000)),
+        );
         let web_sessions = Arc::new(MemberSessions::new(
             store.clone(),
             accounts.clone(),

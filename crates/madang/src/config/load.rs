@@ -22,6 +22,7 @@ pub(super) struct Flat {
     jwt_secret: String,
     access_token_ttl_secs: i64,
     refresh_token_ttl_secs: i64,
+    refresh_reuse_grace_secs: i64,
     body_limit_bytes: usize,
     password_hash_memory_kib: u32,
     password_hash_iterations: u32,
@@ -90,6 +91,7 @@ impl Settings {
             .set_default("jwt_secret", DEV_JWT_SECRET)?
             .set_default("access_token_ttl_secs", 900)?
             .set_default("refresh_token_ttl_secs", 14 * 24 * 3600)?
+            .set_default("refresh_reuse_grace_secs", 20)?
             .set_default("body_limit_bytes", 1024 * 1024)?
             .set_default("password_hash_memory_kib", 19_456)?
             .set_default("password_hash_iterations", 2)?
@@ -213,6 +215,7 @@ impl TryFrom<Flat> for Settings {
                 jwt_secret: Secret::new(f.jwt_secret),
                 access_token_ttl_secs: f.access_token_ttl_secs,
                 refresh_token_ttl_secs: f.refresh_token_ttl_secs,
+                refresh_reuse_grace_secs: f.refresh_reuse_grace_secs,
                 password_hash_memory_kib: f.password_hash_memory_kib,
                 password_hash_iterations: f.password_hash_iterations,
                 password_hash_concurrency: f.password_hash_concurrency,

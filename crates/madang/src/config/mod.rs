@@ -127,6 +127,8 @@ pub struct AuthSettings {
     pub jwt_secret: Secret,
     pub access_token_ttl_secs: i64,
     pub refresh_token_ttl_secs: i64,
+    /// A refresh token spent this recently may be spent again (two tabs at once).
+    pub refresh_reuse_grace_secs: i64,
     /// Argon2id memory cost in KiB (19456 is OWASP's recommendation).
     pub password_hash_memory_kib: u32,
     pub password_hash_iterations: u32,
@@ -276,6 +278,7 @@ impl Settings {
                 jwt_secret: Secret::new("test-secret-test-secret-test-secret-0123"),
                 access_token_ttl_secs: 900,
                 refresh_token_ttl_secs: 3600,
+                refresh_reuse_grace_secs: 20,
                 password_hash_memory_kib: 1024,
                 password_hash_iterations: 1,
                 password_hash_concurrency: 0,

@@ -4,7 +4,7 @@ use madang_domain::users::UserState;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
-use crate::helpers::{PASSWORD, assert_error, detail_fields, spawn};
+use crate::helpers::{PASSWORD, assert_error, detail_fields, spawn, spawn_with};
 
 #[tokio::test]
 async fn sign_up_answers_the_user_without_secrets() {
@@ -159,7 +159,8 @@ async fn log_in_by_name_or_email_as_json_or_form_and_history_is_kept() {
 
 #[tokio::test]
 async fn refresh_rotates_and_reuse_revokes_the_session() {
-    let app = spawn().await;
+    // No grace window: a second use is a stolen copy at once.
+    let app = spawn_with(|s| s.auth.refresh_reuse_grace_secs = 0).await;
     let m = app.member("rotator").await;
     let (s, t1) = app
         .post(
@@ -204,6 +205,43 @@ async fn refresh_rotates_and_reuse_revokes_the_session() {
         )
         .await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn two_tabs_refreshing_at_once_both_stay_logged_in() {
+    let app = spawn_with(|s| s.auth.refresh_reuse_grace_secs = 2).await;
+    let m = app.member("two-tabs").await;
+    let refresh = |token: String| {
+        let app = &app;
+        async move {
+            app.post(
+                "/api/v1/auth/refresh",
+                None,
+                json!({"refresh_token": token}),
+            )
+            .await
+        }
+    };
+    let ((s1, t1), (s2, t2)) =
+        futures::join!(refresh(m.refresh.clone()), refresh(m.refresh.clone()));
+    assert_eq!((s1, s2), (StatusCode::OK, StatusCode::OK), "{t1} {t2}");
+    let (a, b) = (t1["refresh_token"].clone(), t2["refresh_token"].clone());
+    assert_ne!(a, b);
+    // Each tab goes on with its own token, and the session lives.
+    for t in [&a, &b] {
+        let (s, next) = refresh(t.as_str().unwrap().to_owned()).await;
+        assert_eq!(s, StatusCode::OK, "{next}");
+        let (s, _) = app
+            .get("/api/v1/users/me", next["access_token"].as_str())
+            .await;
+        assert_eq!(s, StatusCode::OK);
+    }
+    // Past the window, a spent token is a stolen copy again: the session ends.
+    tokio::time::sleep(std::time::Duration::from_millis(2_300)).await;
+    let (s, _) = refresh(m.refresh.clone()).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    let (s, _) = refresh(a.as_str().unwrap().to_owned()).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED, "the whole session was revoked");
 }
 
 #[tokio::test]
