@@ -13,7 +13,7 @@ use crate::ports::{
 };
 use crate::time::{Clock, Timestamp};
 use crate::users::{
-    Email, LoginRecord, Password, PublicProfile, Role, User, UserName, UserState, lookup_key,
+    Email, LoginRecord, Password, PublicProfile, Role, User, UserName, UserState, lookup_keys,
 };
 use crate::validate::Violations;
 
@@ -198,6 +198,10 @@ impl Accounts {
         let email =
             required(&mut v, "email", &input.email).and_then(|s| v.check(Email::parse("email", s)));
         let password = new_password(&mut v, &input.password1, &input.password2);
+        if let Some(n) = &name {
+            self.refuse_lookalike_of_staff(&mut v, n, None, role)
+                .await?;
+        }
         v.into_result()?;
         let (Some(name), Some(email), Some(password)) = (name, email, password) else {
             return Err(Error::internal(crate::error::Message(
@@ -264,12 +268,12 @@ impl Accounts {
         client: &ClientInfo,
         gate: &LoginGate,
     ) -> Result<User> {
-        let key = lookup_key(username);
+        let (key, email_key) = lookup_keys(username);
         self.limits.check_log_in(&key, client).await?;
         let found = if key.is_empty() {
             None
         } else {
-            self.users.credentials(&key).await?
+            self.users.credentials(&key, &email_key).await?
         };
         let now = self.clock.now();
         let ok = self
@@ -413,6 +417,10 @@ impl Accounts {
             .email
             .as_deref()
             .and_then(|s| v.check(Email::parse("email", s)));
+        if let Some(n) = &name {
+            self.refuse_lookalike_of_staff(&mut v, n, Some(actor.id), actor.role)
+                .await?;
+        }
         v.into_result()?;
         let user = self
             .users
@@ -420,6 +428,37 @@ impl Accounts {
             .await?;
         self.identity_changed(actor.id).await;
         Ok(user)
+    }
+
+    /// A member may not take a name that looks like a staff member's: one with the
+    /// same confusable skeleton (`b0ss`, `bоss` with a Cyrillic о, `BOSS` for `boss`), other than
+    /// their own. Staff name themselves freely.
+    async fn refuse_lookalike_of_staff(
+        &self,
+        v: &mut Violations,
+        name: &UserName,
+        me: Option<i64>,
+        role: Role,
+    ) -> Result<()> {
+        if role != Role::User {
+            return Ok(());
+        }
+        let (key, wanted) = (name.key(), name.skeleton());
+        let staff = self.users.staff_names().await?;
+        // The staff member's very name (another case or width) is simply taken: the
+        // uniqueness check answers that.
+        if staff.iter().any(|(id, n)| {
+            Some(*id) != me
+                && crate::users::name_key(n) != key
+                && crate::users::skeleton(n) == wanted
+        }) {
+            v.add(
+                "name",
+                "confusable",
+                "name looks too much like a staff member's name",
+            );
+        }
+        Ok(())
     }
 
     async fn check_password(&self, user_id: i64, password: &str) -> Result<()> {
@@ -498,8 +537,9 @@ impl Accounts {
     /// Looks up an account by name or email (for operators' commands).
     #[tracing::instrument(name = "accounts.find", skip_all)]
     pub async fn find(&self, name_or_email: &str) -> Result<User> {
+        let (name_key, email_key) = lookup_keys(name_or_email);
         self.users
-            .user_by_key(&lookup_key(name_or_email))
+            .user_by_key(&name_key, &email_key)
             .await?
             .ok_or(Error::NotFound("user"))
     }

@@ -43,9 +43,13 @@ pub trait UserStore: Send + Sync {
     async fn insert_user(&self, new: &NewUser) -> Result<User>;
     /// An account that has not resigned.
     async fn user(&self, id: i64) -> Result<Option<User>>;
-    async fn user_by_key(&self, name_or_email_key: &str) -> Result<Option<User>>;
-    /// A user and their password hash, found by the folded name or email.
-    async fn credentials(&self, name_or_email_key: &str) -> Result<Option<(User, String)>>;
+    /// The account whose name has `name_key` or whose email has `email_key`.
+    async fn user_by_key(&self, name_key: &str, email_key: &str) -> Result<Option<User>>;
+    /// A user and their password hash, found as [`user_by_key`](Self::user_by_key) does.
+    async fn credentials(&self, name_key: &str, email_key: &str) -> Result<Option<(User, String)>>;
+    /// The id and name of every moderator and admin who has not resigned.
+    async fn staff_names(&self) -> Result<Vec<(i64, String)>>;
+
     async fn password_hash(&self, id: i64) -> Result<Option<String>>;
     async fn update_profile(
         &self,

@@ -35,9 +35,15 @@ impl UserName {
         &self.0
     }
 
-    /// The form uniqueness is decided on: names differing only in case are the same name.
+    /// The form uniqueness is decided on (see [`name_key`]).
     pub fn key(&self) -> String {
-        fold_case(&self.0)
+        name_key(&self.0)
+    }
+
+    /// The name's confusable skeleton (Unicode TR39) of its key: two names with one
+    /// skeleton look alike (`boss`, `bоss` with a Cyrillic о, `b0ss`).
+    pub fn skeleton(&self) -> String {
+        skeleton(&self.0)
     }
 }
 
@@ -72,11 +78,31 @@ impl Email {
     }
 }
 
-/// The case-folded key of a name or an email, used both to store and to look up.
-/// The key a name or an email typed at log-in (or by an operator) is looked up by: the
-/// same NFC and case folding as the keys they were stored under.
-pub fn lookup_key(name_or_email: &str) -> String {
-    fold_case(&crate::search::text::nfc(name_or_email.trim()))
+/// The key a name is unique by and looked up by: Unicode's compatibility caseless
+/// form (NFKD and full case folding, twice, as definition D146 of the standard has
+/// it), composed. Case, width and other compatibility spellings fold away, so `Boss`,
+/// `ｂｏｓｓ` and `𝐛𝐨𝐬𝐬` are one name, and `ㅋㅋ` is the name its conjoining jamo spell.
+pub fn name_key(name: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    let nfd: String = name.nfd().collect();
+    let once: String = caseless::default_case_fold_str(&nfd).nfkd().collect();
+    let twice: String = caseless::default_case_fold_str(&once).nfkd().collect();
+    twice.nfc().collect()
+}
+
+/// The confusable skeleton (Unicode TR39) of a name's key, folded once more: the
+/// prototypes of TR39 keep case (`0` is `O`), and names are compared without it.
+pub fn skeleton(name: &str) -> String {
+    let prototype: String = unicode_security::skeleton(&name_key(name)).collect();
+    name_key(&prototype)
+}
+
+/// The keys what was typed at log-in (or by an operator) is looked up by: as a name
+/// (its [`name_key`]) and as an email (NFC, lower case), each the form it was stored
+/// under.
+pub fn lookup_keys(name_or_email: &str) -> (String, String) {
+    let typed = name_or_email.trim();
+    (name_key(typed), fold_case(&crate::search::text::nfc(typed)))
 }
 
 pub fn fold_case(s: &str) -> String {
@@ -285,5 +311,37 @@ mod tests {
         };
         assert_eq!(s.at(Timestamp(999)).kind(), "suspended");
         assert_eq!(s.at(Timestamp(1000)).kind(), "active");
+    }
+
+    #[test]
+    fn keys_fold_case_width_and_compatibility_spellings() {
+        for same in ["Boss", "BOSS", "ｂｏｓｓ", "𝐛𝐨𝐬𝐬", "ᵇᵒˢˢ"] {
+            assert_eq!(name_key(same), "boss", "{same}");
+        }
+        // ß folds to ss, as the standard's case folding has it.
+        assert_eq!(name_key("Straße"), name_key("STRASSE"));
+        // Hangul: composed and decomposed syllables, and compatibility jamo.
+        assert_eq!(
+            name_key("한글"),
+            name_key("\u{1112}\u{1161}\u{11AB}\u{1100}\u{1173}\u{11AF}")
+        );
+        assert_eq!(name_key("ㅋㅋ"), "\u{110F}\u{110F}");
+        assert_ne!(name_key("한글"), name_key("한굴"));
+        let (name, email) = lookup_keys("  ＢＯＳＳ ");
+        assert_eq!(name, "boss");
+        assert_eq!(email, "ｂｏｓｓ");
+    }
+
+    #[test]
+    fn lookalikes_share_a_skeleton_and_different_names_do_not() {
+        let boss = skeleton("boss");
+        for alike in ["b0ss", "bоss", "ｂｏｓｓ", "BOSS", "bos\u{0455}"] {
+            assert_eq!(skeleton(alike), boss, "{alike}");
+        }
+        for other in ["bass", "boss2", "보스", "moss"] {
+            assert_ne!(skeleton(other), boss, "{other}");
+        }
+        assert_eq!(skeleton("admin"), skeleton("adrnin"));
+        assert_ne!(skeleton("운영자"), skeleton("운영지"));
     }
 }

@@ -4,6 +4,9 @@ use sqlx::migrate::{Migrate, MigrateError, Migrator};
 
 use crate::db::{Db, Engine};
 
+/// The migration after which stored names are re-keyed (see `Db::rekey_names`).
+const NAME_KEYS_MIGRATION: i64 = 11;
+
 static SQLITE: Migrator = sqlx::migrate!("./migrations/sqlite");
 static MYSQL: Migrator = sqlx::migrate!("./migrations/mysql");
 static POSTGRES: Migrator = sqlx::migrate!("./migrations/postgres");
@@ -65,15 +68,26 @@ impl Db {
     /// Applies every pending migration. An applied migration whose file was edited
     /// afterwards stops the run with `MigrationError::Edited`.
     pub async fn migrate(&self) -> Result<(), MigrationError> {
-        // Only SQLite leaves planner statistics to the application, so only there is
-        // it worth reading what is pending first.
-        let schema_changes = self.engine() == Engine::Sqlite
-            && self
-                .migration_status()
-                .await?
-                .iter()
-                .any(|m| m.state == MigrationState::Pending);
+        let status = self.migration_status().await?;
+        let pending = |version: Option<i64>| {
+            status.iter().any(|m| {
+                m.state == MigrationState::Pending && version.is_none_or(|v| v == m.version)
+            })
+        };
+        // Only SQLite leaves planner statistics to the application.
+        let schema_changes = self.engine() == Engine::Sqlite && pending(None);
+        let rekey = pending(Some(NAME_KEYS_MIGRATION));
         self.migrator().run(&self.write).await?;
+        if rekey {
+            let changed = self
+                .rekey_names()
+                .await
+                .map_err(|e| MigrationError::Failed(format!("re-keying names: {e}")))?;
+            tracing::info!(
+                changed,
+                "names re-keyed by their compatibility caseless form"
+            );
+        }
         if schema_changes {
             // New indexes want statistics the planner can weigh them by.
             match self.analyse_after_schema_change().await {

@@ -109,7 +109,7 @@ impl Db {
             |s, u| {
                 s.args_add(u.id);
                 s.args_add(u.name.clone());
-                s.args_add(madang_domain::users::fold_case(&u.name));
+                s.args_add(madang_domain::users::name_key(&u.name));
                 s.args_add(u.email.clone());
                 s.args_add(madang_domain::users::fold_case(&u.email));
                 s.args_add(u.password_hash.clone());

@@ -48,6 +48,48 @@ fn email_taken() -> Error {
 }
 
 impl Db {
+    /// Stores every name's key as [`UserName::key`] computes it now, for names stored
+    /// under an earlier rule: run once, by `migrate`, after the migration that changed
+    /// the rule. A name whose new key an earlier name holds already keeps a key of its
+    /// own (`key#id`), which nothing typed can match, so it logs in by email only.
+    /// Answers how many keys changed.
+    pub async fn rekey_names(&self) -> Result<u64> {
+        let rows = self
+            .stmt("SELECT id, name, name_key FROM users WHERE name IS NOT NULL ORDER BY id")
+            .fetch_all(&mut *self.wr().await?)
+            .await?;
+        let mut changed = 0;
+        for r in &rows {
+            let id: i64 = col(r, "id")?;
+            let name: String = col(r, "name")?;
+            let old: Option<String> = col(r, "name_key")?;
+            let key = madang_domain::users::name_key(&name);
+            let own = format!("{key}#{id}");
+            if old.as_deref() == Some(key.as_str()) || old.as_deref() == Some(own.as_str()) {
+                continue;
+            }
+            let set = |key: String| {
+                self.stmt("UPDATE users SET name_key = ? WHERE id = ?")
+                    .bind(key)
+                    .bind(id)
+            };
+            let first = set(key.clone())
+                .execute(&mut *self.wr().await?)
+                .await
+                .on_unique(NAME_KEY, name_taken);
+            match first {
+                Ok(_) => {}
+                // An earlier name holds the key now: this one keeps one of its own.
+                Err(Error::Conflict { .. }) => {
+                    set(own).execute(&mut *self.wr().await?).await?;
+                }
+                Err(e) => return Err(e),
+            }
+            changed += 1;
+        }
+        Ok(changed)
+    }
+
     /// Reports a taken name or email before writing, for a clear answer; the unique
     /// indexes remain the judge when two sign-ups race.
     async fn check_free(
@@ -117,28 +159,28 @@ impl UserStore for Db {
         row.as_ref().map(user_from_row).transpose()
     }
 
-    async fn user_by_key(&self, key: &str) -> Result<Option<User>> {
+    async fn user_by_key(&self, name_key: &str, email_key: &str) -> Result<Option<User>> {
         let sql = format!(
             "SELECT {USER_COLS} FROM users u WHERE (u.name_key = ? OR u.email_key = ?) AND u.deleted_at IS NULL"
         );
         let row = self
             .stmt(&sql)
-            .bind(key.to_owned())
-            .bind(key.to_owned())
+            .bind(name_key.to_owned())
+            .bind(email_key.to_owned())
             .fetch_optional(&mut *self.rd().await?)
             .await;
         row?.as_ref().map(user_from_row).transpose()
     }
 
-    async fn credentials(&self, key: &str) -> Result<Option<(User, String)>> {
+    async fn credentials(&self, name_key: &str, email_key: &str) -> Result<Option<(User, String)>> {
         let sql = format!(
             "SELECT {USER_COLS}, u.password_hash FROM users u \
              WHERE (u.name_key = ? OR u.email_key = ?) AND u.deleted_at IS NULL"
         );
         let row = self
             .stmt(&sql)
-            .bind(key.to_owned())
-            .bind(key.to_owned())
+            .bind(name_key.to_owned())
+            .bind(email_key.to_owned())
             .fetch_optional(&mut *self.rd().await?)
             .await;
         match row? {
@@ -150,6 +192,19 @@ impl UserStore for Db {
             }
             None => Ok(None),
         }
+    }
+
+    async fn staff_names(&self) -> Result<Vec<(i64, String)>> {
+        let rows = self
+            .stmt(
+                "SELECT id, name FROM users WHERE role IN ('moderator', 'admin') \
+                 AND deleted_at IS NULL AND name IS NOT NULL",
+            )
+            .fetch_all(&mut *self.rd().await?)
+            .await?;
+        rows.iter()
+            .map(|r| Ok((col(r, "id")?, col(r, "name")?)))
+            .collect()
     }
 
     async fn password_hash(&self, id: i64) -> Result<Option<String>> {

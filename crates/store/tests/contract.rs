@@ -365,3 +365,66 @@ async fn the_consoles_list_sources_read_every_model() {
     let rows = s.db.list(&q, T0).await.unwrap().rows;
     assert_eq!(rows[0].id, p);
 }
+
+#[tokio::test]
+async fn names_stored_under_the_old_key_rule_are_rekeyed_and_collisions_keep_a_key_of_their_own() {
+    let s = store().await;
+    sqlx::any::install_default_drivers();
+    let raw = sqlx::any::AnyPoolOptions::new()
+        .max_connections(1)
+        .connect(&s._fresh.url)
+        .await
+        .unwrap();
+    // Placeholders as the engine spells them.
+    let pg = s._fresh.url.starts_with("postgres");
+    let (update, select) = if pg {
+        (
+            "UPDATE users SET name_key = $1 WHERE id = $2",
+            "SELECT name_key FROM users WHERE id = $1",
+        )
+    } else {
+        (
+            "UPDATE users SET name_key = ? WHERE id = ?",
+            "SELECT name_key FROM users WHERE id = ?",
+        )
+    };
+    let set_key = |id: i64, key: &'static str| {
+        let raw = raw.clone();
+        async move {
+            sqlx::query(update)
+                .bind(key)
+                .bind(id)
+                .execute(&raw)
+                .await
+                .unwrap();
+        }
+    };
+    // Two names as the NFC-and-lowercase rule keyed them.
+    let wide = user(&s.db, "ｂｏｓｓ").await;
+    set_key(wide, "ｂｏｓｓ").await;
+    let moss = user(&s.db, "ｍｏｓｓ").await;
+    set_key(moss, "ｍｏｓｓ").await;
+    // A later `boss`, which the old rule let in beside the full-width one.
+    let boss = user(&s.db, "boss").await;
+    let plain = user(&s.db, "plain").await;
+
+    assert_eq!(s.db.rekey_names().await.unwrap(), 2);
+    let key_of = |id: i64| {
+        let raw = raw.clone();
+        async move {
+            let row = sqlx::query(select).bind(id).fetch_one(&raw).await.unwrap();
+            sqlx::Row::try_get::<String, _>(&row, 0).unwrap()
+        }
+    };
+    assert_eq!(key_of(moss).await, "moss");
+    assert_eq!(key_of(boss).await, "boss");
+    assert_eq!(key_of(wide).await, format!("boss#{wide}"));
+    assert_eq!(key_of(plain).await, "plain");
+    // Found by what anyone would type, and the collision by `boss` is the plain one.
+    let found = s.db.user_by_key("moss", "").await.unwrap().unwrap();
+    assert_eq!(found.id, moss);
+    let found = s.db.user_by_key("boss", "").await.unwrap().unwrap();
+    assert_eq!(found.id, boss);
+    // Run again, nothing is left to change.
+    assert_eq!(s.db.rekey_names().await.unwrap(), 0);
+}

@@ -45,6 +45,7 @@ pub fn field_message(lang: Lang, field: &str, constraint: &str, message: &str) -
         ("password2", "matches" | "must_match") => "두 비밀번호가 서로 다릅니다.".to_owned(),
         ("current_password" | "password", "matches") => "비밀번호가 맞지 않습니다.".to_owned(),
         ("name", "taken") => "이미 쓰이는 이름입니다.".to_owned(),
+        ("name", "confusable") => "운영진의 이름과 너무 비슷한 이름입니다.".to_owned(),
         ("email", "taken") => "이미 가입된 이메일입니다.".to_owned(),
         (_, "required" | "not_blank") => format!("{label}{} 입력하세요.", josa(label, "을", "를")),
         (_, "max_length") if !number.is_empty() => {
@@ -450,6 +451,15 @@ mod tests {
                 "content must not be blank"
             ),
             "내용을 입력하세요."
+        );
+        assert_eq!(
+            field_message(
+                Lang::Ko,
+                "name",
+                "confusable",
+                "name looks too much like a staff member's name"
+            ),
+            "운영진의 이름과 너무 비슷한 이름입니다."
         );
         assert_eq!(
             field_message(

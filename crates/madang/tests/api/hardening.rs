@@ -236,3 +236,69 @@ async fn a_body_that_never_finishes_is_answered_408_in_the_error_shape() {
     assert_error(&b, "bad_request");
     assert_eq!(app.count("SELECT COUNT(*) FROM users").await, 0);
 }
+
+#[tokio::test]
+async fn names_fold_by_width_and_case_and_lookalikes_of_staff_are_refused() {
+    let app = spawn().await;
+    let boss = app.staff("boss", madang_domain::users::Role::Admin).await;
+    let sign_up = |name: String| {
+        let app = &app;
+        async move {
+            let email = format!("u{}@madang.kr", name.len() * 7 + name.chars().count());
+            app.post(
+                "/api/v1/users",
+                None,
+                json!({"name": name, "email": email, "password1": PASSWORD, "password2": PASSWORD}),
+            )
+            .await
+        }
+    };
+    // The same name in another width or case is taken.
+    for same in ["ｂｏｓｓ", "BOSS", "𝐛𝐨𝐬𝐬"] {
+        let (s, b) = sign_up(same.to_owned()).await;
+        assert_eq!(s, StatusCode::CONFLICT, "{same}: {b}");
+        assert_eq!(detail_fields(&b), ["name"]);
+    }
+    // Lookalikes of a staff member's name are refused.
+    for alike in ["b0ss", "b\u{043E}ss"] {
+        let (s, b) = sign_up(alike.to_owned()).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{alike}: {b}");
+        assert_eq!(b["error"]["details"][0]["constraint"], "confusable", "{b}");
+    }
+    // Names that merely differ are not.
+    let (s, b) = sign_up("moss".to_owned()).await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    // Nor can a member rename themselves into one.
+    let (_, t) = app.log_in("moss", PASSWORD).await;
+    let token = t["access_token"].as_str().unwrap();
+    let (s, b) = app
+        .req(
+            reqwest::Method::PATCH,
+            "/api/v1/users/me",
+            Some(token),
+            Some(json!({"name": "moss2"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let (s, b) = app
+        .req(
+            reqwest::Method::PATCH,
+            "/api/v1/users/me",
+            Some(token),
+            Some(json!({"name": "b0ss"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+    // The name logs in by any of its spellings.
+    let (s, t) = app.log_in("ＢＯＳＳ", PASSWORD).await;
+    assert_eq!(s, StatusCode::OK, "{t}");
+    let (_, me) = app
+        .get("/api/v1/users/me", t["access_token"].as_str())
+        .await;
+    assert_eq!(me["id"], boss.id);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM users").await,
+        2,
+        "nothing but boss and moss was written"
+    );
+}
