@@ -56,7 +56,7 @@ impl Db {
     pub async fn rekey_names(&self) -> Result<u64> {
         let rows = self
             .stmt("SELECT id, name, name_key FROM users WHERE name IS NOT NULL ORDER BY id")
-            .fetch_all(&mut *self.wr().await?)
+            .fetch_all(&mut *self.wr_migrating().await?)
             .await?;
         let mut changed = 0;
         for r in &rows {
@@ -74,14 +74,14 @@ impl Db {
                     .bind(id)
             };
             let first = set(key.clone())
-                .execute(&mut *self.wr().await?)
+                .execute(&mut *self.wr_migrating().await?)
                 .await
                 .on_unique(NAME_KEY, name_taken);
             match first {
                 Ok(_) => {}
                 // An earlier name holds the key now: this one keeps one of its own.
                 Err(Error::Conflict { .. }) => {
-                    set(own).execute(&mut *self.wr().await?).await?;
+                    set(own).execute(&mut *self.wr_migrating().await?).await?;
                 }
                 Err(e) => return Err(e),
             }

@@ -345,7 +345,11 @@ pub(super) fn reason(v: &mut Violations, input: &ActionInput) -> Option<String> 
             v.add("reason", "required", "reason is required");
             None
         }
-        Some(r) => v.check(char_len("reason", r, 1, REASON_MAX).map(|()| r.to_owned())),
+        Some(r) => {
+            // Shown to the member and kept in the audit log: NFC, as every stored text.
+            let r = crate::search::text::nfc(r);
+            v.check(char_len("reason", &r, 1, REASON_MAX).map(|()| r.clone()))
+        }
     }
 }
 

@@ -230,6 +230,12 @@ impl Db {
         acquire(&self.write, self.write_pool_name()).await
     }
 
+    /// A write connection even while the schema is being migrated, for the data
+    /// steps of a migration itself (`Db::rekey_names`).
+    pub(crate) async fn wr_migrating(&self) -> Result<PoolConnection<Any>, Error> {
+        acquire(&self.write, self.write_pool_name()).await
+    }
+
     fn write_pool_name(&self) -> &'static str {
         match self.engine {
             Engine::Sqlite => "write",
