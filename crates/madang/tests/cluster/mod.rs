@@ -65,13 +65,19 @@ impl Cluster {
             .env("MADANG_REDIS_PREFIX", &self.prefix)
             .env("MADANG_PASSWORD_HASH_MEMORY_KIB", "1024")
             .env("MADANG_PASSWORD_HASH_ITERATIONS", "1")
-            .env("MADANG_LOG", "warn")
+            // Nodes share one secret, as a deployment's do.
+            .env(
+                "MADANG_JWT_SECRET",
+                "cluster-test-secret-0123456789-abcdefghij",
+            )
+            // A node's errors (a 500's cause among them) show in the test's output.
+            .env("MADANG_LOG", "error")
             // A test's requests all come from loopback, as many clients at once; the
             // tests of the limits and of the connection cap turn them on.
             .env("MADANG_RATE_LIMITS", "off")
             .env("MADANG_MAX_CONNECTIONS_PER_CLIENT", "0")
             .stdout(Stdio::null())
-            .stderr(Stdio::null());
+            .stderr(Stdio::inherit());
         c
     }
 

@@ -87,6 +87,9 @@ pub(super) fn is_connection_failure(code: Option<&str>) -> bool {
         Some("57P01" | "57P02" | "57P03" | "53300")
         // MySQL/MariaDB: too many connections, server shutdown in progress
         | Some("1040" | "1053" | "08S01")
+        // SQLite: the file is locked by another process past the busy timeout
+        // (SQLITE_BUSY and its extended codes, SQLITE_LOCKED)
+        | Some("5" | "6" | "261" | "517" | "773")
     )
 }
 

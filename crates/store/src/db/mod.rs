@@ -244,10 +244,18 @@ impl Db {
     }
 
     /// A write transaction on a timed connection.
+    ///
+    /// On SQLite it takes the write lock at once (`BEGIN IMMEDIATE`). In one process
+    /// the single write connection already serialises writers, but several processes
+    /// on one file (nodes, a `madang worker`) would otherwise each begin reading and
+    /// then fail to upgrade to writing with `SQLITE_BUSY` at once, a case the busy
+    /// timeout does not cover; taken at the start, the lock is waited for instead.
     pub(crate) async fn begin(&self) -> Result<sqlx::Transaction<'static, Any>, Error> {
+        use sqlx::SqlSafeStr as _;
         self.check_schema()?;
         let conn = acquire(&self.write, self.write_pool_name()).await?;
-        sqlx::Transaction::begin(conn, None)
+        let statement = (self.engine == Engine::Sqlite).then(|| "BEGIN IMMEDIATE".into_sql_str());
+        sqlx::Transaction::begin(conn, statement)
             .await
             .map_err(|e| DbError::new("begin", e).into())
     }
