@@ -43,6 +43,55 @@ impl SessionStore for Db {
         now: Timestamp,
         grace_ms: i64,
     ) -> Result<Rotation> {
+        // Two tabs refreshing one token at once meet on its row; the engine may end
+        // one of them to break the lock cycle, and that one simply runs again.
+        let mut attempt = 0;
+        loop {
+            match self
+                .rotate_refresh_once(old_hash, new_hash, expires_at, now, grace_ms)
+                .await
+            {
+                Err(e) if attempt < 3 && crate::db::is_lock_conflict(&e) => attempt += 1,
+                other => return other,
+            }
+        }
+    }
+
+    async fn revoke_sessions(&self, user_id: i64, now: Timestamp) -> Result<()> {
+        self.stmt("UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL")
+            .bind(now.millis())
+            .bind(user_id)
+            .execute(&mut *self.wr().await?)
+            .await
+            .map(|_| ())
+            .map_err(Into::into)
+    }
+
+    async fn session_user(&self, session_id: i64, user_id: i64) -> Result<Option<User>> {
+        let sql = format!(
+            "SELECT {USER_COLS} FROM sessions s JOIN users u ON u.id = s.user_id \
+             WHERE s.id = ? AND s.user_id = ? AND s.revoked_at IS NULL AND u.deleted_at IS NULL"
+        );
+        let row = self
+            .stmt(&sql)
+            .bind(session_id)
+            .bind(user_id)
+            .fetch_optional(&mut *self.rd().await?)
+            .await?;
+        row.as_ref().map(user_from_row).transpose()
+    }
+}
+
+impl Db {
+    /// One attempt of [`SessionStore::rotate_refresh`], in one transaction.
+    async fn rotate_refresh_once(
+        &self,
+        old_hash: &str,
+        new_hash: &str,
+        expires_at: Timestamp,
+        now: Timestamp,
+        grace_ms: i64,
+    ) -> Result<Rotation> {
         let mut tx = self.begin().await?;
         // The token row is locked, so two clients presenting the same token are
         // served one after the other: the second sees it spent.
@@ -99,29 +148,5 @@ impl SessionStore for Db {
             user_id,
             session_id,
         })
-    }
-
-    async fn revoke_sessions(&self, user_id: i64, now: Timestamp) -> Result<()> {
-        self.stmt("UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL")
-            .bind(now.millis())
-            .bind(user_id)
-            .execute(&mut *self.wr().await?)
-            .await
-            .map(|_| ())
-            .map_err(Into::into)
-    }
-
-    async fn session_user(&self, session_id: i64, user_id: i64) -> Result<Option<User>> {
-        let sql = format!(
-            "SELECT {USER_COLS} FROM sessions s JOIN users u ON u.id = s.user_id \
-             WHERE s.id = ? AND s.user_id = ? AND s.revoked_at IS NULL AND u.deleted_at IS NULL"
-        );
-        let row = self
-            .stmt(&sql)
-            .bind(session_id)
-            .bind(user_id)
-            .fetch_optional(&mut *self.rd().await?)
-            .await?;
-        row.as_ref().map(user_from_row).transpose()
     }
 }

@@ -37,6 +37,14 @@ impl DbError {
         }
     }
 
+    /// Whether the engine gave up on the transaction to resolve a lock conflict with
+    /// another (MariaDB's deadlock 1213 or lock wait timeout 1205, PostgreSQL's
+    /// deadlock 40P01 or serialization failure 40001): running it again is the cure.
+    pub(crate) fn is_lock_conflict(&self) -> bool {
+        matches!(&self.source, sqlx::Error::Database(db)
+            if matches!(db.code().as_deref(), Some("1213" | "1205" | "40P01" | "40001")))
+    }
+
     pub(crate) fn is_foreign_key(&self) -> bool {
         matches!(&self.source, sqlx::Error::Database(db)
             if db.kind() == sqlx::error::ErrorKind::ForeignKeyViolation)
@@ -146,6 +154,16 @@ pub(crate) async fn commit(tx: sqlx::Transaction<'_, sqlx::Any>) -> Result<(), E
     tx.commit()
         .await
         .map_err(|e| DbError::new("commit", e).into())
+}
+
+/// Whether a domain error is a [`DbError::is_lock_conflict`] carried whole.
+pub(crate) fn is_lock_conflict(e: &Error) -> bool {
+    match e {
+        Error::Internal(cause) => cause
+            .downcast_ref::<DbError>()
+            .is_some_and(DbError::is_lock_conflict),
+        _ => false,
+    }
 }
 
 #[cfg(test)]
