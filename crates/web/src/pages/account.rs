@@ -17,7 +17,10 @@ use madang_http::pages::{FormData, LANG_COOKIE, Lang};
 
 use super::boards::PostRow;
 use super::posts::{self, CommentRow};
-use super::{Chrome, Failure, FieldErrors, PageResult, form, html, limit, ok, path_id, query, see};
+use super::{
+    Chrome, Failure, FieldErrors, PageResult, form, form_status, html, limit, ok, path_id, query,
+    see, with_retry_after,
+};
 use crate::WebState;
 use crate::i18n::Words;
 use crate::session::{SESSION_COOKIE, Visitor, set_cookie};
@@ -261,6 +264,7 @@ pub async fn signup(State(state): State<WebState>, v: Visitor, body: Bytes) -> P
         Err(e) => {
             let errors =
                 FieldErrors::from_error(e, &["name", "email", "password1", "password2"], v.lang)?;
+            let (status, wait) = (form_status(&errors), errors.retry_after_secs);
             let page = SignupPage {
                 c: Chrome::new(&v, v.lang.t("sign_up")),
                 name: get("name").unwrap_or_default(),
@@ -268,7 +272,7 @@ pub async fn signup(State(state): State<WebState>, v: Visitor, body: Bytes) -> P
                 next: next_of(&f),
                 errors,
             };
-            Ok(html(StatusCode::UNPROCESSABLE_ENTITY, &page))
+            Ok(with_retry_after(html(status, &page), wait))
         }
     }
 }

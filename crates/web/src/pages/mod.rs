@@ -215,6 +215,8 @@ pub struct FieldErrors {
     pub items: Vec<(String, String)>,
     /// A message not about one field.
     pub general: Option<String>,
+    /// Set when a rate limit refused the form: the seconds until it may be sent again.
+    pub retry_after_secs: Option<u64>,
 }
 
 impl FieldErrors {
@@ -263,22 +265,47 @@ impl FieldErrors {
                     crate::i18n::field_message(lang, field, "taken", &message),
                 )],
                 general: None,
+                retry_after_secs: None,
             }),
             Error::Unauthorized(_) => Ok(Self {
                 items: Vec::new(),
                 general: Some(lang.t("bad_login").to_owned()),
+                retry_after_secs: None,
             }),
-            Error::RateLimited { .. } => Ok(Self {
+            Error::RateLimited {
+                retry_after_secs, ..
+            } => Ok(Self {
                 items: Vec::new(),
                 general: Some(lang.t("error_429").to_owned()),
+                retry_after_secs: Some(retry_after_secs),
             }),
             Error::Forbidden(m) | Error::BadRequest(m) => Ok(Self {
                 items: Vec::new(),
                 general: Some(m),
+                retry_after_secs: None,
             }),
             e => Err(Failure::new(e, lang)),
         }
     }
+}
+
+/// The status of a form page that comes back with its errors: 429 when a rate limit
+/// refused it, 422 otherwise.
+pub fn form_status(errors: &FieldErrors) -> StatusCode {
+    if errors.retry_after_secs.is_some() {
+        StatusCode::TOO_MANY_REQUESTS
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    }
+}
+
+/// Adds `Retry-After` to a form page a rate limit refused.
+pub fn with_retry_after(mut res: Response, secs: Option<u64>) -> Response {
+    if let Some(secs) = secs {
+        res.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+    }
+    res
 }
 
 /// Renders a template, or a plain error page if the template fails.

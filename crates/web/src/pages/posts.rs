@@ -15,7 +15,8 @@ use madang_domain::posts::{PostDetail, PostInput, PrefixRef};
 use madang_http::pages::FormData;
 
 use super::{
-    Chrome, Failure, FieldErrors, NavItem, PageResult, form, html, limit, ok, path_id, query, see,
+    Chrome, Failure, FieldErrors, NavItem, PageResult, form, form_status, html, limit, ok, path_id,
+    query, see, with_retry_after,
 };
 use crate::WebState;
 use crate::i18n::{Lang, Words};
@@ -365,16 +366,10 @@ pub async fn comment(
         Ok(view) => Ok(see(&format!("/posts/{id}#comment-{}", view.0.id))),
         Err(e) => {
             let errors = FieldErrors::from_error(e, &["content"], v.lang)?;
-            post_page(
-                &state,
-                &v,
-                id,
-                1,
-                content.to_owned(),
-                errors,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
+            let (status, wait) = (form_status(&errors), errors.retry_after_secs);
+            post_page(&state, &v, id, 1, content.to_owned(), errors, status)
+                .await
+                .map(|res| with_retry_after(res, wait))
         }
     }
 }
@@ -383,6 +378,7 @@ pub async fn comment(
 fn restricted(v: &Visitor) -> Option<FieldErrors> {
     let m = v.member.as_ref()?;
     super::restriction(&m.user.state, v.lang).map(|r| FieldErrors {
+        retry_after_secs: None,
         items: Vec::new(),
         general: Some(r),
     })
@@ -512,8 +508,9 @@ pub async fn write(State(state): State<WebState>, v: Visitor, body: Bytes) -> Pa
             Err(e) => errors = FieldErrors::from_error(e, POST_FIELDS, v.lang)?,
         }
     }
+    let (status, wait) = (form_status(&errors), errors.retry_after_secs);
     let page = write_form(&state, &v, None, &input, errors).await?;
-    Ok(html(StatusCode::UNPROCESSABLE_ENTITY, &page))
+    Ok(with_retry_after(html(status, &page), wait))
 }
 
 /// The post, if the member may edit it (its author).
@@ -585,8 +582,9 @@ pub async fn edit(
             Ok(_) => return Ok(see(&format!("/posts/{id}"))),
             Err(e) => {
                 let errors = FieldErrors::from_error(e, POST_FIELDS, v.lang)?;
+                let (status, wait) = (form_status(&errors), errors.retry_after_secs);
                 let page = write_form(&state, &v, Some(id), &input, errors).await?;
-                return Ok(html(StatusCode::UNPROCESSABLE_ENTITY, &page));
+                return Ok(with_retry_after(html(status, &page), wait));
             }
         }
     }

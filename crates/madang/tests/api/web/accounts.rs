@@ -332,3 +332,26 @@ async fn my_page_lists_what_the_member_bookmarked() {
         .await;
     assert!(b.get("/me").await.html.contains("스크랩한 글이 없습니다."));
 }
+
+#[tokio::test]
+async fn a_rate_limited_form_comes_back_429_with_the_message_and_the_text_kept() {
+    let app = spawn_with(limited(&[("sign_up_per_client", "1/1h")])).await;
+    let mut b = Browser::new(&app, "ko");
+    let page = b.sign_up("첫째회원").await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    let mut other = Browser::new(&app, "ko");
+    let page = other.sign_up("둘째회원").await;
+    assert_eq!(page.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(page.has("시도가 너무 많습니다"), "{}", page.html);
+    assert!(
+        page.has("value=\"둘째회원\""),
+        "the name is kept: {}",
+        page.html
+    );
+    assert!(!other.cookies.contains_key("madang_session"));
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM users WHERE name = '둘째회원'")
+            .await,
+        0
+    );
+}
