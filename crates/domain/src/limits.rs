@@ -292,10 +292,6 @@ impl Limits {
         Self { limiter, on }
     }
 
-    pub fn enabled(&self) -> bool {
-        self.on
-    }
-
     /// Checks one `action` by `actor` (when signed in) from `client`: the member's
     /// allowance, then the client's. Staff are not limited.
     pub async fn check(

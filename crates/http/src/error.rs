@@ -100,7 +100,6 @@ pub fn code_for(status: StatusCode) -> &'static str {
         405 => "method_not_allowed",
         409 => "conflict",
         413 => "payload_too_large",
-        414 | 431 => "bad_request",
         415 => "unsupported_media_type",
         422 => "validation_failed",
         429 => "rate_limited",

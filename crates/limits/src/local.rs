@@ -118,7 +118,8 @@ impl LocalLimiter {
     }
 
     /// Keys held now, over every action.
-    pub fn keys(&self) -> usize {
+    #[cfg(test)]
+    fn keys(&self) -> usize {
         self.0
             .shards
             .iter()

@@ -292,6 +292,13 @@ impl App {
         self.router_on(None)
     }
 
+    /// The proxies whose `X-Forwarded-For` is believed, for the router's client
+    /// addresses and the server's per-client cap alike. Checked when the settings were
+    /// loaded, so the parse cannot fail here.
+    fn trusted_proxies(&self) -> TrustedProxies {
+        TrustedProxies::parse(&self.settings.http.trusted_proxies).unwrap_or_default()
+    }
+
     /// The router, serving admitted requests on `work` when the connections are held
     /// by another runtime.
     fn router_on(&self, work: Option<WorkRuntime>) -> axum::Router {
@@ -302,9 +309,7 @@ impl App {
                 request_timeout: Duration::from_secs(self.settings.http.request_timeout_secs),
                 max_concurrent_requests: self.settings.http.max_concurrent_requests,
                 metrics_on_main: self.settings.http.metrics_listen.is_empty(),
-                // Checked when the settings were loaded.
-                trusted_proxies: TrustedProxies::parse(&self.settings.http.trusted_proxies)
-                    .unwrap_or_default(),
+                trusted_proxies: self.trusted_proxies(),
                 around: self.read_routing.clone(),
                 work_runtime: work,
                 page_errors: Some(Arc::new(madang_web::error_page)),
@@ -386,8 +391,7 @@ impl App {
         let connections = madang_http::server::ConnectionSettings {
             header_timeout: Duration::from_secs(self.settings.http.header_timeout_secs),
             max_per_client: self.settings.http.max_connections_per_client,
-            trusted_proxies: TrustedProxies::parse(&self.settings.http.trusted_proxies)
-                .unwrap_or_default(),
+            trusted_proxies: self.trusted_proxies(),
         };
         let mut stop = stop_rx.clone();
         let graceful = async move {

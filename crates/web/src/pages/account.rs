@@ -18,8 +18,8 @@ use madang_http::pages::{FormData, LANG_COOKIE, Lang};
 use super::boards::PostRow;
 use super::posts::{self, CommentRow};
 use super::{
-    Chrome, Failure, FieldErrors, PageResult, form, form_status, html, limit, ok, path_id, query,
-    see, with_retry_after,
+    Chrome, Failure, FieldErrors, PageResult, form, form_status, html, ok, path_id, query, see,
+    with_retry_after, within_limit,
 };
 use crate::WebState;
 use crate::i18n::Words;
@@ -243,10 +243,13 @@ pub async fn signup(State(state): State<WebState>, v: Visitor, body: Bytes) -> P
         password1: get("password1"),
         password2: get("password2"),
     };
-    let signed_up = match limit(&state, &v, Action::SignUp).await {
-        Ok(()) => state.app.accounts.sign_up(input, Role::User).await,
-        Err(e) => Err(e),
-    };
+    let signed_up = within_limit(
+        &state,
+        &v,
+        Action::SignUp,
+        state.app.accounts.sign_up(input, Role::User),
+    )
+    .await;
     match signed_up {
         Ok(user) => {
             let (token, _) = state

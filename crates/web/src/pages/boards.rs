@@ -12,7 +12,9 @@ use madang_domain::limits::Action;
 use madang_domain::listing::Page;
 use madang_domain::posts::{PostQuery, PostSummary};
 
-use super::{Chrome, Failure, FieldErrors, NavItem, PageResult, html, limit, ok, path_id, query};
+use super::{
+    Chrome, Failure, FieldErrors, NavItem, PageResult, html, ok, path_id, query, within_limit,
+};
 use crate::WebState;
 use crate::i18n::{Lang, Words};
 use crate::session::Visitor;
@@ -376,10 +378,13 @@ pub async fn search(
     let (page, status) = if q.is_empty() {
         (empty, StatusCode::OK)
     } else {
-        let found = match limit(&state, &v, Action::Search).await {
-            Ok(()) => fetch(&state, &v, post_query(&args, board, Some(q))).await,
-            Err(e) => Err(e),
-        };
+        let found = within_limit(
+            &state,
+            &v,
+            Action::Search,
+            fetch(&state, &v, post_query(&args, board, Some(q))),
+        )
+        .await;
         match found {
             Ok(p) => (p, StatusCode::OK),
             Err(e @ Error::Validation(_)) => {

@@ -367,7 +367,11 @@ impl Failure {
             }
         };
         let detail = match e {
-            Error::Internal(_) | Error::Unavailable(_) | Error::NotFound(_) => None,
+            // The status's own words say all of it (and in the page's language).
+            Error::Internal(_)
+            | Error::Unavailable(_)
+            | Error::NotFound(_)
+            | Error::RateLimited { .. } => None,
             Error::Validation(vs) => Some(
                 vs.iter()
                     .map(|v| v.message.as_str())
@@ -450,6 +454,17 @@ pub fn form(body: &[u8], v: &Visitor) -> Result<madang_http::pages::FormData, Fa
     v.check_csrf(f.csrf())
         .map_err(|e| Failure::new(e, v.lang))?;
     Ok(f)
+}
+
+/// Runs `work` once the visitor's allowance for `action` lets it (see [`limit`]).
+pub async fn within_limit<T>(
+    state: &WebState,
+    v: &Visitor,
+    action: madang_domain::limits::Action,
+    work: impl std::future::Future<Output = Result<T, Error>>,
+) -> Result<T, Error> {
+    limit(state, v, action).await?;
+    work.await
 }
 
 /// Takes one `action` from the visitor's allowances, as the API does for the same

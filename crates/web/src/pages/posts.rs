@@ -16,7 +16,7 @@ use madang_http::pages::FormData;
 
 use super::{
     Chrome, Failure, FieldErrors, NavItem, PageResult, form, form_status, html, limit, ok, path_id,
-    query, see, with_retry_after,
+    query, see, with_retry_after, within_limit,
 };
 use crate::WebState;
 use crate::i18n::{Lang, Words};
@@ -344,16 +344,9 @@ pub async fn comment(
         let status = StatusCode::FORBIDDEN;
         return post_page(&state, &v, id, 1, content.to_owned(), errors, status).await;
     }
-    let created = match limit(&state, &v, Action::Comment).await {
-        Ok(()) => {
-            state
-                .app
-                .comments
-                .create(&m.actor(), id, Some(content))
-                .await
-        }
-        Err(e) => Err(e),
-    };
+    let actor = m.actor();
+    let comment = state.app.comments.create(&actor, id, Some(content));
+    let created = within_limit(&state, &v, Action::Comment, comment).await;
     match created {
         Ok(view) if headers.contains_key("x-madang-fragment") => {
             let now = state.app.accounts.now();
@@ -499,10 +492,13 @@ pub async fn write(State(state): State<WebState>, v: Visitor, body: Bytes) -> Pa
         errors = r;
     }
     if !errors.any() {
-        let created = match limit(&state, &v, Action::Post).await {
-            Ok(()) => state.app.posts.create(&m.actor(), input.clone()).await,
-            Err(e) => Err(e),
-        };
+        let created = within_limit(
+            &state,
+            &v,
+            Action::Post,
+            state.app.posts.create(&m.actor(), input.clone()),
+        )
+        .await;
         match created {
             Ok(p) => return Ok(see(&format!("/posts/{}", p.id))),
             Err(e) => errors = FieldErrors::from_error(e, POST_FIELDS, v.lang)?,
@@ -574,10 +570,13 @@ pub async fn edit(
         errors = r;
     }
     if !errors.any() {
-        let edited = match limit(&state, &v, Action::Edit).await {
-            Ok(()) => state.app.posts.edit(&m.actor(), id, input.clone()).await,
-            Err(e) => Err(e),
-        };
+        let edited = within_limit(
+            &state,
+            &v,
+            Action::Edit,
+            state.app.posts.edit(&m.actor(), id, input.clone()),
+        )
+        .await;
         match edited {
             Ok(_) => return Ok(see(&format!("/posts/{id}"))),
             Err(e) => {

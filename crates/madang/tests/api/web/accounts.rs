@@ -355,3 +355,14 @@ async fn a_rate_limited_form_comes_back_429_with_the_message_and_the_text_kept()
         0
     );
 }
+
+#[tokio::test]
+async fn a_rate_limited_search_page_speaks_the_page_language_only() {
+    let app = spawn_with(limited(&[("search_per_client", "1/1h")])).await;
+    let mut b = Browser::new(&app, "ko");
+    assert_eq!(b.get("/search?q=배우").await.status, StatusCode::OK);
+    let page = b.get("/search?q=배우").await;
+    assert_eq!(page.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(page.has("시도가 너무 많습니다"), "{}", page.html);
+    assert!(!page.has("too many requests"), "{}", page.html);
+}
