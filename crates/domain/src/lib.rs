@@ -18,6 +18,7 @@ pub mod maintenance;
 pub mod ports;
 pub mod posts;
 pub mod prefixes;
+pub mod reports;
 pub mod search;
 pub mod seminars;
 pub mod sentiment;

@@ -587,7 +587,9 @@ pub trait ConsoleStore: Send + Sync {
     /// The first and last creation time of a model's rows, for the date drill-down.
     async fn span(&self, model: Model) -> Result<Option<(Timestamp, Timestamp)>>;
     async fn comment(&self, id: i64) -> Result<Option<CommentRecord>>;
-    async fn apply(&self, change: &StaffChange, audit: &AuditRecord) -> Result<Applied>;
+    /// Applies a change with its audit entries (the first about the changed object), in
+    /// one transaction.
+    async fn apply(&self, change: &StaffChange, audits: &[AuditRecord]) -> Result<Applied>;
     /// Entries about one object, newest first.
     async fn history(
         &self,

@@ -39,6 +39,7 @@ pub struct AppState {
     pub posts: Arc<Posts>,
     pub comments: Arc<Comments>,
     pub seminars: Arc<Seminars>,
+    pub reports: Arc<madang_domain::reports::Reports>,
     pub sentiments: Arc<Sentiments>,
     pub maintenance: Arc<madang_domain::maintenance::Maintenance>,
     pub limits: Arc<madang_domain::limits::Limits>,
@@ -169,6 +170,13 @@ fn api() -> Router<AppState> {
             put(board::bookmark).delete(board::unbookmark),
         )
         .route("/users/me/bookmarks", get(board::my_bookmarks))
+        .route("/posts/{id}/reports", post(routes::reports::report_post))
+        .route(
+            "/comments/{id}/reports",
+            post(routes::reports::report_comment),
+        )
+        .route("/users/me/reports", get(routes::reports::my_reports))
+        .route("/modlog", get(routes::reports::modlog))
         .route("/categories/{id}/prefixes", post(categories::add_prefix))
         .route(
             "/prefixes/{id}",

@@ -6,7 +6,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::routes::{board, categories, comments, ops, posts, seminars, users};
+use crate::routes::{board, categories, comments, ops, posts, reports, seminars, users};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -22,16 +22,17 @@ use crate::routes::{board, categories, comments, ops, posts, seminars, users};
         categories::add_prefix, categories::delete_prefix,
         comments::of_post, comments::create, comments::edit, comments::versions, comments::delete,
         comments::vote, comments::unvote,
+        reports::report_post, reports::report_comment, reports::my_reports, reports::modlog,
         seminars::add_role, seminars::create, seminars::list, seminars::get, seminars::update, seminars::join,
         seminars::drop_out,
         crate::routes::sentiment::analyse,
         crate::routes::stats::daily,
         ops::live, ops::ready, ops::metrics,
     ),
-    components(schemas(crate::dto::PostSortParam, crate::dto::PinScopeParam)),
+    components(schemas(crate::dto::PostSortParam, crate::dto::PinScopeParam, crate::dto::ReportReasonParam)),
     modifiers(&BearerAuth, &CommonErrors),
     tags(
-        (name = "users"), (name = "auth"), (name = "categories"), (name = "posts"), (name = "comments"), (name = "seminars"), (name = "sentiment"), (name = "stats"),
+        (name = "users"), (name = "auth"), (name = "categories"), (name = "posts"), (name = "comments"), (name = "reports"), (name = "seminars"), (name = "sentiment"), (name = "stats"),
         (name = "operations"),
     )
 )]

@@ -17,6 +17,7 @@ mod maintenance;
 mod migrate;
 mod posts;
 mod replicas;
+mod reports;
 mod search_feed;
 mod seed;
 mod seminars;

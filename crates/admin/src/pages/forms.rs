@@ -28,11 +28,20 @@ pub(super) fn object_action(
         Action::SetRole => "set_role_one",
         Action::PinPosts => "pin_one",
         Action::UnpinPosts => "unpin_one",
+        Action::DismissReports => "dismiss_one",
+        Action::RemoveReported => "remove_one",
+        Action::SuspendAuthor => "suspend_author_one",
+        Action::BanAuthor => "ban_author_one",
     };
     f.submit = lang.t(one);
     f.danger = matches!(
         action,
-        Action::DeletePosts | Action::DeleteComments | Action::Ban
+        Action::DeletePosts
+            | Action::DeleteComments
+            | Action::Ban
+            | Action::RemoveReported
+            | Action::SuspendAuthor
+            | Action::BanAuthor
     );
     (lang.t(one), f)
 }

@@ -283,5 +283,9 @@ pub fn action_label(a: Action) -> &'static str {
         Action::SetRole => "set_role_users",
         Action::PinPosts => "pin_posts",
         Action::UnpinPosts => "unpin_posts",
+        Action::DismissReports => "dismiss_reports",
+        Action::RemoveReported => "remove_reported",
+        Action::SuspendAuthor => "suspend_author",
+        Action::BanAuthor => "ban_author",
     }
 }

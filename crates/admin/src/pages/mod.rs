@@ -149,6 +149,17 @@ impl CellView {
                 href: None,
                 class: "tag",
             },
+            Cell::Counts(counts) => plain(
+                counts
+                    .iter()
+                    .map(|(k, n)| match lang.t(k) {
+                        "?" => format!("{k} {n}"),
+                        word => format!("{word} {n}"),
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" · "),
+                "",
+            ),
             Cell::Link { model, id, text } => CellView {
                 text: text.clone(),
                 href: Some(if model.has_detail() {

@@ -17,10 +17,15 @@ pub enum Action {
     /// Pins posts as notices (공지) of their board or of the site.
     PinPosts,
     UnpinPosts,
+    /// The reports queue's decisions (see `console::reports`).
+    DismissReports,
+    RemoveReported,
+    SuspendAuthor,
+    BanAuthor,
 }
 
 impl Action {
-    pub const ALL: [Action; 10] = [
+    pub const ALL: [Action; 14] = [
         Action::DeletePosts,
         Action::RestorePosts,
         Action::DeleteComments,
@@ -31,6 +36,10 @@ impl Action {
         Action::SetRole,
         Action::PinPosts,
         Action::UnpinPosts,
+        Action::DismissReports,
+        Action::RemoveReported,
+        Action::SuspendAuthor,
+        Action::BanAuthor,
     ];
 
     pub fn slug(self) -> &'static str {
@@ -45,6 +54,10 @@ impl Action {
             Action::SetRole => "set_role",
             Action::PinPosts => "pin_posts",
             Action::UnpinPosts => "unpin_posts",
+            Action::DismissReports => "dismiss_reports",
+            Action::RemoveReported => "remove_reported",
+            Action::SuspendAuthor => "suspend_author",
+            Action::BanAuthor => "ban_author",
         }
     }
 
@@ -59,6 +72,10 @@ impl Action {
             }
             Action::DeleteComments | Action::RestoreComments => Model::Comment,
             Action::Suspend | Action::Ban | Action::Reinstate | Action::SetRole => Model::User,
+            Action::DismissReports
+            | Action::RemoveReported
+            | Action::SuspendAuthor
+            | Action::BanAuthor => Model::Report,
         }
     }
 
@@ -69,8 +86,14 @@ impl Action {
             | Action::DeleteComments
             | Action::RestoreComments
             | Action::PinPosts
-            | Action::UnpinPosts => Permission::Moderate,
-            Action::Suspend | Action::Ban | Action::Reinstate => Permission::Discipline,
+            | Action::UnpinPosts
+            | Action::DismissReports
+            | Action::RemoveReported => Permission::Moderate,
+            Action::Suspend
+            | Action::Ban
+            | Action::Reinstate
+            | Action::SuspendAuthor
+            | Action::BanAuthor => Permission::Discipline,
             Action::SetRole => Permission::ChangeRole,
         }
     }
@@ -78,8 +101,8 @@ impl Action {
     /// The fields the confirmation form asks for.
     pub fn fields(self) -> &'static [&'static str] {
         match self {
-            Action::Suspend => &["until", "reason"],
-            Action::Ban => &["reason"],
+            Action::Suspend | Action::SuspendAuthor => &["until", "reason"],
+            Action::Ban | Action::BanAuthor | Action::RemoveReported => &["reason"],
             Action::SetRole => &["role"],
             Action::PinPosts => &["scope"],
             _ => &[],
@@ -122,7 +145,7 @@ impl Console {
     pub(super) fn target_of(&self, action: Action, input: &ActionInput) -> Result<Target> {
         let mut v = Violations::new();
         let target = match action {
-            Action::Suspend => {
+            Action::Suspend | Action::SuspendAuthor => {
                 let until = match input.until.as_deref().map(str::trim) {
                     None | Some("") => {
                         v.add("until", "required", "until is required");
@@ -146,8 +169,12 @@ impl Console {
                     _ => Target::None,
                 }
             }
-            Action::Ban => match reason(&mut v, input) {
+            Action::Ban | Action::BanAuthor => match reason(&mut v, input) {
                 Some(reason) => Target::State(UserState::Banned { reason }),
+                None => Target::None,
+            },
+            Action::RemoveReported => match reason(&mut v, input) {
+                Some(reason) => Target::Reason(reason),
                 None => Target::None,
             },
             Action::Reinstate => Target::State(UserState::Active),
@@ -190,6 +217,10 @@ impl Console {
             Action::Suspend | Action::Ban | Action::Reinstate | Action::SetRole => {
                 self.plan_member(staff, target, id).await
             }
+            Action::DismissReports
+            | Action::RemoveReported
+            | Action::SuspendAuthor
+            | Action::BanAuthor => self.plan_report(staff, action, target, id).await,
         }
     }
 
@@ -301,8 +332,8 @@ impl Console {
                 Ok(Planned::change(id, repr, change, changes))
             }
             // Only naming the objects, before the action's fields are known (a pin's
-            // scope is never a user action's target).
-            Target::Pin(_) | Target::None => Ok(Planned::named(id, repr)),
+            // scope or a removal's reason is never a user action's target).
+            Target::Pin(_) | Target::Reason(_) | Target::None => Ok(Planned::named(id, repr)),
         }
     }
 
@@ -334,6 +365,8 @@ impl Console {
 
 pub(super) enum Target {
     State(UserState),
+    /// A removal's reason.
+    Reason(String),
     Role(Role),
     Pin(PinScope),
     None,
@@ -373,6 +406,8 @@ pub(super) fn action_name(a: Action) -> &'static str {
         Action::SetRole => "role",
         Action::PinPosts => "pin",
         Action::UnpinPosts => "unpin",
+        Action::DismissReports => "dismiss",
+        Action::RemoveReported | Action::SuspendAuthor | Action::BanAuthor => "remove",
     }
 }
 
@@ -450,6 +485,7 @@ pub(super) fn change_object(c: &StaffChange) -> (&'static str, i64) {
         | StaffChange::DeletePrefix { board, .. }
         | StaffChange::SetPrefixRequired { board, .. } => ("category", *board),
         StaffChange::EditSeminar { id, .. } => ("seminar", *id),
+        StaffChange::ResolveReports(r) => (r.kind.as_str(), r.content_id),
     }
 }
 
@@ -477,5 +513,6 @@ pub(super) fn invalidations(c: &StaffChange) -> Vec<String> {
         StaffChange::PinPost { post_id, .. } | StaffChange::UnpinPost { post_id } => {
             scope::post_changed(*post_id).to_vec()
         }
+        StaffChange::ResolveReports(r) => super::reports::resolution_scopes(r),
     }
 }

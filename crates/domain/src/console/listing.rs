@@ -233,6 +233,8 @@ pub enum Cell {
         id: i64,
         text: String,
     },
+    /// Counts of values from a fixed set (a report target's reasons), each translated.
+    Counts(Vec<(String, i64)>),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -308,6 +310,8 @@ impl FieldChange {
 pub struct AuditRecord {
     pub actor_id: i64,
     pub actor_name: String,
+    /// The actor's role then, which the public moderation log shows instead of the name.
+    pub actor_role: Role,
     pub object_type: &'static str,
     pub object_id: i64,
     pub object_repr: String,
@@ -383,6 +387,9 @@ pub enum StaffChange {
         id: i64,
         change: SeminarChange,
     },
+    /// A decision on a report target: resolves its open reports, and removes (or
+    /// brings back) its content and disciplines its author as decided.
+    ResolveReports(super::Resolution),
 }
 
 /// What applying a change did.

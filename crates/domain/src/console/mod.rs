@@ -11,12 +11,14 @@ mod actions;
 mod boards;
 mod listing;
 mod models;
+mod reports;
 #[cfg(test)]
 mod tests;
 
 pub use actions::*;
 pub use listing::*;
 pub use models::*;
+pub use reports::{AuthorChange, ReportCase, Resolution};
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -34,6 +36,7 @@ use crate::ports::{
 };
 use crate::posts::{PinScope, PostDetail, PostVersion};
 use crate::prefixes::PrefixName;
+use crate::reports::ReportStore;
 use crate::seminars::{Seminar, SeminarChange, SeminarDetail, SeminarInput};
 use crate::time::{Clock, Timestamp};
 use crate::users::{Role, User, UserState, fold_case};
@@ -180,6 +183,7 @@ pub struct Console {
     comments: Arc<dyn CommentStore>,
     categories: Arc<dyn CategoryStore>,
     seminars: Arc<dyn SeminarStore>,
+    reports: Arc<dyn ReportStore>,
     jobs: Arc<dyn JobQueue>,
     stats: Arc<dyn MaintenanceStore>,
     tokens: Arc<dyn TokenCodec>,
@@ -197,6 +201,7 @@ pub struct ConsolePorts {
     pub comments: Arc<dyn CommentStore>,
     pub categories: Arc<dyn CategoryStore>,
     pub seminars: Arc<dyn SeminarStore>,
+    pub reports: Arc<dyn ReportStore>,
     pub jobs: Arc<dyn JobQueue>,
     pub stats: Arc<dyn MaintenanceStore>,
     pub tokens: Arc<dyn TokenCodec>,
@@ -214,6 +219,7 @@ impl Console {
             comments: p.comments,
             categories: p.categories,
             seminars: p.seminars,
+            reports: p.reports,
             jobs: p.jobs,
             stats: p.stats,
             tokens: p.tokens,
@@ -497,6 +503,7 @@ impl Console {
         let audit = AuditRecord {
             actor_id: staff.user.id,
             actor_name: staff.user.name.clone(),
+            actor_role: staff.user.role,
             object_type,
             object_id,
             object_repr: repr.chars().take(200).collect(),
@@ -504,7 +511,14 @@ impl Console {
             changes,
             at: self.clock.now(),
         };
-        let applied = self.store.apply(change, &audit).await?;
+        let mut audits = vec![audit];
+        if let StaffChange::ResolveReports(Resolution {
+            author: Some(a), ..
+        }) = change
+        {
+            audits.push(reports::author_audit(&audits[0], a));
+        }
+        let applied = self.store.apply(change, &audits).await?;
         if applied == Applied::Changed {
             self.cache.invalidate(&invalidations(change)).await;
         }

@@ -8,6 +8,8 @@ pub enum Model {
     User,
     Post,
     Comment,
+    /// Reported content, one row per post or comment (the reports queue).
+    Report,
     Category,
     Login,
     Seminar,
@@ -154,6 +156,37 @@ pub(super) static COMMENT_SPEC: ModelSpec = ModelSpec {
     default_sort: "created_at",
 };
 
+/// The reports queue: one row per reported post or comment, most reporters first.
+pub(super) static REPORT_SPEC: ModelSpec = ModelSpec {
+    columns: &[
+        col("id"),
+        col("target"),
+        col("author"),
+        sort("reporters"),
+        col("reasons"),
+        col("sentiment"),
+        col("held"),
+        col("author_removals"),
+        col("author_since"),
+        col("report_status"),
+        sort("first_reported"),
+    ],
+    filters: &[
+        filter("report_status", &["open", "resolved"]),
+        filter("target_type", &["post", "comment"]),
+        filter("held", YES_NO),
+    ],
+    search: Some("search_by_author"),
+    dated: true,
+    actions: &[
+        Action::DismissReports,
+        Action::RemoveReported,
+        Action::SuspendAuthor,
+        Action::BanAuthor,
+    ],
+    default_sort: "reporters",
+};
+
 pub(super) static CATEGORY_SPEC: ModelSpec = ModelSpec {
     columns: &[
         sort("id"),
@@ -266,6 +299,8 @@ pub(super) static AUDIT_SPEC: ModelSpec = ModelSpec {
                 "change",
                 "pin",
                 "unpin",
+                "dismiss",
+                "remove",
             ],
         ),
         filter(
@@ -280,10 +315,11 @@ pub(super) static AUDIT_SPEC: ModelSpec = ModelSpec {
 };
 
 impl Model {
-    pub const ALL: [Model; 9] = [
+    pub const ALL: [Model; 10] = [
         Model::User,
         Model::Post,
         Model::Comment,
+        Model::Report,
         Model::Category,
         Model::Login,
         Model::Seminar,
@@ -298,6 +334,7 @@ impl Model {
             Model::User => "users",
             Model::Post => "posts",
             Model::Comment => "comments",
+            Model::Report => "reports",
             Model::Category => "categories",
             Model::Login => "logins",
             Model::Seminar => "seminars",
@@ -317,6 +354,7 @@ impl Model {
             Model::User => "user",
             Model::Post => "post",
             Model::Comment => "comment",
+            Model::Report => "report",
             Model::Category => "category",
             Model::Login => "login",
             Model::Seminar => "seminar",
@@ -335,6 +373,7 @@ impl Model {
             Model::User => &USER_SPEC,
             Model::Post => &POST_SPEC,
             Model::Comment => &COMMENT_SPEC,
+            Model::Report => &REPORT_SPEC,
             Model::Category => &CATEGORY_SPEC,
             Model::Login => &LOGIN_SPEC,
             Model::Seminar => &SEMINAR_SPEC,
@@ -353,7 +392,12 @@ impl Model {
     pub fn has_detail(self) -> bool {
         matches!(
             self,
-            Model::User | Model::Post | Model::Comment | Model::Category | Model::Seminar
+            Model::User
+                | Model::Post
+                | Model::Comment
+                | Model::Report
+                | Model::Category
+                | Model::Seminar
         )
     }
 }

@@ -80,6 +80,7 @@ impl Posts {
         Ok(AuditRecord {
             actor_id: actor.id,
             actor_name: name,
+            actor_role: actor.role,
             object_type: "post",
             object_id: post.id,
             object_repr: format!("#{} {}", post.id, post.title)

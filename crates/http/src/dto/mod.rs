@@ -24,8 +24,10 @@ pub fn rfc3339(t: Timestamp) -> String {
 }
 
 mod board;
+mod reports;
 mod requests;
 pub use board::*;
+pub use reports::*;
 pub use requests::*;
 
 // ---------------------------------------------------------------- responses

@@ -3,6 +3,7 @@ pub mod categories;
 pub mod comments;
 pub mod ops;
 pub mod posts;
+pub mod reports;
 pub mod seminars;
 pub mod sentiment;
 pub mod stats;

@@ -20,6 +20,7 @@ use madang_domain::maintenance::{DAY_MS, Maintenance, MaintenanceSettings};
 use madang_domain::ports::JobQueue;
 use madang_domain::ports::{Cache, Classifier, Probe};
 use madang_domain::posts::{PostPorts, Posts};
+use madang_domain::reports::Reports;
 use madang_domain::seminars::Seminars;
 use madang_domain::sentiment::Sentiments;
 use madang_domain::time::Clock;
@@ -203,6 +204,12 @@ impl App {
                 follow_ups,
                 clock.clone(),
                 settings.board.best_comment_votes,
+            )),
+            reports: Arc::new(Reports::new(
+                store.clone(),
+                cache.clone(),
+                clock.clone(),
+                settings.board.report_hide_threshold,
             )),
             seminars: Arc::new(Seminars::new(store.clone(), cache, clock)),
             sentiments,

@@ -225,6 +225,7 @@ pub(super) fn console(
             comments: store.clone(),
             categories: store.clone(),
             seminars: store.clone(),
+            reports: store.clone(),
             jobs: jobs.clone(),
             stats: store.clone(),
             tokens,

@@ -66,6 +66,7 @@ pub(super) struct Flat {
     view_flush_ms: u64,
     view_dedup_cap: usize,
     best_comment_votes: i64,
+    report_hide_threshold: u32,
     rate_limits: String,
     /// Quota overrides by name (`post = "10/10m"`, `MADANG_LIMITS__POST`).
     #[serde(default)]
@@ -135,6 +136,10 @@ impl Settings {
             .set_default("view_flush_ms", 5000)?
             .set_default("view_dedup_cap", madang_cache::LOCAL_DEDUP_CAP as u64)?
             .set_default("best_comment_votes", 10)?
+            .set_default(
+                "report_hide_threshold",
+                madang_domain::reports::DEFAULT_HIDE_THRESHOLD,
+            )?
             .set_default("rate_limits", "on")?
             .add_source(config::File::new(&file, config::FileFormat::Toml).required(false))
             .add_source(
@@ -268,6 +273,7 @@ impl TryFrom<Flat> for Settings {
                 view_flush_ms: f.view_flush_ms,
                 view_dedup_cap: f.view_dedup_cap,
                 best_comment_votes: f.best_comment_votes,
+                report_hide_threshold: f.report_hide_threshold.max(1),
             },
             limits: LimitSettings {
                 enabled: switch("rate_limits", &f.rate_limits)?,

@@ -218,6 +218,9 @@ pub struct BoardSettings {
     pub view_dedup_cap: usize,
     /// Votes a comment needs to be one of a post's best comments.
     pub best_comment_votes: i64,
+    /// `report_hide_threshold`: distinct members whose open reports hold content
+    /// (블라인드) until a moderator decides.
+    pub report_hide_threshold: u32,
 }
 
 #[derive(Debug, Clone)]
@@ -326,6 +329,7 @@ impl Settings {
                 view_flush_ms: 200,
                 view_dedup_cap: 10_000,
                 best_comment_votes: 10,
+                report_hide_threshold: madang_domain::reports::DEFAULT_HIDE_THRESHOLD,
             },
             // Off, as a test's many requests all come from one address; the tests of
             // the limits turn them on.

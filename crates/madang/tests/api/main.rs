@@ -13,6 +13,7 @@ mod jobs;
 mod limits;
 mod outage;
 mod posts;
+mod reports;
 mod robustness;
 mod search;
 mod seed;

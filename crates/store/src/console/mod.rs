@@ -71,11 +71,12 @@ impl Db {
     ) -> Result<()> {
         let changes = FieldChange::encode(&a.changes);
         self.stmt(
-            "INSERT INTO audit_log (actor_id, actor_name, object_type, object_id, object_repr, action, changes, created_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO audit_log (actor_id, actor_name, actor_role, object_type, object_id, object_repr, action, changes, created_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(a.actor_id)
         .bind(a.actor_name.clone())
+        .bind(a.actor_role.as_str().to_owned())
         .bind(a.object_type.to_owned())
         .bind(a.object_id)
         .bind(a.object_repr.clone())
@@ -162,6 +163,7 @@ impl Db {
                 }
                 true
             }
+            StaffChange::ResolveReports(r) => self.resolve_reports_in(tx, r, now).await?,
             StaffChange::EditSeminar { id, change } => {
                 let Some((_, participants)) = self.lock_seminar(tx, *id).await? else {
                     return Ok(Applied::Missing);
@@ -361,7 +363,12 @@ impl ConsoleStore for Db {
         }))
     }
 
-    async fn apply(&self, change: &StaffChange, audit: &AuditRecord) -> Result<Applied> {
+    async fn apply(&self, change: &StaffChange, audits: &[AuditRecord]) -> Result<Applied> {
+        let Some(audit) = audits.first() else {
+            return Err(Error::Internal(
+                "a staff change without its audit entry".into(),
+            ));
+        };
         // Pins take their slot in a transaction of their own (retried when a racing pin
         // took it), with the audit entry: the pin store's, shared with the API.
         match change {
@@ -387,7 +394,9 @@ impl ConsoleStore for Db {
         if applied != Applied::Changed {
             return Ok(applied);
         }
-        self.insert_audit(&mut tx, audit).await?;
+        for a in audits {
+            self.insert_audit(&mut tx, a).await?;
+        }
         commit(tx).await?;
         Ok(Applied::Changed)
     }

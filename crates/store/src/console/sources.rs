@@ -10,6 +10,7 @@ pub(super) fn source(model: Model) -> Result<&'static Source> {
         Model::User => &USERS,
         Model::Post => &POSTS,
         Model::Comment => &COMMENTS,
+        Model::Report => &REPORTS,
         Model::Category => &CATEGORIES,
         Model::Login => &LOGINS,
         Model::Seminar => &SEMINARS,
@@ -164,6 +165,90 @@ fn comment_row(r: &AnyRow, _now: Timestamp) -> Result<Row> {
             sentiment,
             Cell::Int(col(r, "vote_count")?),
             time(r, "created_at")?,
+        ],
+    })
+}
+
+const REPORTS: Source = Source {
+    table: "report_targets t",
+    id: Some("t.id"),
+    joins: "LEFT JOIN posts p ON t.target_type = 'post' AND p.id = t.target_id \
+            LEFT JOIN comments m ON t.target_type = 'comment' AND m.id = t.target_id \
+            LEFT JOIN users u ON u.id = t.author_id",
+    cols: "t.id, t.target_type, t.target_id, t.author_id, u.name AS author_name, \
+           u.created_at AS author_since, COALESCE(p.title, m.content) AS target_text, \
+           COALESCE(p.sentiment_label, m.sentiment_label) AS sentiment_label, t.reporters, \
+           t.n_spam, t.n_abuse, t.n_illegal, t.n_other, t.held, t.status, t.outcome, t.first_at, \
+           (SELECT COUNT(*) FROM report_targets h WHERE h.author_id = t.author_id \
+            AND h.outcome IN ('removed', 'suspended', 'banned')) AS author_removals",
+    base: "1 = 1",
+    date_col: "t.first_at",
+    order: |key| match key {
+        "first_reported" => &["t.first_at", "t.id"],
+        _ => &["t.reporters", "t.id"],
+    },
+    filter: |s, q, _| {
+        if let Some(v) = q.filter("report_status") {
+            s.push_bind(" AND t.status = ?", v.to_owned());
+        }
+        if let Some(v) = q.filter("target_type") {
+            s.push_bind(" AND t.target_type = ?", v.to_owned());
+        }
+        if let Some(v) = q.filter("held") {
+            s.push_bind(" AND t.held = ?", yes(v));
+        }
+    },
+    search: |s, k| by_member(s, "t.author_id", k),
+    row: report_row,
+};
+
+fn report_row(r: &AnyRow, _now: Timestamp) -> Result<Row> {
+    let id: i64 = col(r, "id")?;
+    let model = match col::<String>(r, "target_type")?.as_str() {
+        "comment" => Model::Comment,
+        _ => Model::Post,
+    };
+    let status: String = col(r, "status")?;
+    let open = status == "open";
+    let shown_status = if open {
+        status
+    } else {
+        col::<Option<String>>(r, "outcome")?.unwrap_or(status)
+    };
+    let reasons = [
+        ("spam", "n_spam"),
+        ("abuse", "n_abuse"),
+        ("illegal", "n_illegal"),
+        ("other", "n_other"),
+    ]
+    .iter()
+    .map(|(reason, column)| Ok(((*reason).to_owned(), col::<i64>(r, column)?)))
+    .collect::<Result<Vec<_>>>()?
+    .into_iter()
+    .filter(|(_, n)| *n > 0)
+    .collect();
+    Ok(Row {
+        id,
+        muted: !open,
+        cells: vec![
+            Cell::Int(id),
+            Cell::Link {
+                model,
+                id: col(r, "target_id")?,
+                text: excerpt(
+                    &col::<Option<String>>(r, "target_text")?.unwrap_or_default(),
+                    60,
+                ),
+            },
+            link(r, Model::User, "author_id", "author_name")?,
+            Cell::Int(col(r, "reporters")?),
+            Cell::Counts(reasons),
+            col::<Option<String>>(r, "sentiment_label")?.map_or(Cell::Empty, Cell::Tag),
+            Cell::Bool(col::<i64>(r, "held")? != 0),
+            Cell::Int(col(r, "author_removals")?),
+            time(r, "author_since")?,
+            Cell::Tag(shown_status),
+            time(r, "first_at")?,
         ],
     })
 }

@@ -115,6 +115,7 @@ pub(super) async fn detail_page(
         Model::User => models::user(st, s, id, edit, &mut page).await,
         Model::Post => models::post(st, s, id, edit, &mut page).await,
         Model::Comment => models::comment(st, s, id, edit, &mut page).await,
+        Model::Report => models::report(st, s, id, edit, &mut page).await,
         Model::Category => models::category(st, s, id, edit, &mut page).await,
         Model::Seminar => models::seminar(st, s, id, edit, &mut page).await,
         _ => Err(Error::NotFound("page")),

@@ -198,6 +198,109 @@ pub(super) async fn comment(
     Ok(())
 }
 
+/// A report target: the content, its author's history, the decision forms while its
+/// reports are open, and every report of it.
+pub(super) async fn report(
+    st: &AdminState,
+    s: &Session,
+    id: i64,
+    _edit: Option<(&FormData, Error)>,
+    page: &mut DetailPage,
+) -> Result<(), Error> {
+    let lang = s.ctx.lang;
+    let c = |cell: Cell| CellView::of(&cell, lang);
+    let case = st.console.report_case(id).await?;
+    let t = &case.target;
+    let model = match t.kind {
+        madang_domain::reports::TargetKind::Post => Model::Post,
+        madang_domain::reports::TargetKind::Comment => Model::Comment,
+    };
+    page.title = format!("{} #{id}", lang.t("reports"));
+    page.muted = t.outcome.is_some();
+    page.history_href = None;
+    let status = t.outcome.map_or("open", |o| o.as_str());
+    page.fields = vec![
+        ("id", c(Cell::Int(t.id))),
+        (
+            "target",
+            c(Cell::Link {
+                model,
+                id: t.target_id,
+                text: format!("{} #{}", lang.t(t.kind.as_str()), t.target_id),
+            }),
+        ),
+        ("status", c(status_cell(case.deleted.then_some(t.first_at)))),
+        ("sentiment", c(sentiment_cell(&case.sentiment))),
+        ("reporters", c(Cell::Int(t.reporters))),
+        ("held", c(Cell::Bool(t.held))),
+        ("report_status", c(Cell::Tag(status.to_owned()))),
+        ("first_reported", c(Cell::Time(t.first_at))),
+    ];
+    if let Some(u) = &case.author {
+        page.fields.extend([
+            (
+                "author",
+                c(Cell::Link {
+                    model: Model::User,
+                    id: u.id,
+                    text: u.name.clone(),
+                }),
+            ),
+            ("author_since", c(Cell::Time(u.created_at))),
+            (
+                "state",
+                c(Cell::Tag(u.state.at(st.console.now()).kind().to_owned())),
+            ),
+            ("author_removals", c(Cell::Int(case.removals))),
+        ]);
+    }
+    page.body = Some((lang.t("content"), case.text.clone()));
+    if t.outcome.is_none() {
+        let mut actions = Vec::new();
+        if s.staff.can(Permission::Moderate) {
+            actions.extend([Action::DismissReports, Action::RemoveReported]);
+        }
+        if s.staff.can(Permission::Discipline) && case.author.is_some() {
+            actions.extend([Action::SuspendAuthor, Action::BanAuthor]);
+        }
+        for a in actions {
+            page.forms.push(object_action(s, Model::Report, a, id));
+        }
+    }
+    page.inlines.push(InlineView {
+        title: lang.t("reports_of").to_owned(),
+        columns: vec![
+            lang.t("created_at"),
+            lang.t("reporter"),
+            lang.t("reason"),
+            lang.t("detail"),
+            lang.t("outcome"),
+        ],
+        rows: case
+            .reports
+            .iter()
+            .map(|r| {
+                [
+                    Cell::Time(r.created_at),
+                    Cell::Link {
+                        model: Model::User,
+                        id: r.reporter_id,
+                        text: r.reporter_name.clone(),
+                    },
+                    Cell::Tag(r.reason.as_str().to_owned()),
+                    r.detail.clone().map_or(Cell::Empty, Cell::Text),
+                    Cell::Tag(r.outcome.map_or("open", |o| o.as_str()).to_owned()),
+                ]
+                .iter()
+                .map(|cell| CellView::of(cell, lang))
+                .collect()
+            })
+            .collect(),
+        more: None,
+    });
+    Ok(())
+}
+
 /// A category: its parent, the board's prefixes and their forms, and a link to its posts.
 pub(super) async fn category(
     st: &AdminState,
