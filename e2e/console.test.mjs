@@ -368,6 +368,80 @@ async function misalignedCells(page) {
   });
 }
 
+// A post reported by five members (which holds it from the lists), made through the
+// public API; answers the post's id.
+async function heldPost() {
+  const api = await request.newContext({ baseURL: `${BASE}/api/v1/` });
+  const member = async (name) => {
+    const password = "e2e-member-pass";
+    const up = await api.post("users", {
+      data: { name, email: `${name}@madang.kr`, password1: password, password2: password },
+    });
+    assert.equal(up.status(), 201, await up.text());
+    const tok = await api.post("auth/token", { data: { username: name, password } });
+    return { Authorization: `Bearer ${(await tok.json()).access_token}` };
+  };
+  const board = (await (await api.get("categories")).json())[0].id;
+  const author = await member("e2e-spammer");
+  const created = await api.post("posts", {
+    headers: author,
+    data: { category_id: board, title: "무료 쿠폰 받아가세요", content: "링크를 누르세요" },
+  });
+  assert.equal(created.status(), 201, await created.text());
+  const id = (await created.json()).id;
+  for (let i = 0; i < 5; i++) {
+    const headers = await member(`e2e-reporter${i}`);
+    const r = await api.post(`posts/${id}/reports`, { headers, data: { reason: "spam", detail: i === 0 ? "광고 도배" : "" } });
+    assert.equal(r.status(), 201, await r.text());
+  }
+  const gone = await api.get(`posts/${id}`);
+  assert.equal(gone.status(), 404, "held from readers");
+  await api.dispose();
+  return id;
+}
+
+test("a moderator takes a held post from the reports queue, removes it and suspends its author through the confirmation page", async () => {
+  const post = await heldPost();
+  const { context, page } = await logIn("e2e-mod", "moderator-e2e-pass", { viewport: { width: 1280, height: 900 } });
+  await page.click("nav.side >> text=Reports");
+  await page.waitForURL(/\/admin\/reports$/);
+  const row = page.locator("table.results tbody tr").first();
+  assert.match(await row.textContent(), /무료 쿠폰 받아가세요/, "most reporters first");
+  assert.match(await row.textContent(), /Spam 5/);
+  await shot(page, "reports-queue");
+  await Promise.all([page.waitForURL(/\/admin\/reports\/\d+$/), row.locator("td:nth-child(3) a").click()]);
+  assert.match(await page.locator("section.card", { hasText: "Reports" }).last().textContent(), /광고 도배/);
+  await shot(page, "report-case");
+
+  await Promise.all([
+    page.waitForURL(/\/admin\/reports\/action$/),
+    page.locator("form", { hasText: "Remove and suspend the author" }).locator("button").click(),
+  ]);
+  // The fields first: a missing reason is shown beside its field.
+  await page.fill("#f-until", "2099-12-31");
+  await page.locator("form", { has: page.locator("#f-until") }).locator("button").click();
+  assert.match(await page.locator("#e-reason").textContent(), /reason is required/);
+  await page.fill("#f-reason", "광고 도배");
+  await page.locator("form", { has: page.locator("#f-until") }).locator("button").click();
+  const changes = await page.locator("ul.changes").textContent();
+  assert.match(changes, /open → suspended/);
+  assert.match(changes, /active → suspended/);
+  await Promise.all([page.waitForURL(/done=1/), page.click("button.danger")]);
+  assert.match(await page.locator("dl.fields").textContent(), /Suspended/, "the report's own page says what was decided");
+  await shot(page, "report-decided");
+  await page.goto(`${BASE}/admin/reports?report_status=resolved`);
+  assert.match(await page.locator("table.results tbody").textContent(), /Suspended/);
+
+  // The public moderation log says what was done, and by a moderator, not by whom.
+  const log = await (await page.request.get(`${BASE}/api/v1/modlog`)).json();
+  assert.deepEqual(log.data.slice(0, 2).map((e) => e.action), ["suspend", "remove"]);
+  assert.equal(log.data[1].target.id, post);
+  assert.equal(log.data[1].reason, "광고 도배");
+  assert.equal(log.data[1].moderator_role, "moderator");
+  assert.ok(!JSON.stringify(log).includes("e2e-mod"));
+  await context.close();
+});
+
 test("on every list at desktop width, each row has a cell per header, each cell sits under its header, and nothing is cut off", async () => {
   const { context, page } = await logIn("e2e-admin", "admin-e2e-pass", { viewport: { width: 1280, height: 900 } });
   const lists = await page.locator("nav.side a").evaluateAll((as) =>
@@ -375,7 +449,7 @@ test("on every list at desktop width, each row has a cell per header, each cell 
   );
   assert.ok(lists.length >= 9, `the side bar names every list: ${lists}`);
   // Lists with tag columns (status and sentiment, role and state, action) must have rows to check.
-  const mustHaveRows = ["/admin/posts", "/admin/comments", "/admin/users", "/admin/audit", "/admin/enrolments"];
+  const mustHaveRows = ["/admin/posts", "/admin/comments", "/admin/users", "/admin/audit", "/admin/enrolments", "/admin/reports"];
   const off = {};
   for (const href of [...lists, "/admin/posts?sentiment=positive", "/admin/"]) {
     await page.goto(`${BASE}${href}`);

@@ -365,8 +365,10 @@ pub fn check(reason: Option<&str>, detail: Option<&str>) -> Result<(ReportReason
             Some(d)
         }
     };
-    v.into_result()?;
-    Ok((reason.expect("checked above"), detail))
+    match reason {
+        Some(reason) if v.is_empty() => Ok((reason, detail)),
+        _ => Err(Error::Validation(v.into_vec())),
+    }
 }
 
 #[cfg(test)]

@@ -56,6 +56,11 @@ pub fn router(state: WebState) -> Router {
         .route("/posts/{id}/vote", post(posts::vote))
         .route("/posts/{id}/bookmark", post(pages::keep::bookmark))
         .route("/posts/{id}/pin", post(pages::keep::pin))
+        .route("/posts/{id}/report", post(pages::reports::report_post))
+        .route(
+            "/comments/{id}/report",
+            post(pages::reports::report_comment),
+        )
         .route("/posts/{id}/comments", post(posts::comment))
         .route("/posts/{id}/history", get(history::history))
         .route("/signup", get(account::signup_page).post(account::signup))

@@ -165,10 +165,9 @@ pub(super) static REPORT_SPEC: ModelSpec = ModelSpec {
         sort("reporters"),
         col("reasons"),
         col("sentiment"),
-        col("held"),
+        col("report_status"),
         col("author_removals"),
         col("author_since"),
-        col("report_status"),
         sort("first_reported"),
     ],
     filters: &[

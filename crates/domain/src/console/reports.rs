@@ -58,7 +58,7 @@ impl Console {
         Ok(match t.kind {
             TargetKind::Post => self.posts.post(t.target_id, true).await?.map(|p| Content {
                 repr: format!("#{} {}", p.id, p.title),
-                text: p.title.clone(),
+                text: format!("{}\n\n{}", p.title, p.content),
                 deleted: p.deleted_at.is_some(),
                 sentiment: p.sentiment.clone(),
             }),

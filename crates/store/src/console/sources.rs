@@ -204,16 +204,13 @@ const REPORTS: Source = Source {
 
 fn report_row(r: &AnyRow, _now: Timestamp) -> Result<Row> {
     let id: i64 = col(r, "id")?;
-    let model = match col::<String>(r, "target_type")?.as_str() {
-        "comment" => Model::Comment,
-        _ => Model::Post,
-    };
+    // One state: held (open, and hidden by its reports), open, or the decision.
     let status: String = col(r, "status")?;
     let open = status == "open";
-    let shown_status = if open {
-        status
-    } else {
-        col::<Option<String>>(r, "outcome")?.unwrap_or(status)
+    let shown_status = match (open, col::<i64>(r, "held")? != 0) {
+        (true, true) => "held".to_owned(),
+        (true, false) => status,
+        (false, _) => col::<Option<String>>(r, "outcome")?.unwrap_or(status),
     };
     let reasons = [
         ("spam", "n_spam"),
@@ -232,22 +229,22 @@ fn report_row(r: &AnyRow, _now: Timestamp) -> Result<Row> {
         muted: !open,
         cells: vec![
             Cell::Int(id),
+            // The content opens the report's own page, which links the content.
             Cell::Link {
-                model,
-                id: col(r, "target_id")?,
+                model: Model::Report,
+                id,
                 text: excerpt(
                     &col::<Option<String>>(r, "target_text")?.unwrap_or_default(),
-                    60,
+                    40,
                 ),
             },
             link(r, Model::User, "author_id", "author_name")?,
             Cell::Int(col(r, "reporters")?),
             Cell::Counts(reasons),
             col::<Option<String>>(r, "sentiment_label")?.map_or(Cell::Empty, Cell::Tag),
-            Cell::Bool(col::<i64>(r, "held")? != 0),
+            Cell::Tag(shown_status),
             Cell::Int(col(r, "author_removals")?),
             time(r, "author_since")?,
-            Cell::Tag(shown_status),
             time(r, "first_at")?,
         ],
     })

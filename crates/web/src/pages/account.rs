@@ -193,9 +193,9 @@ async fn resume(state: &WebState, v: &Visitor, draft_to: &str, f: &FormData) -> 
                 v,
                 id,
                 1,
-                content,
-                FieldErrors::none(),
+                posts::CommentForm::kept(content),
                 StatusCode::OK,
+                None,
             )
             .await
         }

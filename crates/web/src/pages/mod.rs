@@ -7,6 +7,7 @@ pub mod feeds;
 pub mod history;
 pub mod keep;
 pub mod posts;
+pub mod reports;
 pub mod seminars;
 
 use askama::Template;
@@ -110,6 +111,14 @@ pub struct Chrome {
 impl Chrome {
     pub fn t(&self, key: &str) -> &'static str {
         self.lang.t(key)
+    }
+
+    /// Whether the reader may report content by `author`: a member, not its author.
+    pub fn may_report(&self, author: Option<&(i64, String)>) -> bool {
+        match &self.member {
+            Some((me, _)) => author.map(|a| a.0) != Some(*me),
+            None => false,
+        }
     }
 
     /// A page for a request, without the boards in the navigation.

@@ -149,15 +149,35 @@ fn describe(s: &str) -> String {
     out
 }
 
-/// Renders a post page; `draft` and `errors` are the comment form's.
+/// What the comment form of a post page holds: the member's text, and why it was
+/// refused.
+pub(crate) struct CommentForm {
+    pub draft: String,
+    pub errors: FieldErrors,
+}
+
+impl CommentForm {
+    pub(crate) fn empty() -> Self {
+        Self::kept(String::new())
+    }
+
+    pub(crate) fn kept(draft: String) -> Self {
+        Self {
+            draft,
+            errors: FieldErrors::none(),
+        }
+    }
+}
+
+/// Renders a post page with its comment form, and a notice above it if any.
 pub(crate) async fn post_page(
     state: &WebState,
     v: &Visitor,
     id: i64,
     cpage: u32,
-    draft: String,
-    errors: FieldErrors,
+    CommentForm { draft, errors }: CommentForm,
     status: StatusCode,
+    notice: Option<&'static str>,
 ) -> PageResult {
     let actor = v.member.as_ref().map(|m| m.actor());
     let (post, voted) = state
@@ -202,6 +222,7 @@ pub(crate) async fn post_page(
     c.description = describe(&post.content);
     c.canonical = Some(format!("/posts/{id}"));
     c.og_type = "article";
+    c.notice = notice;
     let rows = comments
         .items
         .iter()
@@ -260,9 +281,9 @@ pub async fn show(
         &v,
         id,
         cpage,
-        String::new(),
-        FieldErrors::none(),
+        CommentForm::empty(),
         StatusCode::OK,
+        (q.get("reported") == Some("1")).then_some("reported"),
     )
     .await
 }
@@ -340,9 +361,16 @@ pub async fn comment(
     };
     let f = form(&body, &v)?;
     let content = f.get("content").unwrap_or("");
+    // The post page again, with the member's text and why it was refused.
+    let refused = |errors, status| {
+        let form = CommentForm {
+            draft: content.to_owned(),
+            errors,
+        };
+        post_page(&state, &v, id, 1, form, status, None)
+    };
     if let Some(errors) = restricted(&v) {
-        let status = StatusCode::FORBIDDEN;
-        return post_page(&state, &v, id, 1, content.to_owned(), errors, status).await;
+        return refused(errors, StatusCode::FORBIDDEN).await;
     }
     let actor = m.actor();
     let comment = state.app.comments.create(&actor, id, Some(content));
@@ -360,7 +388,7 @@ pub async fn comment(
         Err(e) => {
             let errors = FieldErrors::from_error(e, &["content"], v.lang)?;
             let (status, wait) = (form_status(&errors), errors.retry_after_secs);
-            post_page(&state, &v, id, 1, content.to_owned(), errors, status)
+            refused(errors, status)
                 .await
                 .map(|res| with_retry_after(res, wait))
         }

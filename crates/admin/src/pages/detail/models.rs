@@ -248,7 +248,7 @@ pub(super) async fn report(
             ),
             ("author_since", c(Cell::Time(u.created_at))),
             (
-                "state",
+                "author_state",
                 c(Cell::Tag(u.state.at(st.console.now()).kind().to_owned())),
             ),
             ("author_removals", c(Cell::Int(case.removals))),

@@ -9,6 +9,7 @@ use crate::helpers::{PASSWORD, TestApp, limited, spawn, spawn_with};
 use crate::seminars::{join, seminar, with_role};
 
 mod boards;
+mod reports;
 
 /// A browser-like console client: keeps the session cookie, follows no redirects.
 struct Staff {

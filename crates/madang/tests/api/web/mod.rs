@@ -6,6 +6,7 @@
 
 mod accounts;
 mod pages;
+mod reports;
 
 use std::collections::BTreeMap;
 
