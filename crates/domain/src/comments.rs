@@ -33,6 +33,31 @@ pub struct Comment {
     /// same comment keeps its place in the thread too, unmarked.
     #[serde(default)]
     pub best: bool,
+    /// A reply's thread: the top-level comment it is under (`None` for a top-level one).
+    #[serde(default)]
+    pub parent_id: Option<i64>,
+    /// The comment a reply answers: its thread's top-level comment or another reply.
+    #[serde(default)]
+    pub reply_to_id: Option<i64>,
+    /// A top-level comment's live replies.
+    #[serde(default)]
+    pub reply_count: i64,
+    /// A deleted top-level comment kept as a placeholder because it has replies: its
+    /// content and author are not shown.
+    #[serde(default)]
+    pub deleted: bool,
+}
+
+/// Replies a thread shows in a post's comment list (its `reply_count` tells the rest).
+pub const REPLIES_SHOWN: u32 = 100;
+
+/// What a reply is made under: the comment answered, as the store finds it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReplyTarget {
+    pub post_id: i64,
+    /// The answered comment's own thread (`None`: it is top-level, so it is the thread).
+    pub parent_id: Option<i64>,
+    pub deleted: bool,
 }
 
 /// How many best comments head a post's first page of comments.
@@ -56,6 +81,9 @@ pub struct CommentVersion {
 pub struct NewComment {
     pub post_id: i64,
     pub author_id: i64,
+    /// For a reply: its thread's top-level comment, and the comment it answers.
+    pub parent_id: Option<i64>,
+    pub reply_to_id: Option<i64>,
     pub content: Body,
     pub now: Timestamp,
     /// Jobs enqueued in the same transaction, about the new comment.
@@ -151,12 +179,28 @@ impl Comments {
         v.pop().ok_or(Error::NotFound("comment"))
     }
 
+    /// Where a reply to `answered` goes: (its thread's top-level comment, the comment
+    /// answered). A reply to a reply joins the same thread, one level deep as on Korean
+    /// boards. The answered comment must be a live comment of the same post.
+    async fn thread_of(&self, post_id: i64, answered: i64) -> Result<(i64, i64)> {
+        let refuse = |code, message: &str| Err(Error::invalid("parent_id", code, message));
+        match self.comments.reply_target(answered).await? {
+            None => refuse("not_found", "parent_id names no comment"),
+            Some(t) if t.post_id != post_id => {
+                refuse("other_post", "parent_id is a comment of another post")
+            }
+            Some(t) if t.deleted => refuse("deleted", "parent_id names a deleted comment"),
+            Some(t) => Ok((t.parent_id.unwrap_or(answered), answered)),
+        }
+    }
+
     #[tracing::instrument(name = "comments.create", skip_all)]
     pub async fn create(
         &self,
         actor: &Actor,
         post_id: i64,
         content: Option<&str>,
+        parent: Option<i64>,
     ) -> Result<CommentView> {
         actor.ensure_can_write()?;
         // A missing post is 404 before any validation of the body.
@@ -165,9 +209,18 @@ impl Comments {
             _ => return Err(Error::NotFound("post")),
         }
         let content = parse_content(content)?;
+        let (parent_id, reply_to_id) = match parent {
+            Some(answered) => {
+                let (root, answered) = self.thread_of(post_id, answered).await?;
+                (Some(root), Some(answered))
+            }
+            None => (None, None),
+        };
         let new = NewComment {
             post_id,
             author_id: actor.id,
+            parent_id,
+            reply_to_id,
             content,
             now: self.clock.now(),
             follow_up: self.follow_ups.comment_written.clone(),

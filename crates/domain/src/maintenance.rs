@@ -134,6 +134,17 @@ pub struct PostCounters {
     pub actual_comments: i64,
     pub vote_count: i64,
     pub actual_votes: i64,
+    /// Listed threads: live top-level comments, and deleted ones with a live reply.
+    pub thread_count: i64,
+    pub actual_threads: i64,
+}
+
+/// A post's counters as a recount stored them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PostCounts {
+    pub comments: i64,
+    pub votes: i64,
+    pub threads: i64,
 }
 
 /// A category's stored count of active posts beside the actual one.
@@ -149,6 +160,8 @@ pub struct CommentCounters {
     pub id: i64,
     pub vote_count: i64,
     pub actual_votes: i64,
+    pub reply_count: i64,
+    pub actual_replies: i64,
 }
 
 /// One counter put right by reconciliation, for the log.
@@ -331,26 +344,27 @@ impl Maintenance {
             report.posts_checked += rows.len() as u64;
             for r in rows
                 .iter()
-                .filter(|r| r.comment_count != r.actual_comments || r.vote_count != r.actual_votes)
+                .filter(|r| {
+                    r.comment_count != r.actual_comments
+                        || r.vote_count != r.actual_votes
+                        || r.thread_count != r.actual_threads
+                })
             {
-                let (comments, votes) = self.store.fix_post_counters(r.id, &hot_rank).await?;
-                if comments != r.comment_count {
-                    report.fixes.push(CounterFix {
-                        table: "posts",
-                        id: r.id,
-                        field: "comment_count",
-                        was: r.comment_count,
-                        now: comments,
-                    });
-                }
-                if votes != r.vote_count {
-                    report.fixes.push(CounterFix {
-                        table: "posts",
-                        id: r.id,
-                        field: "vote_count",
-                        was: r.vote_count,
-                        now: votes,
-                    });
+                let now = self.store.fix_post_counters(r.id, &hot_rank).await?;
+                for (field, was, now) in [
+                    ("comment_count", r.comment_count, now.comments),
+                    ("vote_count", r.vote_count, now.votes),
+                    ("thread_count", r.thread_count, now.threads),
+                ] {
+                    if was != now {
+                        report.fixes.push(CounterFix {
+                            table: "posts",
+                            id: r.id,
+                            field,
+                            was,
+                            now,
+                        });
+                    }
                 }
                 self.cache.invalidate(&scope::post_changed(r.id)).await;
             }
@@ -376,6 +390,18 @@ impl Maintenance {
                         field: "vote_count",
                         was: r.vote_count,
                         now: votes,
+                    });
+                }
+            }
+            for r in rows.iter().filter(|r| r.reply_count != r.actual_replies) {
+                let replies = self.store.fix_comment_replies(r.id).await?;
+                if replies != r.reply_count {
+                    report.fixes.push(CounterFix {
+                        table: "comments",
+                        id: r.id,
+                        field: "reply_count",
+                        was: r.reply_count,
+                        now: replies,
                     });
                 }
             }

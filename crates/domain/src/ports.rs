@@ -255,9 +255,12 @@ pub trait PostStore: Send + Sync {
 
 #[async_trait]
 pub trait CommentStore: Send + Sync {
-    /// Inserts the comment, its first version and the post's counter in one
-    /// transaction; `None` if the post is missing or deleted.
+    /// Inserts the comment, its first version and the post's counters (and, for a
+    /// reply, its thread's) in one transaction; `None` if the post is missing or
+    /// deleted, or a reply's thread is not the post's.
     async fn insert_comment(&self, new: &NewComment) -> Result<Option<i64>>;
+    /// The comment a reply would answer, deleted or not.
+    async fn reply_target(&self, id: i64) -> Result<Option<crate::comments::ReplyTarget>>;
     async fn comment(&self, id: i64) -> Result<Option<Comment>>;
     async fn comment_ref(&self, id: i64) -> Result<Option<ContentRef>>;
     /// Stores a new version; returns the comment as that edit left it.
@@ -281,6 +284,9 @@ pub trait CommentStore: Send + Sync {
     ) -> Result<Option<i64>>;
     /// Which of `ids` the user has voted for.
     async fn comments_voted(&self, ids: &[i64], user_id: i64) -> Result<Vec<i64>>;
+    /// A post's threads, oldest first, each top-level comment (a placeholder if it is
+    /// deleted but has replies) followed by up to `REPLIES_SHOWN` of its replies, oldest
+    /// first. Paged and totalled by top-level comment.
     async fn comments_of_post(&self, post_id: i64, page: &PageRequest) -> Result<Page<Comment>>;
     /// Up to `limit` active comments of the post with at least `min_votes` votes, most
     /// voted first (then oldest).
@@ -511,13 +517,13 @@ pub trait MaintenanceStore: Send + Sync {
         after: i64,
         limit: u32,
     ) -> Result<Vec<crate::maintenance::PostCounters>>;
-    /// Recounts one post's comments and votes under its row lock and stores them with
-    /// the rank `rank` gives for the vote count; answers the stored (comments, votes).
+    /// Recounts one post's comments, votes and threads under its row lock and stores
+    /// them with the rank `rank` gives for the vote count; answers what it stored.
     async fn fix_post_counters(
         &self,
         id: i64,
         rank: &(dyn Fn(i64, Timestamp) -> f64 + Send + Sync),
-    ) -> Result<(i64, i64)>;
+    ) -> Result<crate::maintenance::PostCounts>;
     /// Stored and actual vote counts of comments with id above `after`, by id.
     async fn comment_counters(
         &self,
@@ -525,6 +531,8 @@ pub trait MaintenanceStore: Send + Sync {
         limit: u32,
     ) -> Result<Vec<crate::maintenance::CommentCounters>>;
     async fn fix_comment_votes(&self, id: i64) -> Result<i64>;
+    /// Recounts a top-level comment's live replies and stores the count.
+    async fn fix_comment_replies(&self, id: i64) -> Result<i64>;
     /// Every category's stored and actual count of active posts.
     async fn category_counters(&self) -> Result<Vec<crate::maintenance::CategoryCounter>>;
     /// Recounts one category's active posts under its row lock and stores the count.

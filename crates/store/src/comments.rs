@@ -1,7 +1,9 @@
 //! Comments, their versions and votes.
 
 use async_trait::async_trait;
-use madang_domain::comments::{Comment, CommentVersion, NewComment, ORDER_OF_POST, ORDER_OF_USER};
+use madang_domain::comments::{
+    Comment, CommentVersion, NewComment, ORDER_OF_POST, ORDER_OF_USER, REPLIES_SHOWN, ReplyTarget,
+};
 use madang_domain::listing::{Page, PageRequest};
 use madang_domain::ports::CommentStore;
 use madang_domain::posts::ContentRef;
@@ -12,77 +14,144 @@ use crate::db::{COUNT_CAP, Db, col, commit, count, push_page};
 use crate::posts::{author_from_row, sentiment_from_row};
 use crate::votes::VoteTable;
 
-/// Whose comments a page lists.
-#[derive(Clone, Copy)]
-enum Of {
-    /// A post's, oldest first, totalled by the post's `comment_count`.
-    Post(i64),
-    /// A user's, newest first, counted up to COUNT_CAP.
-    User(i64),
+/// A comment's columns, with its author's name (a macro, so the constants below can
+/// be put together from it at compile time).
+macro_rules! comment_cols {
+    () => {
+        "c.id, c.post_id, c.author_id, u.name AS author_name, c.content, c.version, \
+         c.created_at, c.updated_at, c.vote_count, c.sentiment_label, c.sentiment_score, \
+         c.parent_id, c.reply_to_id, c.reply_count, c.deleted_at"
+    };
+}
+macro_rules! comment_from {
+    () => {
+        "FROM comments c JOIN posts p ON p.id = c.post_id LEFT JOIN users u ON u.id = c.author_id"
+    };
 }
 
-/// Active comments of active posts, with their authors.
-const COMMENT_SELECT: &str = "SELECT c.id, c.post_id, c.author_id, u.name AS author_name, c.content, c.version, \
-     c.created_at, c.updated_at, c.vote_count, c.sentiment_label, c.sentiment_score \
-     FROM comments c JOIN posts p ON p.id = c.post_id LEFT JOIN users u ON u.id = c.author_id \
-     WHERE c.deleted_at IS NULL AND p.deleted_at IS NULL";
+const COMMENT_COLS: &str = comment_cols!();
+const COMMENT_FROM: &str = comment_from!();
 
+/// Active comments of active posts, with their authors.
+const COMMENT_SELECT: &str = concat!(
+    "SELECT ",
+    comment_cols!(),
+    " ",
+    comment_from!(),
+    " WHERE c.deleted_at IS NULL AND p.deleted_at IS NULL"
+);
+
+/// A comment as a list shows it: a deleted one (a thread's placeholder) without its
+/// content, author or label.
 fn comment_from_row(r: &AnyRow) -> Result<Comment> {
+    let deleted = col::<Option<i64>>(r, "deleted_at")?.is_some();
     Ok(Comment {
         id: col(r, "id")?,
         post_id: col(r, "post_id")?,
-        author: author_from_row(r)?,
-        content: col(r, "content")?,
+        author: if deleted { None } else { author_from_row(r)? },
+        content: if deleted {
+            String::new()
+        } else {
+            col(r, "content")?
+        },
         version: col(r, "version")?,
         created_at: Timestamp(col(r, "created_at")?),
         updated_at: Timestamp(col(r, "updated_at")?),
         vote_count: col(r, "vote_count")?,
-        sentiment: sentiment_from_row(r)?,
+        sentiment: if deleted {
+            None
+        } else {
+            sentiment_from_row(r)?
+        },
         best: false,
+        parent_id: col(r, "parent_id")?,
+        reply_to_id: col(r, "reply_to_id")?,
+        reply_count: col(r, "reply_count")?,
+        deleted,
     })
 }
 
 impl Db {
-    async fn comment_page(&self, of: Of, page: &PageRequest) -> Result<Page<Comment>> {
-        let (filter, value, descending, order) = match of {
-            Of::Post(id) => (" AND c.post_id = ?", id, false, ORDER_OF_POST),
-            Of::User(id) => (" AND c.author_id = ?", id, true, ORDER_OF_USER),
-        };
+    /// A post's threads: a page of its top-level comments (placeholders included), each
+    /// followed by up to `REPLIES_SHOWN` of its replies, totalled by `thread_count`.
+    async fn thread_page(&self, post_id: i64, page: &PageRequest) -> Result<Page<Comment>> {
+        let mut conn = self.rd_lagging().await?;
+        let mut s = self.stmt(&format!(
+            "SELECT {COMMENT_COLS} {COMMENT_FROM} WHERE p.deleted_at IS NULL AND c.post_id = ? \
+             AND c.parent_id IS NULL AND (c.deleted_at IS NULL OR c.reply_count > 0)"
+        ));
+        s.args_add(post_id);
+        push_page(&mut s, "c.created_at", "c.id", false, page);
+        let rows = s.fetch_all(&mut *conn).await?;
+        let tops = rows
+            .iter()
+            .map(comment_from_row)
+            .collect::<Result<Vec<_>>>()?;
+        let total = self
+            .stmt("SELECT thread_count AS n FROM posts WHERE id = ? AND deleted_at IS NULL")
+            .bind(post_id)
+            .fetch_optional(&mut *conn)
+            .await?
+            .map(|r| col::<i64>(&r, "n"))
+            .transpose()?
+            .unwrap_or(0);
+        // The extra row only tells that a next page exists: its replies are not read.
+        let shown: Vec<i64> = tops
+            .iter()
+            .take(page.size as usize)
+            .filter(|c| c.reply_count > 0)
+            .map(|c| c.id)
+            .collect();
+        let mut replies: std::collections::HashMap<i64, Vec<Comment>> = Default::default();
+        if !shown.is_empty() {
+            let mut s = self.stmt(&format!(
+                "SELECT * FROM (SELECT {COMMENT_COLS}, ROW_NUMBER() OVER \
+                 (PARTITION BY c.parent_id ORDER BY c.created_at, c.id) AS rn {COMMENT_FROM} \
+                 WHERE c.deleted_at IS NULL AND c.parent_id IN "
+            ));
+            s.push_in_list(&shown);
+            s.push_bind(
+                ") t WHERE t.rn <= ? ORDER BY t.parent_id, t.created_at, t.id",
+                i64::from(REPLIES_SHOWN),
+            );
+            for r in s.fetch_all(&mut *conn).await? {
+                let c = comment_from_row(&r)?;
+                replies.entry(c.parent_id.unwrap_or(0)).or_default().push(c);
+            }
+        }
+        let first = Page::from_rows(tops, page, ORDER_OF_POST, total, false, Comment::key);
+        let mut items = Vec::with_capacity(first.items.len());
+        for top in &first.items {
+            let id = top.id;
+            items.push(top.clone());
+            items.extend(replies.remove(&id).unwrap_or_default());
+        }
+        Ok(Page { items, ..first })
+    }
+
+    /// A member's comments, newest first, counted up to COUNT_CAP.
+    async fn user_comment_page(&self, user_id: i64, page: &PageRequest) -> Result<Page<Comment>> {
+        let filter = " AND c.author_id = ?";
         let mut s = self.stmt(COMMENT_SELECT);
-        s.push_bind(filter, value);
-        push_page(&mut s, "c.created_at", "c.id", descending, page);
+        s.push_bind(filter, user_id);
+        push_page(&mut s, "c.created_at", "c.id", true, page);
         let rows = s.fetch_all(&mut *self.rd_lagging().await?).await?;
         let items = rows
             .iter()
             .map(comment_from_row)
             .collect::<Result<Vec<_>>>()?;
-        // A post's comments are counted on the post (kept in the transaction of every
-        // comment add and delete): counting a hot post's tens of thousands of rows cost
-        // more than its page. A user's comments are counted, up to COUNT_CAP.
-        let (total, capped) = if let Of::User(_) = of {
-            let count_sql = format!(
-                "SELECT COUNT(*) AS n FROM (SELECT c.id FROM comments c JOIN posts p ON p.id = c.post_id \
-                 WHERE c.deleted_at IS NULL AND p.deleted_at IS NULL{filter} LIMIT ?) t"
-            );
-            let s = self.stmt(&count_sql).bind(value).bind(COUNT_CAP + 1);
-            let n = count(s, &mut *self.rd_lagging().await?).await?;
-            (n.min(COUNT_CAP), n > COUNT_CAP)
-        } else {
-            let s = self
-                .stmt("SELECT comment_count AS n FROM posts WHERE id = ? AND deleted_at IS NULL")
-                .bind(value);
-            let row = s.fetch_optional(&mut *self.rd_lagging().await?).await?;
-            (
-                row.map(|r| col::<i64>(&r, "n")).transpose()?.unwrap_or(0),
-                false,
-            )
-        };
+        let count_sql = format!(
+            "SELECT COUNT(*) AS n FROM (SELECT c.id FROM comments c JOIN posts p ON p.id = c.post_id \
+             WHERE c.deleted_at IS NULL AND p.deleted_at IS NULL{filter} LIMIT ?) t"
+        );
+        let s = self.stmt(&count_sql).bind(user_id).bind(COUNT_CAP + 1);
+        let n = count(s, &mut *self.rd_lagging().await?).await?;
         Ok(Page::from_rows(
             items,
             page,
-            order,
-            total,
-            capped,
+            ORDER_OF_USER,
+            n.min(COUNT_CAP),
+            n > COUNT_CAP,
             Comment::key,
         ))
     }
@@ -123,8 +192,64 @@ impl Db {
                 .bind(post_id)
                 .execute(&mut *tx)
                 .await?;
+            self.count_threads_after(tx, id, post_id, delta).await?;
         }
         Ok(n > 0)
+    }
+
+    /// Moves a post's count of listed threads by `delta`, in the caller's transaction.
+    async fn count_thread(
+        &self,
+        tx: &mut sqlx::AnyConnection,
+        post_id: i64,
+        delta: i64,
+    ) -> Result<()> {
+        self.stmt("UPDATE posts SET thread_count = thread_count + ? WHERE id = ?")
+            .bind(delta)
+            .bind(post_id)
+            .execute(&mut *tx)
+            .await?;
+        Ok(())
+    }
+
+    /// The thread counts after comment `id` was deleted (`delta` -1) or restored (+1):
+    /// a reply moves its thread's `reply_count`, and a thread is listed while it is live
+    /// or has a live reply (a placeholder).
+    async fn count_threads_after(
+        &self,
+        tx: &mut sqlx::AnyConnection,
+        id: i64,
+        post_id: i64,
+        delta: i64,
+    ) -> Result<()> {
+        let row = self
+            .stmt("SELECT parent_id, reply_count FROM comments WHERE id = ?")
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?;
+        let Some(root) = col::<Option<i64>>(&row, "parent_id")? else {
+            // A thread with live replies stays listed either way, as a placeholder.
+            if col::<i64>(&row, "reply_count")? == 0 {
+                self.count_thread(tx, post_id, delta).await?;
+            }
+            return Ok(());
+        };
+        self.stmt("UPDATE comments SET reply_count = reply_count + ? WHERE id = ?")
+            .bind(delta)
+            .bind(root)
+            .execute(&mut *tx)
+            .await?;
+        let r = self
+            .stmt("SELECT deleted_at, reply_count FROM comments WHERE id = ?")
+            .bind(root)
+            .fetch_one(&mut *tx)
+            .await?;
+        let replies: i64 = col(&r, "reply_count")?;
+        let placeholder_moved = (delta < 0 && replies == 0) || (delta > 0 && replies == 1);
+        if col::<Option<i64>>(&r, "deleted_at")?.is_some() && placeholder_moved {
+            self.count_thread(tx, post_id, delta).await?;
+        }
+        Ok(())
     }
 }
 
@@ -146,13 +271,39 @@ impl CommentStore for Db {
         {
             return Ok(None);
         }
+        // A reply's thread: under the post's lock, so its counts move with no other
+        // write of the post's comments in between.
+        if let Some(root) = new.parent_id {
+            let Some(r) = self
+                .stmt("SELECT deleted_at, reply_count FROM comments WHERE id = ? AND post_id = ? AND parent_id IS NULL")
+                .bind(root)
+                .bind(new.post_id)
+                .fetch_optional(&mut *tx)
+                .await?
+            else {
+                return Ok(None);
+            };
+            self.stmt("UPDATE comments SET reply_count = reply_count + 1 WHERE id = ?")
+                .bind(root)
+                .execute(&mut *tx)
+                .await?;
+            // A deleted thread with no live reply was not listed; it is again, as a
+            // placeholder.
+            if col::<Option<i64>>(&r, "deleted_at")?.is_some() && col::<i64>(&r, "reply_count")? == 0 {
+                self.count_thread(&mut tx, new.post_id, 1).await?;
+            }
+        } else {
+            self.count_thread(&mut tx, new.post_id, 1).await?;
+        }
         let id = self
             .stmt(
-                "INSERT INTO comments (post_id, author_id, content, version, vote_count, created_at, updated_at) \
-                 VALUES (?, ?, ?, 1, 0, ?, ?)",
+                "INSERT INTO comments (post_id, author_id, parent_id, reply_to_id, content, version, vote_count, created_at, updated_at) \
+                 VALUES (?, ?, ?, ?, ?, 1, 0, ?, ?)",
             )
             .bind(new.post_id)
             .bind(new.author_id)
+            .bind(new.parent_id)
+            .bind(new.reply_to_id)
             .bind(new.content.as_str().to_owned())
             .bind(now)
             .bind(now)
@@ -173,6 +324,22 @@ impl CommentStore for Db {
         commit(tx).await?;
         self.outbox_written();
         Ok(Some(id))
+    }
+
+    async fn reply_target(&self, id: i64) -> Result<Option<ReplyTarget>> {
+        let row = self
+            .stmt("SELECT post_id, parent_id, deleted_at FROM comments WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&mut *self.rd().await?)
+            .await?;
+        row.map(|r| {
+            Ok(ReplyTarget {
+                post_id: col(&r, "post_id")?,
+                parent_id: col(&r, "parent_id")?,
+                deleted: col::<Option<i64>>(&r, "deleted_at")?.is_some(),
+            })
+        })
+        .transpose()
     }
 
     async fn comment(&self, id: i64) -> Result<Option<Comment>> {
@@ -328,11 +495,11 @@ impl CommentStore for Db {
     }
 
     async fn comments_of_post(&self, post_id: i64, page: &PageRequest) -> Result<Page<Comment>> {
-        self.comment_page(Of::Post(post_id), page).await
+        self.thread_page(post_id, page).await
     }
 
     async fn comments_of_user(&self, user_id: i64, page: &PageRequest) -> Result<Page<Comment>> {
-        self.comment_page(Of::User(user_id), page).await
+        self.user_comment_page(user_id, page).await
     }
 
     async fn best_comments(

@@ -5,11 +5,18 @@ use async_trait::async_trait;
 use madang_domain::Result;
 use madang_domain::maintenance::{
     CategoryCounter, CommentCounters, DailyCounts, DailyStats, Day, HotRow, PostCounters,
+    PostCounts,
 };
 use madang_domain::ports::MaintenanceStore;
 use madang_domain::time::Timestamp;
 
 use crate::db::{Db, Engine, col, commit, count};
+
+/// A post's listed threads (`p.id` is the post): its live top-level comments and the
+/// deleted ones that still have a live reply.
+const THREADS: &str = "SELECT COUNT(*) AS n FROM comments t WHERE t.post_id = p.id AND t.parent_id IS NULL \
+     AND (t.deleted_at IS NULL OR EXISTS \
+     (SELECT 1 FROM comments r WHERE r.parent_id = t.id AND r.deleted_at IS NULL))";
 
 impl Db {
     /// After a schema change on SQLite, analyses the whole database again if it was
@@ -94,12 +101,13 @@ impl MaintenanceStore for Db {
 
     async fn post_counters(&self, after: i64, limit: u32) -> Result<Vec<PostCounters>> {
         let rows = self
-            .stmt(
-                "SELECT p.id, p.comment_count, p.vote_count, \
+            .stmt(&format!(
+                "SELECT p.id, p.comment_count, p.vote_count, p.thread_count, \
                  (SELECT COUNT(*) FROM comments c WHERE c.post_id = p.id AND c.deleted_at IS NULL) AS actual_comments, \
-                 (SELECT COUNT(*) FROM post_votes v WHERE v.post_id = p.id) AS actual_votes \
-                 FROM posts p WHERE p.id > ? ORDER BY p.id LIMIT ?",
-            )
+                 (SELECT COUNT(*) FROM post_votes v WHERE v.post_id = p.id) AS actual_votes, \
+                 ({THREADS}) AS actual_threads \
+                 FROM posts p WHERE p.id > ? ORDER BY p.id LIMIT ?"
+            ))
             .bind(after)
             .bind(i64::from(limit))
             .fetch_all(&mut *self.rd().await?)
@@ -112,6 +120,8 @@ impl MaintenanceStore for Db {
                     actual_comments: col(r, "actual_comments")?,
                     vote_count: col(r, "vote_count")?,
                     actual_votes: col(r, "actual_votes")?,
+                    thread_count: col(r, "thread_count")?,
+                    actual_threads: col(r, "actual_threads")?,
                 })
             })
             .collect()
@@ -121,7 +131,7 @@ impl MaintenanceStore for Db {
         &self,
         id: i64,
         rank: &(dyn Fn(i64, Timestamp) -> f64 + Send + Sync),
-    ) -> Result<(i64, i64)> {
+    ) -> Result<PostCounts> {
         let mut tx = self.begin().await?;
         // The row lock orders this recount with votes and comments, which lock the post
         // before changing its counters.
@@ -130,7 +140,11 @@ impl MaintenanceStore for Db {
             self.for_update()
         );
         let Some(row) = self.stmt(&lock).bind(id).fetch_optional(&mut *tx).await? else {
-            return Ok((0, 0));
+            return Ok(PostCounts {
+                comments: 0,
+                votes: 0,
+                threads: 0,
+            });
         };
         let created = Timestamp(col(&row, "created_at")?);
         let comments = count(
@@ -147,23 +161,34 @@ impl MaintenanceStore for Db {
             &mut *tx,
         )
         .await?;
-        self.stmt("UPDATE posts SET comment_count = ?, vote_count = ?, hot_rank = ? WHERE id = ?")
+        let threads = count(
+            self.stmt(&THREADS.replace("p.id", "?")).bind(id),
+            &mut *tx,
+        )
+        .await?;
+        self.stmt("UPDATE posts SET comment_count = ?, vote_count = ?, thread_count = ?, hot_rank = ? WHERE id = ?")
             .bind(comments)
             .bind(votes)
+            .bind(threads)
             .bind(rank(votes, created))
             .bind(id)
             .execute(&mut *tx)
             .await?;
         self.note_search_change(&mut tx, id).await?;
         commit(tx).await?;
-        Ok((comments, votes))
+        Ok(PostCounts {
+            comments,
+            votes,
+            threads,
+        })
     }
 
     async fn comment_counters(&self, after: i64, limit: u32) -> Result<Vec<CommentCounters>> {
         let rows = self
             .stmt(
-                "SELECT c.id, c.vote_count, \
-                 (SELECT COUNT(*) FROM comment_votes v WHERE v.comment_id = c.id) AS actual_votes \
+                "SELECT c.id, c.vote_count, c.reply_count, \
+                 (SELECT COUNT(*) FROM comment_votes v WHERE v.comment_id = c.id) AS actual_votes, \
+                 (SELECT COUNT(*) FROM comments r WHERE r.parent_id = c.id AND r.deleted_at IS NULL) AS actual_replies \
                  FROM comments c WHERE c.id > ? ORDER BY c.id LIMIT ?",
             )
             .bind(after)
@@ -176,6 +201,8 @@ impl MaintenanceStore for Db {
                     id: col(r, "id")?,
                     vote_count: col(r, "vote_count")?,
                     actual_votes: col(r, "actual_votes")?,
+                    reply_count: col(r, "reply_count")?,
+                    actual_replies: col(r, "actual_replies")?,
                 })
             })
             .collect()
@@ -186,6 +213,16 @@ impl MaintenanceStore for Db {
             "comments",
             "vote_count",
             "SELECT COUNT(*) AS n FROM comment_votes WHERE comment_id = ?",
+            id,
+        )
+        .await
+    }
+
+    async fn fix_comment_replies(&self, id: i64) -> Result<i64> {
+        self.recount(
+            "comments",
+            "reply_count",
+            "SELECT COUNT(*) AS n FROM comments WHERE parent_id = ? AND deleted_at IS NULL",
             id,
         )
         .await

@@ -128,9 +128,10 @@ impl Db {
         let mut tx = self.begin().await?;
         self.insert_rows(
             &mut tx,
+            // Seeded comments are all top-level: each is a thread of its own.
             "INSERT INTO posts (id, category_id, author_id, title, content, search_text, version, comment_count, \
-             vote_count, hot_rank, sentiment_label, sentiment_score, created_at, updated_at)",
-            14,
+             thread_count, vote_count, hot_rank, sentiment_label, sentiment_score, created_at, updated_at)",
+            15,
             &b.posts,
             |s, p| {
                 let (first, last) = (&p.versions[0], &p.versions[p.versions.len() - 1]);
@@ -141,6 +142,7 @@ impl Db {
                 s.args_add(last.content.clone());
                 s.args_add(p.search_text.clone());
                 s.args_add(p.versions.len() as i64);
+                s.args_add(p.comment_count);
                 s.args_add(p.comment_count);
                 s.args_add(p.vote_count);
                 s.args_add(p.hot_rank);

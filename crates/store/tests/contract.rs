@@ -106,6 +106,8 @@ async fn a_vote_counts_once_and_is_withdrawn_once_on_posts_and_comments() {
     let comment = NewComment {
         post_id: p,
         author_id: a,
+        parent_id: None,
+        reply_to_id: None,
         content: Body::parse("content", "동의합니다", 2_000).unwrap(),
         now: T0,
         follow_up: Vec::new(),
@@ -187,6 +189,8 @@ async fn a_posts_comment_counter_follows_its_comments() {
     let comment = |text: &str| NewComment {
         post_id: p,
         author_id: a,
+        parent_id: None,
+        reply_to_id: None,
         content: Body::parse("content", text, 2_000).unwrap(),
         now: T0,
         follow_up: Vec::new(),

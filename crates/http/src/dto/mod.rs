@@ -363,6 +363,15 @@ pub struct CommentView {
     /// One of up to 3 best comments (베스트 댓글) heading the first page; the comment
     /// also keeps its place in the thread, with `best: false`.
     pub best: bool,
+    /// The top-level comment a reply's thread is under; `null` for a top-level comment.
+    pub parent_id: Option<i64>,
+    /// The comment a reply answers (its thread's top-level comment or another reply).
+    pub reply_to_id: Option<i64>,
+    /// A top-level comment's live replies (a list shows up to 100 of them).
+    pub reply_count: i64,
+    /// A deleted comment kept in its thread because it has replies: `content` is empty
+    /// and `author` null; show "삭제된 댓글입니다".
+    pub deleted: bool,
 }
 
 impl CommentView {
@@ -379,6 +388,10 @@ impl CommentView {
             voted,
             sentiment: sentiment(c.sentiment),
             best: c.best,
+            parent_id: c.parent_id,
+            reply_to_id: c.reply_to_id,
+            reply_count: c.reply_count,
+            deleted: c.deleted,
         }
     }
 }

@@ -152,6 +152,17 @@ pub struct CommentRequest {
     pub content: Option<String>,
 }
 
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct NewCommentRequest {
+    #[schema(required = true, nullable = false, min_length = 1, max_length = 10000)]
+    pub content: Option<String>,
+    /// Reply to this comment of the same post (대댓글). Replies are one level deep: a
+    /// reply to a reply joins the same thread.
+    #[serde(default, deserialize_with = "integral")]
+    #[schema(minimum = 1)]
+    pub parent_id: Option<i64>,
+}
+
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PageParams {

@@ -9,7 +9,8 @@ use madang_domain::listing::PageRequest;
 
 use crate::AppState;
 use crate::dto::{
-    CommentRequest, CommentVersionView, CommentView, PageParams, Paged, VoteView, rfc3339,
+    CommentRequest, CommentVersionView, CommentView, NewCommentRequest, PageParams, Paged, VoteView,
+    rfc3339,
 };
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{Auth, Client, Id, JsonBody, MaybeAuth, QueryParams};
@@ -30,20 +31,24 @@ pub async fn of_post(
 }
 
 #[utoipa::path(post, path = "/api/v1/posts/{id}/comments", tag = "comments", security(("bearer" = [])),
-    params(("id" = i64, Path)), request_body = CommentRequest,
+    params(("id" = i64, Path)), request_body = NewCommentRequest,
     responses((status = 429, body = ErrorBody, description = "past a rate limit; with Retry-After"), (status = 201, body = CommentView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+        (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody, description = "invalid content, or a parent_id that names no live comment of this post")))]
 pub async fn create(
     State(s): State<AppState>,
     Auth(actor): Auth,
     Client(client): Client,
     Id(id): Id,
-    JsonBody(b): JsonBody<CommentRequest>,
+    JsonBody(b): JsonBody<NewCommentRequest>,
 ) -> ApiResult<(StatusCode, Json<CommentView>)> {
     s.limits
         .check(Action::Comment, Some(&actor), &client)
         .await?;
-    let (c, voted) = s.comments.create(&actor, id, b.content.as_deref()).await?;
+    let (c, voted) = s
+        .comments
+        .create(&actor, id, b.content.as_deref(), b.parent_id)
+        .await?;
     Ok((StatusCode::CREATED, Json(CommentView::new(c, voted))))
 }
 

@@ -18,6 +18,7 @@ mod robustness;
 mod search;
 mod seed;
 mod seminars;
+mod threads;
 mod sentiment;
 mod users;
 mod web;

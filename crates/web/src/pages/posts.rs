@@ -50,6 +50,11 @@ pub struct PostView {
 
 pub struct CommentRow {
     pub id: i64,
+    pub post_id: i64,
+    /// A reply, shown under its thread's comment.
+    pub reply: bool,
+    /// A deleted comment kept for its replies: shown as "삭제된 댓글입니다".
+    pub deleted: bool,
     /// A best comment heading the first page.
     pub best: bool,
     pub author: Option<(i64, String)>,
@@ -64,6 +69,9 @@ impl CommentRow {
         let c = &c.0;
         Self {
             id: c.id,
+            post_id: c.post_id,
+            reply: c.parent_id.is_some(),
+            deleted: c.deleted,
             best: c.best,
             author: c.author.as_ref().map(|a| (a.id, a.name.clone())),
             content_html: linked_text(&c.content),
@@ -83,6 +91,8 @@ pub struct PostPage {
     pub pager: Pager,
     pub draft: String,
     pub errors: FieldErrors,
+    /// The comment form sends a reply to this comment (a refused reply shown again).
+    pub parent: Option<i64>,
 }
 
 #[derive(Template)]
@@ -154,6 +164,8 @@ fn describe(s: &str) -> String {
 pub(crate) struct CommentForm {
     pub draft: String,
     pub errors: FieldErrors,
+    /// The comment a refused reply answered, so the form sends it again as a reply.
+    pub parent: Option<i64>,
 }
 
 impl CommentForm {
@@ -165,6 +177,7 @@ impl CommentForm {
         Self {
             draft,
             errors: FieldErrors::none(),
+            parent: None,
         }
     }
 }
@@ -175,7 +188,11 @@ pub(crate) async fn post_page(
     v: &Visitor,
     id: i64,
     cpage: u32,
-    CommentForm { draft, errors }: CommentForm,
+    CommentForm {
+        draft,
+        errors,
+        parent,
+    }: CommentForm,
     status: StatusCode,
     notice: Option<&'static str>,
 ) -> PageResult {
@@ -249,6 +266,7 @@ pub(crate) async fn post_page(
         pager,
         draft,
         errors,
+        parent,
         c,
     };
     Ok(html(status, &page))
@@ -361,19 +379,30 @@ pub async fn comment(
     };
     let f = form(&body, &v)?;
     let content = f.get("content").unwrap_or("");
+    let parent = f.get("parent_id").filter(|p| !p.is_empty());
+    let parent_id = parent.and_then(|p| p.parse::<i64>().ok());
     // The post page again, with the member's text and why it was refused.
     let refused = |errors, status| {
         let form = CommentForm {
             draft: content.to_owned(),
             errors,
+            parent: parent_id,
         };
         post_page(&state, &v, id, 1, form, status, None)
     };
     if let Some(errors) = restricted(&v) {
         return refused(errors, StatusCode::FORBIDDEN).await;
     }
+    if parent.is_some() && parent_id.is_none() {
+        let e = Error::invalid("parent_id", "integer", "parent_id must be a comment id");
+        let errors = FieldErrors::from_error(e, &["content"], v.lang)?;
+        return refused(errors, StatusCode::UNPROCESSABLE_ENTITY).await;
+    }
     let actor = m.actor();
-    let comment = state.app.comments.create(&actor, id, Some(content));
+    let comment = state
+        .app
+        .comments
+        .create(&actor, id, Some(content), parent_id);
     let created = within_limit(&state, &v, Action::Comment, comment).await;
     match created {
         Ok(view) if headers.contains_key("x-madang-fragment") => {
