@@ -342,14 +342,11 @@ impl Maintenance {
             let Some(last) = rows.last() else { break };
             after = last.id;
             report.posts_checked += rows.len() as u64;
-            for r in rows
-                .iter()
-                .filter(|r| {
-                    r.comment_count != r.actual_comments
-                        || r.vote_count != r.actual_votes
-                        || r.thread_count != r.actual_threads
-                })
-            {
+            for r in rows.iter().filter(|r| {
+                r.comment_count != r.actual_comments
+                    || r.vote_count != r.actual_votes
+                    || r.thread_count != r.actual_threads
+            }) {
                 let now = self.store.fix_post_counters(r.id, &hot_rank).await?;
                 for (field, was, now) in [
                     ("comment_count", r.comment_count, now.comments),

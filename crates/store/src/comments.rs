@@ -29,7 +29,7 @@ macro_rules! comment_from {
     };
 }
 
-const COMMENT_COLS: &str = comment_cols!();
+pub(crate) const COMMENT_COLS: &str = comment_cols!();
 const COMMENT_FROM: &str = comment_from!();
 
 /// Active comments of active posts, with their authors.
@@ -44,7 +44,16 @@ const COMMENT_SELECT: &str = concat!(
 /// A comment as a list shows it: a deleted one (a thread's placeholder) without its
 /// content, author or label.
 fn comment_from_row(r: &AnyRow) -> Result<Comment> {
-    let deleted = col::<Option<i64>>(r, "deleted_at")?.is_some();
+    comment_of_row(r, true)
+}
+
+/// A comment as stored, a deleted one's content included (for staff).
+pub(crate) fn stored_comment_from_row(r: &AnyRow) -> Result<Comment> {
+    comment_of_row(r, false)
+}
+
+fn comment_of_row(r: &AnyRow, hide_deleted: bool) -> Result<Comment> {
+    let deleted = hide_deleted && col::<Option<i64>>(r, "deleted_at")?.is_some();
     Ok(Comment {
         id: col(r, "id")?,
         post_id: col(r, "post_id")?,
@@ -289,7 +298,9 @@ impl CommentStore for Db {
                 .await?;
             // A deleted thread with no live reply was not listed; it is again, as a
             // placeholder.
-            if col::<Option<i64>>(&r, "deleted_at")?.is_some() && col::<i64>(&r, "reply_count")? == 0 {
+            if col::<Option<i64>>(&r, "deleted_at")?.is_some()
+                && col::<i64>(&r, "reply_count")? == 0
+            {
                 self.count_thread(&mut tx, new.post_id, 1).await?;
             }
         } else {

@@ -161,11 +161,7 @@ impl MaintenanceStore for Db {
             &mut *tx,
         )
         .await?;
-        let threads = count(
-            self.stmt(&THREADS.replace("p.id", "?")).bind(id),
-            &mut *tx,
-        )
-        .await?;
+        let threads = count(self.stmt(&THREADS.replace("p.id", "?")).bind(id), &mut *tx).await?;
         self.stmt("UPDATE posts SET comment_count = ?, vote_count = ?, thread_count = ?, hot_rank = ? WHERE id = ?")
             .bind(comments)
             .bind(votes)

@@ -190,7 +190,11 @@ static WORDS: &[(&str, &str, &str)] = &[
     ("reply", "Reply", "답글"),
     ("reply_to", "Write a reply", "답글 쓰기"),
     ("reply_submit", "Post reply", "답글 등록"),
-    ("comment_deleted", "This comment was deleted.", "삭제된 댓글입니다."),
+    (
+        "comment_deleted",
+        "This comment was deleted.",
+        "삭제된 댓글입니다.",
+    ),
     (
         "comment_login",
         "Log in to comment.",

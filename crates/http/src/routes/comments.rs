@@ -9,8 +9,8 @@ use madang_domain::listing::PageRequest;
 
 use crate::AppState;
 use crate::dto::{
-    CommentRequest, CommentVersionView, CommentView, NewCommentRequest, PageParams, Paged, VoteView,
-    rfc3339,
+    CommentRequest, CommentVersionView, CommentView, NewCommentRequest, PageParams, Paged,
+    VoteView, rfc3339,
 };
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{Auth, Client, Id, JsonBody, MaybeAuth, QueryParams};

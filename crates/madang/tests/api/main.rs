@@ -18,7 +18,7 @@ mod robustness;
 mod search;
 mod seed;
 mod seminars;
-mod threads;
 mod sentiment;
+mod threads;
 mod users;
 mod web;

@@ -49,21 +49,37 @@ async fn replies_follow_their_comment_one_level_deep_and_pages_count_top_level_c
     assert_eq!(a1["reply_to_id"], a);
     let b1 = reply(&app, &author, post, b, "둘째 댓글의 답글").await;
     // A reply to a reply joins the same thread, and says what it answers.
-    let a2 = reply(&app, &author, post, a1["id"].as_i64().unwrap(), "답글의 답글").await;
+    let a2 = reply(
+        &app,
+        &author,
+        post,
+        a1["id"].as_i64().unwrap(),
+        "답글의 답글",
+    )
+    .await;
     assert_eq!(a2["parent_id"], a);
     assert_eq!(a2["reply_to_id"], a1["id"]);
 
     let list = thread(&app, post, "").await;
     assert_eq!(
         ids(&list),
-        [a, a1["id"].as_i64().unwrap(), a2["id"].as_i64().unwrap(), b, b1["id"].as_i64().unwrap()]
+        [
+            a,
+            a1["id"].as_i64().unwrap(),
+            a2["id"].as_i64().unwrap(),
+            b,
+            b1["id"].as_i64().unwrap()
+        ]
     );
     assert_eq!(list["data"][0]["reply_count"], 2);
     assert_eq!(list["data"][0]["parent_id"], Value::Null);
     assert_eq!(list["data"][3]["reply_count"], 1);
     assert_eq!(list["page_info"]["total_items"], 2, "two threads");
     let (_, p) = app.get(&format!("/api/v1/posts/{post}"), None).await;
-    assert_eq!(p["comment_count"], 5, "every live comment counts on the post");
+    assert_eq!(
+        p["comment_count"], 5,
+        "every live comment counts on the post"
+    );
 
     // Paged by thread: a page of one thread holds its replies too.
     let first = thread(&app, post, "?size=1").await;
@@ -86,11 +102,15 @@ async fn a_deleted_comment_with_replies_stays_as_a_placeholder_until_its_last_re
     let post = app.new_post(&author, cat, "글", "내용").await;
     let a = app.new_comment(&author, post, "지울 댓글").await;
     let b = app.new_comment(&author, post, "남는 댓글").await;
-    let r1 = reply(&app, &other, post, a, "답글 하나").await["id"].as_i64().unwrap();
-    let r2 = reply(&app, &other, post, a, "답글 둘").await["id"].as_i64().unwrap();
+    let r1 = reply(&app, &other, post, a, "답글 하나").await["id"]
+        .as_i64()
+        .unwrap();
+    let r2 = reply(&app, &other, post, a, "답글 둘").await["id"]
+        .as_i64()
+        .unwrap();
 
     let (s, _) = app
-        .delete(&format!("/api/v1/comments/{a}"), Some(&author.token))
+        .delete(&format!("/api/v1/comments/{a}"), Some(&author.token), None)
         .await;
     assert_eq!(s, StatusCode::NO_CONTENT);
     let list = thread(&app, post, "").await;
@@ -115,12 +135,16 @@ async fn a_deleted_comment_with_replies_stays_as_a_placeholder_until_its_last_re
 
     for r in [r1, r2] {
         let (s, _) = app
-            .delete(&format!("/api/v1/comments/{r}"), Some(&other.token))
+            .delete(&format!("/api/v1/comments/{r}"), Some(&other.token), None)
             .await;
         assert_eq!(s, StatusCode::NO_CONTENT);
     }
     let list = thread(&app, post, "").await;
-    assert_eq!(ids(&list), [b], "with its last reply the placeholder goes too");
+    assert_eq!(
+        ids(&list),
+        [b],
+        "with its last reply the placeholder goes too"
+    );
     assert_eq!(list["page_info"]["total_items"], 1);
     let fixed = app.maintenance.reconcile().await.unwrap();
     assert!(fixed.fixes.is_empty(), "{:?}", fixed.fixes);
@@ -135,8 +159,12 @@ async fn a_parent_of_another_post_a_deleted_or_missing_one_is_refused_and_nothin
     let elsewhere = app.new_post(&author, cat, "다른 글", "내용").await;
     let foreign = app.new_comment(&author, elsewhere, "다른 글의 댓글").await;
     let deleted = app.new_comment(&author, post, "지운 댓글").await;
-    app.delete(&format!("/api/v1/comments/{deleted}"), Some(&author.token))
-        .await;
+    app.delete(
+        &format!("/api/v1/comments/{deleted}"),
+        Some(&author.token),
+        None,
+    )
+    .await;
     let before = app.count("SELECT COUNT(*) FROM comments").await;
     for (parent, why) in [
         (json!(foreign), "other_post"),

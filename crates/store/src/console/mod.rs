@@ -11,15 +11,13 @@ use lists::*;
 use sources::source;
 
 use async_trait::async_trait;
-use madang_domain::comments::Comment;
 use madang_domain::console::{
     Applied, AuditEntry, AuditRecord, COUNT_CAP, Cell, CommentRecord, FieldChange, ListQuery,
     Listing, Model, Row, StaffChange, Total,
 };
 use madang_domain::ports::{ConsoleStore, PinOutcome, PinStore};
-use madang_domain::posts::Sentiment;
 use madang_domain::seminars::{UpdateOutcome, below_participants};
-use madang_domain::users::{AuthorRef, User};
+use madang_domain::users::User;
 use madang_domain::{Error, Result, Timestamp};
 use sqlx::any::AnyRow;
 
@@ -322,43 +320,18 @@ impl ConsoleStore for Db {
     }
 
     async fn comment(&self, id: i64) -> Result<Option<CommentRecord>> {
+        let sql = format!(
+            "SELECT {} FROM comments c LEFT JOIN users u ON u.id = c.author_id WHERE c.id = ?",
+            crate::comments::COMMENT_COLS
+        );
         let row = self
-            .stmt(
-                "SELECT m.id, m.post_id, m.author_id, u.name AS author_name, m.content, m.version, \
-                 m.created_at, m.updated_at, m.vote_count, m.sentiment_label, m.sentiment_score, m.deleted_at \
-                 FROM comments m LEFT JOIN users u ON u.id = m.author_id WHERE m.id = ?",
-            )
+            .stmt(&sql)
             .bind(id)
             .fetch_optional(&mut *self.rd().await?)
             .await?;
         let Some(r) = row else { return Ok(None) };
-        let author = match (
-            col::<Option<i64>>(&r, "author_id")?,
-            col::<Option<String>>(&r, "author_name")?,
-        ) {
-            (Some(id), Some(name)) => Some(AuthorRef { id, name }),
-            _ => None,
-        };
-        let sentiment = match (
-            col::<Option<String>>(&r, "sentiment_label")?,
-            col::<Option<f64>>(&r, "sentiment_score")?,
-        ) {
-            (Some(label), Some(score)) => Some(Sentiment { label, score }),
-            _ => None,
-        };
         Ok(Some(CommentRecord {
-            comment: Comment {
-                id: col(&r, "id")?,
-                post_id: col(&r, "post_id")?,
-                author,
-                content: col(&r, "content")?,
-                version: col(&r, "version")?,
-                created_at: Timestamp(col(&r, "created_at")?),
-                updated_at: Timestamp(col(&r, "updated_at")?),
-                vote_count: col(&r, "vote_count")?,
-                sentiment,
-                best: false,
-            },
+            comment: crate::comments::stored_comment_from_row(&r)?,
             deleted_at: col::<Option<i64>>(&r, "deleted_at")?.map(Timestamp),
         }))
     }

@@ -7,6 +7,7 @@
 mod accounts;
 mod pages;
 mod reports;
+mod threads;
 
 use std::collections::BTreeMap;
 
@@ -134,6 +135,24 @@ impl Browser {
             ],
         )
         .await
+    }
+
+    /// Writes a post through the write form; answers its id.
+    pub async fn write(&mut self, board: i64, title: &str, content: &str) -> i64 {
+        let board_s = board.to_string();
+        let written = self
+            .submit(
+                &format!("/write?board={board}"),
+                "/write",
+                &[
+                    ("category_id", &board_s),
+                    ("title", title),
+                    ("content", content),
+                ],
+            )
+            .await;
+        assert_eq!(written.status, StatusCode::SEE_OTHER, "{}", written.html);
+        post_id(written.location.as_deref().unwrap())
     }
 
     pub async fn log_in(&mut self, name: &str, password: &str) -> Page {

@@ -3,7 +3,7 @@
 
 use reqwest::StatusCode;
 
-use super::{Browser, post_id};
+use super::Browser;
 use crate::helpers::spawn;
 
 #[tokio::test]
@@ -12,19 +12,7 @@ async fn a_member_reports_a_post_and_a_comment_from_their_page_and_the_author_se
     let (_, board) = app.board().await;
     let mut author = Browser::new(&app, "ko");
     author.sign_up("글쓴이").await;
-    let board_s = board.to_string();
-    let written = author
-        .submit(
-            &format!("/write?board={board}"),
-            "/write",
-            &[
-                ("category_id", &board_s),
-                ("title", "광고 글"),
-                ("content", "싸게 팝니다"),
-            ],
-        )
-        .await;
-    let id = post_id(written.location.as_deref().unwrap());
+    let id = author.write(board, "광고 글", "싸게 팝니다").await;
     let commented = author
         .submit(
             &format!("/posts/{id}"),
