@@ -223,7 +223,11 @@ impl Comments {
             reply_to_id,
             content,
             now: self.clock.now(),
-            follow_up: self.follow_ups.comment_written.clone(),
+            follow_up: [
+                &self.follow_ups.comment_written[..],
+                &self.follow_ups.comment_created[..],
+            ]
+            .concat(),
         };
         let id = self
             .comments

@@ -15,6 +15,7 @@ pub mod jobs;
 pub mod limits;
 pub mod listing;
 pub mod maintenance;
+pub mod notifications;
 pub mod ports;
 pub mod posts;
 pub mod prefixes;

@@ -40,6 +40,7 @@ pub struct AppState {
     pub comments: Arc<Comments>,
     pub seminars: Arc<Seminars>,
     pub reports: Arc<madang_domain::reports::Reports>,
+    pub notifications: Arc<madang_domain::notifications::Notifications>,
     pub sentiments: Arc<Sentiments>,
     pub maintenance: Arc<madang_domain::maintenance::Maintenance>,
     pub limits: Arc<madang_domain::limits::Limits>,
@@ -177,6 +178,23 @@ fn api() -> Router<AppState> {
         )
         .route("/users/me/reports", get(routes::reports::my_reports))
         .route("/modlog", get(routes::reports::modlog))
+        .route("/notifications", get(routes::notifications::list))
+        .route(
+            "/notifications/unread-count",
+            get(routes::notifications::unread_count),
+        )
+        .route(
+            "/notifications/read-all",
+            post(routes::notifications::read_all),
+        )
+        .route(
+            "/notifications/{id}/read",
+            post(routes::notifications::read),
+        )
+        .route(
+            "/users/me/notification-settings",
+            get(routes::notifications::settings).put(routes::notifications::set_settings),
+        )
         .route("/categories/{id}/prefixes", post(categories::add_prefix))
         .route(
             "/prefixes/{id}",

@@ -6,7 +6,9 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::routes::{board, categories, comments, ops, posts, reports, seminars, users};
+use crate::routes::{
+    board, categories, comments, notifications, ops, posts, reports, seminars, users,
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -23,6 +25,8 @@ use crate::routes::{board, categories, comments, ops, posts, reports, seminars, 
         comments::of_post, comments::create, comments::edit, comments::versions, comments::delete,
         comments::vote, comments::unvote,
         reports::report_post, reports::report_comment, reports::my_reports, reports::modlog,
+        notifications::list, notifications::unread_count, notifications::read, notifications::read_all,
+        notifications::settings, notifications::set_settings,
         seminars::add_role, seminars::create, seminars::list, seminars::get, seminars::update, seminars::join,
         seminars::drop_out,
         crate::routes::sentiment::analyse,
@@ -32,7 +36,7 @@ use crate::routes::{board, categories, comments, ops, posts, reports, seminars, 
     components(schemas(crate::dto::PostSortParam, crate::dto::PinScopeParam, crate::dto::ReportReasonParam)),
     modifiers(&BearerAuth, &CommonErrors),
     tags(
-        (name = "users"), (name = "auth"), (name = "categories"), (name = "posts"), (name = "comments"), (name = "reports"), (name = "seminars"), (name = "sentiment"), (name = "stats"),
+        (name = "users"), (name = "auth"), (name = "categories"), (name = "posts"), (name = "comments"), (name = "reports"), (name = "notifications"), (name = "seminars"), (name = "sentiment"), (name = "stats"),
         (name = "operations"),
     )
 )]

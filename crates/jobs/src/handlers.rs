@@ -8,6 +8,7 @@ use async_trait::async_trait;
 use chrono_tz::Tz;
 use madang_domain::jobs::{Job, kinds};
 use madang_domain::maintenance::{Day, Maintenance};
+use madang_domain::notifications::Notifications;
 use madang_domain::sentiment::Sentiments;
 
 use crate::cron::day_bounds;
@@ -116,10 +117,33 @@ impl Handler for DailyStats {
     }
 }
 
+struct NotifyComment(Arc<Notifications>);
+
+#[async_trait]
+impl Handler for NotifyComment {
+    async fn run(&self, job: &Job) -> Result<(), JobError> {
+        let n = self.0.on_comment(id_of(job)?).await?;
+        tracing::debug!(delivered = n, "comment notifications");
+        Ok(())
+    }
+}
+
+struct NotifyModeration(Arc<Notifications>);
+
+#[async_trait]
+impl Handler for NotifyModeration {
+    async fn run(&self, job: &Job) -> Result<(), JobError> {
+        let n = self.0.on_moderation(id_of(job)?).await?;
+        tracing::debug!(delivered = n, "moderation notifications");
+        Ok(())
+    }
+}
+
 /// Every handler Madang has. Labelling is left out when no classifier is configured.
 pub fn madang_handlers(
     sentiments: Option<Arc<Sentiments>>,
     maintenance: Arc<Maintenance>,
+    notifications: Arc<Notifications>,
     tz: Tz,
 ) -> Handlers {
     let mut h = Handlers::new()
@@ -129,7 +153,15 @@ pub fn madang_handlers(
         )
         .with(kinds::PURGE, Arc::new(Purge(maintenance.clone())))
         .with(kinds::RECONCILE, Arc::new(Reconcile(maintenance.clone())))
-        .with(kinds::DAILY_STATS, Arc::new(DailyStats { maintenance, tz }));
+        .with(kinds::DAILY_STATS, Arc::new(DailyStats { maintenance, tz }))
+        .with(
+            kinds::NOTIFY_COMMENT,
+            Arc::new(NotifyComment(notifications.clone())),
+        )
+        .with(
+            kinds::NOTIFY_MODERATION,
+            Arc::new(NotifyModeration(notifications)),
+        );
     if let Some(s) = sentiments {
         h = h
             .with(kinds::LABEL_POST, Arc::new(LabelPost(s.clone())))

@@ -15,6 +15,7 @@ mod db;
 mod jobs;
 mod maintenance;
 mod migrate;
+mod notifications;
 mod posts;
 mod replicas;
 mod reports;

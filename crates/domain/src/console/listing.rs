@@ -318,6 +318,9 @@ pub struct AuditRecord {
     pub action: &'static str,
     pub changes: Vec<FieldChange>,
     pub at: Timestamp,
+    /// Enqueue the notification job about this entry in its transaction (a removal
+    /// tells the author, a report decision the reporters).
+    pub notify: bool,
 }
 
 /// An audit-log entry as stored.

@@ -510,6 +510,9 @@ impl Console {
             action,
             changes,
             at: self.clock.now(),
+            // Removing content tells its author; deciding reports tells the reporters.
+            notify: matches!(object_type, "post" | "comment")
+                && matches!(action, "delete" | "remove" | "dismiss"),
         };
         let mut audits = vec![audit];
         if let StaffChange::ResolveReports(Resolution {

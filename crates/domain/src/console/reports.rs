@@ -215,6 +215,7 @@ pub(super) fn author_audit(base: &AuditRecord, a: &AuthorChange) -> AuditRecord 
             _ => "suspend",
         },
         changes: state_changes(&a.from, &a.to),
+        notify: false,
         ..base.clone()
     }
 }

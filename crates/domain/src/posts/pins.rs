@@ -90,6 +90,7 @@ impl Posts {
             action,
             changes: vec![FieldChange::new("pin", pin_name(post.pin), pin_name(to))],
             at: self.clock.now(),
+            notify: false,
         })
     }
 

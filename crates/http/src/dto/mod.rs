@@ -24,9 +24,11 @@ pub fn rfc3339(t: Timestamp) -> String {
 }
 
 mod board;
+mod notifications;
 mod reports;
 mod requests;
 pub use board::*;
+pub use notifications::*;
 pub use reports::*;
 pub use requests::*;
 

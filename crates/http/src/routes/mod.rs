@@ -1,6 +1,7 @@
 pub mod board;
 pub mod categories;
 pub mod comments;
+pub mod notifications;
 pub mod ops;
 pub mod posts;
 pub mod reports;

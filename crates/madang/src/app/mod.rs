@@ -17,6 +17,7 @@ use madang_domain::console::{Console, ConsolePorts, ConsoleSettings};
 use madang_domain::jobs::FollowUps;
 use madang_domain::limits::Limits;
 use madang_domain::maintenance::{DAY_MS, Maintenance, MaintenanceSettings};
+use madang_domain::notifications::Notifications;
 use madang_domain::ports::JobQueue;
 use madang_domain::ports::{Cache, Classifier, Probe};
 use madang_domain::posts::{PostPorts, Posts};
@@ -145,9 +146,17 @@ impl App {
         ));
         let tz =
             madang_jobs::cron::parse_zone(&settings.cron.timezone).map_err(anyhow::Error::msg)?;
-        let workers = wiring::workers(&settings, &jobs, &sentiments, &maintenance, tz, &clock);
+        let notifications = Arc::new(Notifications::new(store.clone(), clock.clone()));
+        let workers = wiring::workers(
+            &settings,
+            &jobs,
+            &sentiments,
+            (&maintenance, &notifications),
+            tz,
+            &clock,
+        );
         let scheduler = wiring::scheduler(&settings, tz, &store, &clock)?;
-        let follow_ups = FollowUps::labelling();
+        let follow_ups = FollowUps::madang();
         let render = wiring::metrics(db.clone());
         let limits = wiring::limits(&settings)?;
         let accounts = Arc::new(
@@ -205,6 +214,7 @@ impl App {
                 clock.clone(),
                 settings.board.best_comment_votes,
             )),
+            notifications,
             reports: Arc::new(Reports::new(
                 store.clone(),
                 cache.clone(),

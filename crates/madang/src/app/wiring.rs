@@ -168,14 +168,19 @@ pub(super) fn workers(
     settings: &Settings,
     jobs: &Arc<dyn JobQueue>,
     sentiments: &Arc<Sentiments>,
-    maintenance: &Arc<Maintenance>,
+    (maintenance, notifications): (&Arc<Maintenance>, &Arc<Notifications>),
     tz: Tz,
     clock: &Arc<dyn Clock>,
 ) -> Arc<Workers> {
     let j = &settings.jobs;
     Arc::new(Workers::new(
         jobs.clone(),
-        madang_handlers(Some(sentiments.clone()), maintenance.clone(), tz),
+        madang_handlers(
+            Some(sentiments.clone()),
+            maintenance.clone(),
+            notifications.clone(),
+            tz,
+        ),
         WorkerSettings {
             visibility: Duration::from_secs(j.visibility_secs),
             poll: Duration::from_millis(j.poll_ms.max(1)),

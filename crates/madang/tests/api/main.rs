@@ -11,6 +11,7 @@ mod hardening;
 mod helpers;
 mod jobs;
 mod limits;
+mod notifications;
 mod outage;
 mod posts;
 mod reports;

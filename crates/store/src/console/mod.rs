@@ -15,6 +15,7 @@ use madang_domain::console::{
     Applied, AuditEntry, AuditRecord, COUNT_CAP, Cell, CommentRecord, FieldChange, ListQuery,
     Listing, Model, Row, StaffChange, Total,
 };
+use madang_domain::jobs::{NewJob, kinds};
 use madang_domain::ports::{ConsoleStore, PinOutcome, PinStore};
 use madang_domain::seminars::{UpdateOutcome, below_participants};
 use madang_domain::users::User;
@@ -62,13 +63,14 @@ impl Db {
         Ok(u64::try_from(count(count_q, &mut *conn).await?).unwrap_or(0))
     }
 
+    /// Writes an audit entry in `tx`, with its notification job when it asks for one.
     pub(crate) async fn insert_audit(
         &self,
-        tx: &mut sqlx::AnyConnection,
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
         a: &AuditRecord,
     ) -> Result<()> {
         let changes = FieldChange::encode(&a.changes);
-        self.stmt(
+        let id = self.stmt(
             "INSERT INTO audit_log (actor_id, actor_name, actor_role, object_type, object_id, object_repr, action, changes, created_at) \
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
@@ -81,8 +83,12 @@ impl Db {
         .bind(a.action.to_owned())
         .bind(changes)
         .bind(a.at.millis())
-        .execute(&mut *tx)
+        .insert_id(&mut **tx)
         .await?;
+        if a.notify {
+            let job = NewJob::about(kinds::NOTIFY_MODERATION, id, a.at);
+            self.insert_outbox(tx, &job, a.at).await?;
+        }
         Ok(())
     }
 
@@ -371,6 +377,9 @@ impl ConsoleStore for Db {
             self.insert_audit(&mut tx, a).await?;
         }
         commit(tx).await?;
+        if audits.iter().any(|a| a.notify) {
+            self.outbox_written();
+        }
         Ok(Applied::Changed)
     }
 

@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use super::{Staff, audit_rows, staff};
 use crate::helpers::{Member, TestApp, spawn_with};
+use crate::notifications::notified;
 use crate::reports::report;
 
 /// Reports a post by `n` fresh members; answers its report target's id.
@@ -176,6 +177,16 @@ async fn suspending_from_the_queue_removes_the_content_suspends_the_author_and_t
         )
         .await;
     assert_eq!(s, StatusCode::FORBIDDEN, "suspended");
+    // The author is told why, and each reporter what became of the report; by role
+    // only, never the moderator's name.
+    let told = notified(&app, &author, |n| !n.is_empty()).await;
+    assert_eq!(told[0]["kind"], "removed");
+    assert_eq!(told[0]["reason"], "욕설 반복");
+    assert_eq!(told[0]["post_id"], post);
+    assert!(told[0]["actor"].is_null());
+    let told = notified(&app, &reporter, |n| !n.is_empty()).await;
+    assert_eq!(told[0]["kind"], "report_decided");
+    assert_eq!(told[0]["reason"], "suspended");
     let mine = my_reports(&app, &reporter).await;
     assert_eq!(mine["data"][0]["status"], "resolved");
     assert_eq!(mine["data"][0]["outcome"], "suspended");
