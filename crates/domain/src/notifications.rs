@@ -199,10 +199,8 @@ impl Notifications {
             at: e.at,
         };
         let mut items = Vec::new();
-        if e.action != "dismiss" {
-            if let Some(a) = e.author_id {
-                items.push(base(a, Kind::Removed, e.reason.clone()));
-            }
+        if let Some(a) = e.author_id.filter(|_| e.action != "dismiss") {
+            items.push(base(a, Kind::Removed, e.reason.clone()));
         }
         for r in &e.reporters {
             items.push(base(*r, Kind::ReportDecided, e.outcome.clone()));
