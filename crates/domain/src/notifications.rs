@@ -124,6 +124,7 @@ pub trait NotificationStore: Send + Sync {
         unread_only: bool,
         page: &PageRequest,
     ) -> Result<Page<Notification>>;
+    async fn notification(&self, user_id: i64, id: i64) -> Result<Option<Notification>>;
     async fn unread_count(&self, user_id: i64) -> Result<i64>;
     /// Marks one notification of the member read; `false` if it is not theirs.
     async fn mark_read(&self, user_id: i64, id: i64, now: Timestamp) -> Result<bool>;
@@ -231,6 +232,14 @@ impl Notifications {
     ) -> Result<Page<Notification>> {
         let page = PageRequest::parse(page, size, cursor, "notifications.new")?;
         self.store.notifications(actor.id, unread_only, &page).await
+    }
+
+    /// One of the member's notifications; 404 if it is not theirs.
+    pub async fn get(&self, actor: &Actor, id: i64) -> Result<Notification> {
+        self.store
+            .notification(actor.id, id)
+            .await?
+            .ok_or(Error::NotFound("notification"))
     }
 
     pub async fn unread_count(&self, actor: &Actor) -> Result<i64> {

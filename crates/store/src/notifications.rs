@@ -11,6 +11,10 @@ use sqlx::any::AnyRow;
 
 use crate::db::{Db, col, commit, count, push_page};
 
+const NOTIFICATION_SELECT: &str = "SELECT n.id, n.kind, n.actor_id, u.name AS actor_name, n.post_id, \
+     n.comment_id, n.reason, n.read_at, n.created_at FROM notifications n \
+     LEFT JOIN users u ON u.id = n.actor_id AND u.deleted_at IS NULL";
+
 fn notification_from_row(r: &AnyRow) -> Result<Option<Notification>> {
     let Some(kind) = Kind::parse(&col::<String>(r, "kind")?) else {
         // A kind a later version wrote: not shown by this one.
@@ -180,10 +184,7 @@ impl NotificationStore for Db {
             ""
         };
         let mut s = self.stmt(&format!(
-            "SELECT n.id, n.kind, n.actor_id, u.name AS actor_name, n.post_id, n.comment_id, \
-             n.reason, n.read_at, n.created_at FROM notifications n \
-             LEFT JOIN users u ON u.id = n.actor_id AND u.deleted_at IS NULL \
-             WHERE n.user_id = ?{filter}"
+            "{NOTIFICATION_SELECT} WHERE n.user_id = ?{filter}"
         ));
         s.args_add(user_id);
         push_page(&mut s, "n.created_at", "n.id", true, page);
@@ -210,6 +211,21 @@ impl NotificationStore for Db {
             false,
             |n| (KeyValue::Int(n.created_at.millis()), n.id),
         ))
+    }
+
+    async fn notification(&self, user_id: i64, id: i64) -> Result<Option<Notification>> {
+        let row = self
+            .stmt(&format!(
+                "{NOTIFICATION_SELECT} WHERE n.user_id = ? AND n.id = ?"
+            ))
+            .bind(user_id)
+            .bind(id)
+            .fetch_optional(&mut *self.wr().await?)
+            .await?;
+        match row {
+            Some(r) => notification_from_row(&r),
+            None => Ok(None),
+        }
     }
 
     async fn unread_count(&self, user_id: i64) -> Result<i64> {

@@ -61,6 +61,12 @@ pub fn router(state: WebState) -> Router {
             "/comments/{id}/report",
             post(pages::reports::report_comment),
         )
+        .route("/notifications", get(pages::notifications::list))
+        .route(
+            "/notifications/read-all",
+            post(pages::notifications::read_all),
+        )
+        .route("/notifications/{id}/open", post(pages::notifications::open))
         .route("/posts/{id}/comments", post(posts::comment))
         .route("/posts/{id}/history", get(history::history))
         .route("/signup", get(account::signup_page).post(account::signup))

@@ -6,6 +6,7 @@ pub mod boards;
 pub mod feeds;
 pub mod history;
 pub mod keep;
+pub mod notifications;
 pub mod posts;
 pub mod reports;
 pub mod seminars;
@@ -104,6 +105,8 @@ pub struct Chrome {
     pub css: &'static str,
     pub js: &'static str,
     pub notice: Option<&'static str>,
+    /// The member's unread notifications, for the bell (pages with the navigation).
+    pub unread: i64,
     /// Asks search engines not to index the page.
     pub noindex: bool,
 }
@@ -147,6 +150,7 @@ impl Chrome {
             css: crate::assets::css_path(),
             js: crate::assets::js_path(),
             notice: None,
+            unread: 0,
             noindex: false,
         }
     }
@@ -165,6 +169,14 @@ impl Chrome {
             .await
             .map_err(|e| Failure::new(e, v.lang))?;
         let mut c = Self::new(v, title);
+        if let Some(m) = &v.member {
+            c.unread = state
+                .app
+                .notifications
+                .unread_count(&m.actor())
+                .await
+                .map_err(|e| Failure::new(e, v.lang))?;
+        }
         c.crumbs = board.map(|b| board_path(&tree, b)).unwrap_or_default();
         let open: Vec<i64> = c.crumbs.iter().map(|(id, _)| *id).collect();
         flatten(&tree.roots(), &open, board, &mut c.nav);
@@ -193,6 +205,7 @@ impl Chrome {
             css: crate::assets::css_path(),
             js: crate::assets::js_path(),
             notice: None,
+            unread: 0,
             noindex: false,
         }
     }

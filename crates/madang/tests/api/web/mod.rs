@@ -5,6 +5,7 @@
 //! This module holds the browser the tests drive; `pages` and `accounts` the tests.
 
 mod accounts;
+mod notifications;
 mod pages;
 mod reports;
 mod threads;
