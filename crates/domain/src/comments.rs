@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use crate::accounts::Actor;
+use crate::blocks::BlockStore;
 use crate::cache::{Entry, read_through, scope};
 use crate::error::{Error, Result};
 use crate::jobs::FollowUps;
@@ -46,6 +47,9 @@ pub struct Comment {
     /// content and author are not shown.
     #[serde(default)]
     pub deleted: bool,
+    /// By a member the reader blocks, kept (blanked) because others replied to it.
+    #[serde(default)]
+    pub blocked: bool,
 }
 
 /// Replies a thread shows in a post's comment list (its `reply_count` tells the rest).
@@ -106,6 +110,7 @@ struct CachedComments {
 pub struct Comments {
     comments: Arc<dyn CommentStore>,
     posts: Arc<dyn PostStore>,
+    blocks: Arc<dyn BlockStore>,
     cache: Arc<dyn Cache>,
     follow_ups: FollowUps,
     clock: Arc<dyn Clock>,
@@ -122,8 +127,11 @@ fn parse_content(content: Option<&str>) -> Result<Body> {
 
 impl Comments {
     pub fn new(
-        comments: Arc<dyn CommentStore>,
-        posts: Arc<dyn PostStore>,
+        (comments, posts, blocks): (
+            Arc<dyn CommentStore>,
+            Arc<dyn PostStore>,
+            Arc<dyn BlockStore>,
+        ),
         cache: Arc<dyn Cache>,
         follow_ups: FollowUps,
         clock: Arc<dyn Clock>,
@@ -132,6 +140,7 @@ impl Comments {
         Self {
             comments,
             posts,
+            blocks,
             cache,
             follow_ups,
             clock,
@@ -308,6 +317,17 @@ impl Comments {
             p.items = items;
             p
         };
+        let mut page = page;
+        if let Some(v) = viewer {
+            let blocked: Vec<i64> = self
+                .blocks
+                .blocked(v.id)
+                .await?
+                .iter()
+                .map(|u| u.id)
+                .collect();
+            crate::blocks::hide_comments(&mut page.items, &blocked);
+        }
         self.page_with_votes(page, viewer).await
     }
 

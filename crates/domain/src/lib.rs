@@ -6,6 +6,7 @@
 //! the other way round.
 
 pub mod accounts;
+pub mod blocks;
 pub mod cache;
 pub mod categories;
 pub mod comments;

@@ -137,12 +137,21 @@ pub type Preferences = Vec<(Kind, bool)>;
 
 pub struct Notifications {
     store: Arc<dyn NotificationStore>,
+    blocks: Arc<dyn crate::blocks::BlockStore>,
     clock: Arc<dyn Clock>,
 }
 
 impl Notifications {
-    pub fn new(store: Arc<dyn NotificationStore>, clock: Arc<dyn Clock>) -> Self {
-        Self { store, clock }
+    pub fn new(
+        store: Arc<dyn NotificationStore>,
+        blocks: Arc<dyn crate::blocks::BlockStore>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            store,
+            blocks,
+            clock,
+        }
     }
 
     /// Who a new comment tells: the author of the comment it answers (a reply) and the
@@ -164,6 +173,12 @@ impl Notifications {
             to.push((p, Kind::Comment));
         }
         to.retain(|(u, _)| Some(*u) != e.author_id);
+        // Nobody hears from a member they block.
+        if let Some(actor) = e.author_id {
+            let users: Vec<i64> = to.iter().map(|(u, _)| *u).collect();
+            let blockers = self.blocks.blockers_among(actor, &users).await?;
+            to.retain(|(u, _)| !blockers.contains(u));
+        }
         let items = to
             .into_iter()
             .map(|(user_id, kind)| NewNotification {

@@ -41,6 +41,7 @@ pub struct AppState {
     pub seminars: Arc<Seminars>,
     pub reports: Arc<madang_domain::reports::Reports>,
     pub notifications: Arc<madang_domain::notifications::Notifications>,
+    pub blocks: Arc<madang_domain::blocks::Blocks>,
     pub sentiments: Arc<Sentiments>,
     pub maintenance: Arc<madang_domain::maintenance::Maintenance>,
     pub limits: Arc<madang_domain::limits::Limits>,
@@ -191,6 +192,11 @@ fn api() -> Router<AppState> {
             "/notifications/{id}/read",
             post(routes::notifications::read),
         )
+        .route(
+            "/users/{id}/block",
+            put(routes::blocks::block).delete(routes::blocks::unblock),
+        )
+        .route("/users/me/blocks", get(routes::blocks::mine))
         .route(
             "/users/me/notification-settings",
             get(routes::notifications::settings).put(routes::notifications::set_settings),

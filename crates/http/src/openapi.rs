@@ -7,7 +7,7 @@ use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::routes::{
-    board, categories, comments, notifications, ops, posts, reports, seminars, users,
+    blocks, board, categories, comments, notifications, ops, posts, reports, seminars, users,
 };
 
 #[derive(OpenApi)]
@@ -27,6 +27,7 @@ use crate::routes::{
         reports::report_post, reports::report_comment, reports::my_reports, reports::modlog,
         notifications::list, notifications::unread_count, notifications::read, notifications::read_all,
         notifications::settings, notifications::set_settings,
+        blocks::block, blocks::unblock, blocks::mine,
         seminars::add_role, seminars::create, seminars::list, seminars::get, seminars::update, seminars::join,
         seminars::drop_out,
         crate::routes::sentiment::analyse,

@@ -77,6 +77,7 @@ fn comment_of_row(r: &AnyRow, hide_deleted: bool) -> Result<Comment> {
         reply_to_id: col(r, "reply_to_id")?,
         reply_count: col(r, "reply_count")?,
         deleted,
+        blocked: false,
     })
 }
 

@@ -6,6 +6,7 @@
 //! each query is written once; the few places where the engines' SQL differs
 //! (placeholders, `RETURNING`, insert-or-ignore, row locks) live in [`Dialect`].
 
+mod blocks;
 mod board;
 mod categories;
 mod comments;

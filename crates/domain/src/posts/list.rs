@@ -48,7 +48,11 @@ impl Posts {
             && filter.sentiment.is_none()
             && filter.prefix_id.is_none();
         let mut list = match keyword {
-            Some(query) => return self.search(&query, &filter, &page).await,
+            Some(query) => {
+                let mut found = self.search(&query, &filter, &page).await?;
+                self.hide_blocked(&mut found.items, viewer).await?;
+                return Ok(found);
+            }
             // The numbered first pages are what most readers ask for: cached for a
             // few seconds, and dropped at once by any post's change.
             None if page.after.is_none() && page.page <= LIST_CACHED_PAGES => {
@@ -61,7 +65,28 @@ impl Posts {
             pins.append(&mut list.items);
             list.items = pins;
         }
+        self.hide_blocked(&mut list.items, viewer).await?;
         Ok(list)
+    }
+
+    /// Leaves out the posts of members the viewer blocks (from the page as read, so a
+    /// page may hold fewer; its total still counts every post).
+    async fn hide_blocked(
+        &self,
+        items: &mut Vec<PostSummary>,
+        viewer: Option<&Actor>,
+    ) -> Result<()> {
+        if let Some(v) = viewer {
+            let blocked: Vec<i64> = self
+                .blocks
+                .blocked(v.id)
+                .await?
+                .iter()
+                .map(|u| u.id)
+                .collect();
+            crate::blocks::hide_posts(items, &blocked);
+        }
+        Ok(())
     }
 
     /// One of the first numbered pages of a list, through the cache.

@@ -374,6 +374,9 @@ pub struct CommentView {
     /// A deleted comment kept in its thread because it has replies: `content` is empty
     /// and `author` null; show "삭제된 댓글입니다".
     pub deleted: bool,
+    /// By a member you block, kept because others replied to it: `content` is empty
+    /// and `author` null.
+    pub blocked: bool,
 }
 
 impl CommentView {
@@ -394,6 +397,7 @@ impl CommentView {
             reply_to_id: c.reply_to_id,
             reply_count: c.reply_count,
             deleted: c.deleted,
+            blocked: c.blocked,
         }
     }
 }

@@ -11,6 +11,7 @@ use madang_cache::{
 use madang_classify::Model;
 use madang_classify::adapters::{BuiltIn, HttpClassifier, HttpSettings as ClassifierHttp};
 use madang_domain::accounts::Accounts;
+use madang_domain::blocks::Blocks;
 use madang_domain::categories::Categories;
 use madang_domain::comments::Comments;
 use madang_domain::console::{Console, ConsolePorts, ConsoleSettings};
@@ -146,7 +147,11 @@ impl App {
         ));
         let tz =
             madang_jobs::cron::parse_zone(&settings.cron.timezone).map_err(anyhow::Error::msg)?;
-        let notifications = Arc::new(Notifications::new(store.clone(), clock.clone()));
+        let notifications = Arc::new(Notifications::new(
+            store.clone(),
+            store.clone(),
+            clock.clone(),
+        ));
         let workers = wiring::workers(
             &settings,
             &jobs,
@@ -200,6 +205,7 @@ impl App {
                 categories: store.clone(),
                 pins: store.clone(),
                 bookmarks: store.clone(),
+                blocks: store.clone(),
                 users: store.clone(),
                 views: views.clone(),
                 cache: cache.clone(),
@@ -207,14 +213,14 @@ impl App {
                 clock: clock.clone(),
             })),
             comments: Arc::new(Comments::new(
-                store.clone(),
-                store.clone(),
+                (store.clone(), store.clone(), store.clone()),
                 cache.clone(),
                 follow_ups,
                 clock.clone(),
                 settings.board.best_comment_votes,
             )),
             notifications,
+            blocks: Arc::new(Blocks::new(store.clone(), clock.clone())),
             reports: Arc::new(Reports::new(
                 store.clone(),
                 cache.clone(),

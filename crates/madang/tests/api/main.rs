@@ -2,6 +2,7 @@
 //! MariaDB and PostgreSQL (`MADANG_TEST_DATABASE_URL`, see helpers).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod blocks;
 mod board;
 mod categories;
 mod comments;

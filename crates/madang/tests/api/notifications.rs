@@ -59,7 +59,7 @@ async fn reply(app: &TestApp, who: &Member, post: i64, parent: i64) -> i64 {
 }
 
 /// Waits until the job queue has nothing left to run.
-async fn jobs_settled(app: &TestApp) {
+pub(crate) async fn jobs_settled(app: &TestApp) {
     let deadline = Instant::now() + Duration::from_secs(15);
     while app
         .count("SELECT (SELECT COUNT(*) FROM job_outbox) + (SELECT COUNT(*) FROM jobs WHERE state IN ('queued', 'running'))")
