@@ -187,6 +187,18 @@ static WORDS: &[(&str, &str, &str)] = &[
     ("removed", "removed", "삭제"),
     ("comment_form", "Write a comment", "댓글 쓰기"),
     ("comment_submit", "Post comment", "댓글 등록"),
+    ("block", "Block", "차단"),
+    ("unblock", "Unblock", "차단 해제"),
+    (
+        "blocked_note",
+        "You block this member: their posts and comments are hidden from your lists, and they never notify you.",
+        "차단한 회원입니다. 이 회원의 글과 댓글은 내 목록에 보이지 않고, 알림도 오지 않습니다.",
+    ),
+    (
+        "comment_blocked",
+        "A comment by a member you block.",
+        "차단한 회원의 댓글입니다.",
+    ),
     ("notifications", "Notifications", "알림"),
     ("unread", "unread", "읽지 않음"),
     ("read_all", "Mark all read", "모두 읽음으로 표시"),

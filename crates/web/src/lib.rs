@@ -79,6 +79,7 @@ pub fn router(state: WebState) -> Router {
             get(account::resign_page).post(account::resign),
         )
         .route("/users/{id}", get(account::user))
+        .route("/users/{id}/block", post(pages::keep::block))
         .route("/lang", get(account::set_lang))
         .route("/seminars", get(seminars::list))
         .route(

@@ -50,7 +50,9 @@ impl Posts {
         let mut list = match keyword {
             Some(query) => {
                 let mut found = self.search(&query, &filter, &page).await?;
-                self.hide_blocked(&mut found.items, viewer).await?;
+                if filter.author_id.is_none() {
+                    self.hide_blocked(&mut found.items, viewer).await?;
+                }
                 return Ok(found);
             }
             // The numbered first pages are what most readers ask for: cached for a
@@ -65,7 +67,10 @@ impl Posts {
             pins.append(&mut list.items);
             list.items = pins;
         }
-        self.hide_blocked(&mut list.items, viewer).await?;
+        // A member's own list (their profile) is asked for by name: nothing is hidden.
+        if filter.author_id.is_none() {
+            self.hide_blocked(&mut list.items, viewer).await?;
+        }
         Ok(list)
     }
 

@@ -480,6 +480,9 @@ pub async fn resign(State(state): State<WebState>, v: Visitor, body: Bytes) -> P
 #[template(path = "user.html")]
 pub struct UserPage {
     pub c: Chrome,
+    pub id: i64,
+    /// The reader blocks this member (`None`: the reader cannot, being a visitor or them).
+    pub blocked: Option<bool>,
     pub name: String,
     pub joined: When,
     pub post_count: i64,
@@ -517,12 +520,21 @@ pub async fn user(
         .of_user(id, &PageRequest::first(10))
         .await
         .map_err(fail)?;
+    let blocked = match &actor {
+        Some(a) if a.id != id => {
+            let mine = state.app.blocks.of(Some(a)).await.map_err(fail)?;
+            Some(mine.contains(&id))
+        }
+        _ => None,
+    };
     let now = state.app.accounts.now();
     let mut c = Chrome::new(&v, profile.name.clone());
     c.canonical = Some(format!("/users/{id}"));
     c.og_type = "profile";
     ok(&UserPage {
         c,
+        id,
+        blocked,
         name: profile.name,
         joined: When::new(profile.created_at, now, v.lang),
         post_count: profile.post_count,

@@ -1,5 +1,5 @@
-//! What a member keeps and staff pin from a post page: bookmarks (스크랩) and pinned
-//! notices (공지).
+//! What a member keeps and staff pin from a post page, bookmarks (스크랩) and pinned
+//! notices (공지), and whom a member blocks (차단) from a profile.
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -50,4 +50,26 @@ pub async fn pin(
     }
     .map_err(|e| Failure::new(e, v.lang))?;
     Ok(see(&format!("/posts/{id}")))
+}
+
+/// `POST /users/{id}/block` with `on=1` (block) or `on=0` (unblock).
+pub async fn block(
+    State(state): State<WebState>,
+    v: Visitor,
+    Path(raw_id): Path<String>,
+    body: Bytes,
+) -> PageResult {
+    let id = path_id(&raw_id, v.lang)?;
+    let Some(m) = &v.member else {
+        return Ok(to_login(&format!("/users/{id}")));
+    };
+    let f = form(&body, &v)?;
+    let on = f.get("on") != Some("0");
+    state
+        .app
+        .blocks
+        .set(&m.actor(), id, on)
+        .await
+        .map_err(|e| Failure::new(e, v.lang))?;
+    Ok(see(&format!("/users/{id}")))
 }

@@ -55,6 +55,8 @@ pub struct CommentRow {
     pub reply: bool,
     /// A deleted comment kept for its replies: shown as "삭제된 댓글입니다".
     pub deleted: bool,
+    /// By a member the reader blocks, kept for its replies.
+    pub blocked: bool,
     /// A best comment heading the first page.
     pub best: bool,
     pub author: Option<(i64, String)>,
@@ -72,6 +74,7 @@ impl CommentRow {
             post_id: c.post_id,
             reply: c.parent_id.is_some(),
             deleted: c.deleted,
+            blocked: c.blocked,
             best: c.best,
             author: c.author.as_ref().map(|a| (a.id, a.name.clone())),
             content_html: linked_text(&c.content),

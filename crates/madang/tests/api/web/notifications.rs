@@ -85,3 +85,50 @@ async fn the_bell_counts_unread_notifications_and_opening_one_goes_to_the_commen
         .await;
     assert_eq!(refused.status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn a_member_blocks_another_from_their_profile_and_their_posts_leave_the_home_page() {
+    let app = spawn().await;
+    let (_, board) = app.board().await;
+    let pest = app.member("광고꾼").await;
+    app.new_post(&pest, board, "광고 글입니다", "싸요").await;
+    let mut b = Browser::new(&app, "ko");
+    b.sign_up("독자").await;
+    assert!(b.get("/").await.has("광고 글입니다"));
+    let profile = format!("/users/{}", pest.id);
+    let page = b.get(&profile).await;
+    assert!(page.has(&format!("action=\"/users/{}/block\"", pest.id)));
+    let done = b
+        .submit(
+            &profile,
+            &format!("/users/{}/block", pest.id),
+            &[("on", "1")],
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.html);
+    let page = b.get(&profile).await;
+    assert!(
+        page.has("차단 해제") && page.has("차단한 회원입니다."),
+        "{}",
+        page.html
+    );
+    assert!(
+        page.has("광고 글입니다"),
+        "the profile still lists their posts"
+    );
+    assert!(
+        !b.get("/").await.has("광고 글입니다"),
+        "the home page does not"
+    );
+    b.submit(
+        &profile,
+        &format!("/users/{}/block", pest.id),
+        &[("on", "0")],
+    )
+    .await;
+    assert!(b.get("/").await.has("광고 글입니다"));
+    // Nobody is offered to block themselves.
+    let me = b.get("/me").await;
+    let own = super::hidden_user_id(&me.html);
+    assert!(!b.get(&format!("/users/{own}")).await.has("/block\""));
+}
