@@ -4,9 +4,8 @@
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 
-use super::{Failure, PageResult, form, path_id, see};
+use super::{Failure, PageResult, member_form, see};
 use crate::WebState;
-use crate::pages::posts::to_login;
 use crate::session::Visitor;
 
 /// `POST /posts/{id}/bookmark` with `on=1` (add) or `on=0` (remove).
@@ -16,11 +15,10 @@ pub async fn bookmark(
     Path(raw_id): Path<String>,
     body: Bytes,
 ) -> PageResult {
-    let id = path_id(&raw_id, v.lang)?;
-    let Some(m) = &v.member else {
-        return Ok(to_login(&format!("/posts/{id}")));
+    let (id, m, f) = match member_form(&v, &raw_id, &body, "/posts")? {
+        Ok(sent) => sent,
+        Err(log_in) => return Ok(log_in),
     };
-    let f = form(&body, &v)?;
     let on = f.get("on") != Some("0");
     state
         .app
@@ -38,11 +36,10 @@ pub async fn pin(
     Path(raw_id): Path<String>,
     body: Bytes,
 ) -> PageResult {
-    let id = path_id(&raw_id, v.lang)?;
-    let Some(m) = &v.member else {
-        return Ok(to_login(&format!("/posts/{id}")));
+    let (id, m, f) = match member_form(&v, &raw_id, &body, "/posts")? {
+        Ok(sent) => sent,
+        Err(log_in) => return Ok(log_in),
     };
-    let f = form(&body, &v)?;
     let posts = &state.app.posts;
     match f.get("scope").filter(|s| !s.is_empty()) {
         Some(scope) => posts.pin(&m.actor(), id, Some(scope)).await,
@@ -59,11 +56,10 @@ pub async fn block(
     Path(raw_id): Path<String>,
     body: Bytes,
 ) -> PageResult {
-    let id = path_id(&raw_id, v.lang)?;
-    let Some(m) = &v.member else {
-        return Ok(to_login(&format!("/users/{id}")));
+    let (id, m, f) = match member_form(&v, &raw_id, &body, "/users")? {
+        Ok(sent) => sent,
+        Err(log_in) => return Ok(log_in),
     };
-    let f = form(&body, &v)?;
     let on = f.get("on") != Some("0");
     state
         .app

@@ -464,6 +464,31 @@ pub fn path_id(raw: &str, lang: Lang) -> Result<i64, Failure> {
     }
 }
 
+/// A member's form about the object at `{under}/{id}`: its id, the member and the
+/// form's fields, or (`Err`) the log-in page for a visitor, coming back to the object.
+pub fn member_form<'v>(
+    v: &'v Visitor,
+    raw_id: &str,
+    body: &[u8],
+    under: &str,
+) -> Result<
+    Result<
+        (
+            i64,
+            &'v madang_domain::web_sessions::SignedIn,
+            madang_http::pages::FormData,
+        ),
+        Response,
+    >,
+    Failure,
+> {
+    let id = path_id(raw_id, v.lang)?;
+    let Some(m) = &v.member else {
+        return Ok(Err(posts::to_login(&format!("{under}/{id}"))));
+    };
+    Ok(Ok((id, m, form(body, v)?)))
+}
+
 /// The query string's pairs (a malformed one is a 400 page).
 pub fn query(raw: Option<&str>, lang: Lang) -> Result<madang_http::pages::FormData, Failure> {
     madang_http::pages::FormData::parse(raw.unwrap_or("").as_bytes())

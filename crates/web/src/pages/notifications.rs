@@ -123,6 +123,7 @@ pub async fn open(
 ) -> PageResult {
     let id = path_id(&raw_id, v.lang)?;
     let Some(m) = &v.member else {
+        // Back to the list after logging in (a notification has no page of its own).
         return Ok(to_login("/notifications"));
     };
     form(&body, &v)?;

@@ -658,11 +658,10 @@ pub async fn delete(
     Path(raw_id): Path<String>,
     body: Bytes,
 ) -> PageResult {
-    let id = path_id(&raw_id, v.lang)?;
-    let Some(m) = &v.member else {
-        return Ok(to_login(&format!("/posts/{id}")));
+    let (id, m, _) = match super::member_form(&v, &raw_id, &body, "/posts")? {
+        Ok(sent) => sent,
+        Err(log_in) => return Ok(log_in),
     };
-    form(&body, &v)?;
     let (post, _) = state
         .app
         .posts
