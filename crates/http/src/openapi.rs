@@ -111,6 +111,9 @@ impl Modify for CommonErrors {
                         "503",
                         "the database is unreachable; retry after `Retry-After` seconds",
                     ),
+                    // Answered by the HTTP layer before any handler, to any request.
+                    ("414", "the request target (path and query) is over 8 KiB"),
+                    ("431", "the request's headers are over 32 KiB or 100 fields"),
                 ];
                 if op.security.is_some()
                     || has_body
@@ -123,6 +126,10 @@ impl Modify for CommonErrors {
                     ));
                 }
                 if has_body {
+                    common.push((
+                        "408",
+                        "the body did not arrive in time (10 s, plus 1 s for every 16 KiB)",
+                    ));
                     common.push(("413", "the body is over the configured limit"));
                     common.push(("415", "the body is not of a supported content type"));
                 }
