@@ -8,7 +8,7 @@ use crate::cache::{Entry, read_through, scope};
 use crate::error::{Error, Result};
 use crate::jobs::FollowUps;
 use crate::listing::{Cursor, KeyValue, Page, PageRequest};
-use crate::ports::{Cache, CommentStore, PostStore};
+use crate::ports::{Cache, CommentStore, PostStore, UserStore};
 use crate::posts::{Body, Sentiment, VoteState};
 use crate::time::{Clock, Timestamp};
 use crate::users::AuthorRef;
@@ -50,6 +50,9 @@ pub struct Comment {
     /// By a member the reader blocks, kept (blanked) because others replied to it.
     #[serde(default)]
     pub blocked: bool,
+    /// The members it mentions (`@이름`), by their current names.
+    #[serde(default)]
+    pub mentions: Vec<AuthorRef>,
 }
 
 /// Replies a thread shows in a post's comment list (its `reply_count` tells the rest).
@@ -89,6 +92,8 @@ pub struct NewComment {
     pub parent_id: Option<i64>,
     pub reply_to_id: Option<i64>,
     pub content: Body,
+    /// The members its text mentions.
+    pub mentions: Vec<i64>,
     pub now: Timestamp,
     /// Jobs enqueued in the same transaction, about the new comment.
     pub follow_up: Vec<&'static str>,
@@ -111,6 +116,7 @@ pub struct Comments {
     comments: Arc<dyn CommentStore>,
     posts: Arc<dyn PostStore>,
     blocks: Arc<dyn BlockStore>,
+    users: Arc<dyn UserStore>,
     cache: Arc<dyn Cache>,
     follow_ups: FollowUps,
     clock: Arc<dyn Clock>,
@@ -127,10 +133,11 @@ fn parse_content(content: Option<&str>) -> Result<Body> {
 
 impl Comments {
     pub fn new(
-        (comments, posts, blocks): (
+        (comments, posts, blocks, users): (
             Arc<dyn CommentStore>,
             Arc<dyn PostStore>,
             Arc<dyn BlockStore>,
+            Arc<dyn UserStore>,
         ),
         cache: Arc<dyn Cache>,
         follow_ups: FollowUps,
@@ -141,6 +148,7 @@ impl Comments {
             comments,
             posts,
             blocks,
+            users,
             cache,
             follow_ups,
             clock,
@@ -230,13 +238,10 @@ impl Comments {
             author_id: actor.id,
             parent_id,
             reply_to_id,
+            mentions: crate::mentions::mentioned(self.users.as_ref(), content.as_str()).await?,
             content,
             now: self.clock.now(),
-            follow_up: [
-                &self.follow_ups.comment_written[..],
-                &self.follow_ups.comment_created[..],
-            ]
-            .concat(),
+            follow_up: self.follow_ups.comment_written.clone(),
         };
         let id = self
             .comments
@@ -375,6 +380,7 @@ impl Comments {
             ));
         }
         let content = parse_content(content)?;
+        let mentions = crate::mentions::mentioned(self.users.as_ref(), content.as_str()).await?;
         let comment = self
             .comments
             .update_comment(
@@ -383,6 +389,7 @@ impl Comments {
                 content.as_str(),
                 self.clock.now(),
                 &self.follow_ups.comment_written,
+                &mentions,
             )
             .await?
             .ok_or(Error::NotFound("comment"))?;

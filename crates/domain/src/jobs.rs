@@ -24,6 +24,8 @@ pub mod kinds {
     pub const RECONCILE: &str = "maintenance.reconcile";
     /// Count the day's new users, posts, comments and votes: payload `{"day": "YYYY-MM-DD"}`.
     pub const DAILY_STATS: &str = "stats.daily";
+    /// Tell the members a post mentions: payload `{"id": post_id}`.
+    pub const NOTIFY_POST: &str = "notify.post";
     /// Tell the members a new comment concerns: payload `{"id": comment_id}`.
     pub const NOTIFY_COMMENT: &str = "notify.comment";
     /// Tell the members a staff decision concerns: payload `{"id": audit_entry_id}`.
@@ -36,18 +38,16 @@ pub mod kinds {
 pub struct FollowUps {
     pub post_written: Vec<&'static str>,
     pub comment_written: Vec<&'static str>,
-    /// Only when a comment is created (not edited).
-    pub comment_created: Vec<&'static str>,
 }
 
 impl FollowUps {
-    /// Sentiment labelling of every created or edited post and comment, and the
-    /// notifications of every new comment.
+    /// Sentiment labelling of every created or edited post and comment, and their
+    /// notifications. An edit runs the notification job again: each notification is
+    /// written once per event, so only a member the edit newly mentions is told.
     pub fn madang() -> Self {
         Self {
-            post_written: vec![kinds::LABEL_POST],
-            comment_written: vec![kinds::LABEL_COMMENT],
-            comment_created: vec![kinds::NOTIFY_COMMENT],
+            post_written: vec![kinds::LABEL_POST, kinds::NOTIFY_POST],
+            comment_written: vec![kinds::LABEL_COMMENT, kinds::NOTIFY_COMMENT],
         }
     }
 }

@@ -16,6 +16,7 @@ pub mod jobs;
 pub mod limits;
 pub mod listing;
 pub mod maintenance;
+pub mod mentions;
 pub mod notifications;
 pub mod ports;
 pub mod posts;

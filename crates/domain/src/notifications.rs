@@ -23,6 +23,8 @@ pub enum Kind {
     Comment,
     /// Someone replied to my comment.
     Reply,
+    /// Someone mentioned me (`@이름`) in a post or a comment.
+    Mention,
     /// A moderator removed my post or comment (with the reason).
     Removed,
     /// A report of mine was decided.
@@ -30,9 +32,10 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub const ALL: [Kind; 4] = [
+    pub const ALL: [Kind; 5] = [
         Kind::Comment,
         Kind::Reply,
+        Kind::Mention,
         Kind::Removed,
         Kind::ReportDecided,
     ];
@@ -41,6 +44,7 @@ impl Kind {
         match self {
             Kind::Comment => "comment",
             Kind::Reply => "reply",
+            Kind::Mention => "mention",
             Kind::Removed => "removed",
             Kind::ReportDecided => "report_decided",
         }
@@ -89,6 +93,18 @@ pub struct CommentEvent {
     pub post_author_id: Option<i64>,
     /// The author of the comment a reply answers.
     pub answered_author_id: Option<i64>,
+    /// The members it mentions.
+    pub mentioned: Vec<i64>,
+    pub deleted: bool,
+    pub at: Timestamp,
+}
+
+/// A new or edited post, as a notification job reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PostEvent {
+    pub post_id: i64,
+    pub author_id: Option<i64>,
+    pub mentioned: Vec<i64>,
     pub deleted: bool,
     pub at: Timestamp,
 }
@@ -112,6 +128,7 @@ pub struct ModerationEvent {
 #[async_trait]
 pub trait NotificationStore: Send + Sync {
     async fn comment_event(&self, comment_id: i64) -> Result<Option<CommentEvent>>;
+    async fn post_event(&self, post_id: i64) -> Result<Option<PostEvent>>;
     async fn moderation_event(&self, audit_id: i64) -> Result<Option<ModerationEvent>>;
     /// The kinds each of `users` turned off.
     async fn muted(&self, users: &[i64]) -> Result<Vec<(i64, Kind)>>;
@@ -165,16 +182,52 @@ impl Notifications {
         if e.deleted {
             return Ok(0);
         }
-        let mut to: Vec<(i64, Kind)> = Vec::new();
+        let mut to: Vec<(i64, Kind)> = Vec::with_capacity(2 + e.mentioned.len());
         if let Some(a) = e.answered_author_id {
             to.push((a, Kind::Reply));
         }
         if let Some(p) = e.post_author_id.filter(|p| !to.iter().any(|(u, _)| u == p)) {
             to.push((p, Kind::Comment));
         }
-        to.retain(|(u, _)| Some(*u) != e.author_id);
+        // A member already told of this comment is not told again of its mention.
+        for m in &e.mentioned {
+            if !to.iter().any(|(u, _)| u == m) {
+                to.push((*m, Kind::Mention));
+            }
+        }
+        let source = format!("comment:{}", e.comment_id);
+        let about = (Some(e.post_id), Some(e.comment_id));
+        self.tell(to, e.author_id, about, &source, e.at).await
+    }
+
+    /// Who a new or edited post tells: the members it mentions.
+    #[tracing::instrument(name = "notifications.post", skip_all)]
+    pub async fn on_post(&self, post_id: i64) -> Result<u64> {
+        let Some(e) = self.store.post_event(post_id).await? else {
+            return Ok(0);
+        };
+        if e.deleted {
+            return Ok(0);
+        }
+        let to = e.mentioned.iter().map(|m| (*m, Kind::Mention)).collect();
+        let source = format!("post:{}", e.post_id);
+        self.tell(to, e.author_id, (Some(e.post_id), None), &source, e.at)
+            .await
+    }
+
+    /// Delivers what `actor` did to each of `to`, leaving out the actor and every
+    /// member who blocks them.
+    async fn tell(
+        &self,
+        mut to: Vec<(i64, Kind)>,
+        actor: Option<i64>,
+        (post_id, comment_id): (Option<i64>, Option<i64>),
+        source: &str,
+        at: Timestamp,
+    ) -> Result<u64> {
+        to.retain(|(u, _)| Some(*u) != actor);
         // Nobody hears from a member they block.
-        if let Some(actor) = e.author_id {
+        if let Some(actor) = actor {
             let users: Vec<i64> = to.iter().map(|(u, _)| *u).collect();
             let blockers = self.blocks.blockers_among(actor, &users).await?;
             to.retain(|(u, _)| !blockers.contains(u));
@@ -184,12 +237,12 @@ impl Notifications {
             .map(|(user_id, kind)| NewNotification {
                 user_id,
                 kind,
-                actor_id: e.author_id,
-                post_id: Some(e.post_id),
-                comment_id: Some(e.comment_id),
+                actor_id: actor,
+                post_id,
+                comment_id,
                 reason: None,
-                source: format!("comment:{}", e.comment_id),
-                at: e.at,
+                source: source.to_owned(),
+                at,
             })
             .collect();
         self.deliver(items).await

@@ -49,6 +49,8 @@ pub trait UserStore: Send + Sync {
     async fn credentials(&self, name_key: &str, email_key: &str) -> Result<Option<(User, String)>>;
     /// The id and name of every moderator and admin who has not resigned.
     async fn staff_names(&self) -> Result<Vec<(i64, String)>>;
+    /// The members (not resigned) with these name keys, as (key, id).
+    async fn ids_by_name_keys(&self, keys: &[String]) -> Result<Vec<(String, i64)>>;
 
     async fn password_hash(&self, id: i64) -> Result<Option<String>>;
     async fn update_profile(
@@ -271,6 +273,7 @@ pub trait CommentStore: Send + Sync {
         content: &str,
         now: Timestamp,
         follow_up: &[&'static str],
+        mentions: &[i64],
     ) -> Result<Option<Comment>>;
     async fn comment_versions(&self, id: i64) -> Result<Vec<CommentVersion>>;
     /// Soft delete; the comment's post id, or `None` if it was missing or deleted already.

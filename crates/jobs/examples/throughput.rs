@@ -115,6 +115,7 @@ async fn write_cost(db: &Db) -> serde_json::Value {
                 hot_rank: 0.0,
                 now: SystemClock.now(),
                 follow_up: follow_up.clone(),
+                mentions: Vec::new(),
             };
             let t = Instant::now();
             db.insert_post(&post).await.unwrap();

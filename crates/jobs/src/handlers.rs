@@ -128,6 +128,17 @@ impl Handler for NotifyComment {
     }
 }
 
+struct NotifyPost(Arc<Notifications>);
+
+#[async_trait]
+impl Handler for NotifyPost {
+    async fn run(&self, job: &Job) -> Result<(), JobError> {
+        let n = self.0.on_post(id_of(job)?).await?;
+        tracing::debug!(delivered = n, "post notifications");
+        Ok(())
+    }
+}
+
 struct NotifyModeration(Arc<Notifications>);
 
 #[async_trait]
@@ -158,6 +169,7 @@ pub fn madang_handlers(
             kinds::NOTIFY_COMMENT,
             Arc::new(NotifyComment(notifications.clone())),
         )
+        .with(kinds::NOTIFY_POST, Arc::new(NotifyPost(notifications.clone())))
         .with(
             kinds::NOTIFY_MODERATION,
             Arc::new(NotifyModeration(notifications)),

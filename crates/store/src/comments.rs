@@ -11,6 +11,7 @@ use madang_domain::{Result, Timestamp};
 use sqlx::any::AnyRow;
 
 use crate::db::{COUNT_CAP, Db, col, commit, count, push_page};
+use crate::mentions::In;
 use crate::posts::{author_from_row, sentiment_from_row};
 use crate::votes::VoteTable;
 
@@ -78,6 +79,7 @@ fn comment_of_row(r: &AnyRow, hide_deleted: bool) -> Result<Comment> {
         reply_count: col(r, "reply_count")?,
         deleted,
         blocked: false,
+        mentions: Vec::new(),
     })
 }
 
@@ -136,7 +138,22 @@ impl Db {
             items.push(top.clone());
             items.extend(replies.remove(&id).unwrap_or_default());
         }
+        self.with_mentions(&mut conn, &mut items).await?;
         Ok(Page { items, ..first })
+    }
+
+    /// Fills each comment's mentions, in one query.
+    async fn with_mentions(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        items: &mut [Comment],
+    ) -> Result<()> {
+        let ids: Vec<i64> = items.iter().filter(|c| !c.deleted).map(|c| c.id).collect();
+        let mut found = self.mentions_of(conn, In::Comment, &ids).await?;
+        for c in items.iter_mut() {
+            c.mentions = found.remove(&c.id).unwrap_or_default();
+        }
+        Ok(())
     }
 
     /// A member's comments, newest first, counted up to COUNT_CAP.
@@ -145,17 +162,19 @@ impl Db {
         let mut s = self.stmt(COMMENT_SELECT);
         s.push_bind(filter, user_id);
         push_page(&mut s, "c.created_at", "c.id", true, page);
-        let rows = s.fetch_all(&mut *self.rd_lagging().await?).await?;
-        let items = rows
+        let mut conn = self.rd_lagging().await?;
+        let rows = s.fetch_all(&mut *conn).await?;
+        let mut items = rows
             .iter()
             .map(comment_from_row)
             .collect::<Result<Vec<_>>>()?;
+        self.with_mentions(&mut conn, &mut items).await?;
         let count_sql = format!(
             "SELECT COUNT(*) AS n FROM (SELECT c.id FROM comments c JOIN posts p ON p.id = c.post_id \
              WHERE c.deleted_at IS NULL AND p.deleted_at IS NULL{filter} LIMIT ?) t"
         );
         let s = self.stmt(&count_sql).bind(user_id).bind(COUNT_CAP + 1);
-        let n = count(s, &mut *self.rd_lagging().await?).await?;
+        let n = count(s, &mut *conn).await?;
         Ok(Page::from_rows(
             items,
             page,
@@ -327,6 +346,8 @@ impl CommentStore for Db {
             .bind(now)
             .execute(&mut *tx)
             .await?;
+        self.set_mentions_in(&mut tx, In::Comment, id, &new.mentions)
+            .await?;
         self.stmt("UPDATE posts SET comment_count = comment_count + 1 WHERE id = ?")
             .bind(new.post_id)
             .execute(&mut *tx)
@@ -355,10 +376,13 @@ impl CommentStore for Db {
     }
 
     async fn comment(&self, id: i64) -> Result<Option<Comment>> {
+        let mut conn = self.rd_lagging().await?;
         let mut s = self.stmt(COMMENT_SELECT);
         s.push_bind(" AND c.id = ?", id);
-        let row = s.fetch_optional(&mut *self.rd_lagging().await?).await?;
-        row.as_ref().map(comment_from_row).transpose()
+        let row = s.fetch_optional(&mut *conn).await?;
+        let mut found: Vec<Comment> = row.as_ref().map(comment_from_row).transpose()?.into_iter().collect();
+        self.with_mentions(&mut conn, &mut found).await?;
+        Ok(found.pop())
     }
 
     async fn comment_ref(&self, id: i64) -> Result<Option<ContentRef>> {
@@ -388,6 +412,7 @@ impl CommentStore for Db {
         content: &str,
         now: Timestamp,
         follow_up: &[&'static str],
+        mentions: &[i64],
     ) -> Result<Option<Comment>> {
         let mut tx = self.begin().await?;
         let n = self
@@ -417,9 +442,16 @@ impl CommentStore for Db {
             .bind(now.millis())
             .execute(&mut *tx)
             .await?;
+        self.set_mentions_in(&mut tx, In::Comment, id, mentions)
+            .await?;
         let mut s = self.stmt(COMMENT_SELECT);
         s.push_bind(" AND c.id = ?", id);
-        let comment = comment_from_row(&s.fetch_one(&mut *tx).await?)?;
+        let mut comment = comment_from_row(&s.fetch_one(&mut *tx).await?)?;
+        comment.mentions = self
+            .mentions_of(&mut tx, In::Comment, &[id])
+            .await?
+            .remove(&id)
+            .unwrap_or_default();
         self.enqueue_follow_ups(&mut tx, follow_up, id, now).await?;
         commit(tx).await?;
         self.outbox_written();
@@ -529,7 +561,13 @@ impl CommentStore for Db {
             " ORDER BY c.vote_count DESC, c.id LIMIT ?",
             i64::from(limit),
         );
-        let rows = s.fetch_all(&mut *self.rd_lagging().await?).await?;
-        rows.iter().map(comment_from_row).collect()
+        let mut conn = self.rd_lagging().await?;
+        let rows = s.fetch_all(&mut *conn).await?;
+        let mut best = rows
+            .iter()
+            .map(comment_from_row)
+            .collect::<Result<Vec<_>>>()?;
+        self.with_mentions(&mut conn, &mut best).await?;
+        Ok(best)
     }
 }

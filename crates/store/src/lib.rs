@@ -15,6 +15,7 @@ mod cookie_sessions;
 mod db;
 mod jobs;
 mod maintenance;
+mod mentions;
 mod migrate;
 mod notifications;
 mod posts;

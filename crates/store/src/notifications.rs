@@ -4,12 +4,14 @@ use async_trait::async_trait;
 use madang_domain::listing::{KeyValue, Page, PageRequest};
 use madang_domain::notifications::{
     CommentEvent, Kind, ModerationEvent, NewNotification, Notification, NotificationStore,
+    PostEvent,
 };
 use madang_domain::users::AuthorRef;
 use madang_domain::{Result, Timestamp};
 use sqlx::any::AnyRow;
 
 use crate::db::{Db, col, commit, count, push_page};
+use crate::mentions::In;
 
 const NOTIFICATION_SELECT: &str = "SELECT n.id, n.kind, n.actor_id, u.name AS actor_name, n.post_id, \
      n.comment_id, n.reason, n.read_at, n.created_at FROM notifications n \
@@ -41,7 +43,27 @@ fn notification_from_row(r: &AnyRow) -> Result<Option<Notification>> {
 
 #[async_trait]
 impl NotificationStore for Db {
+    async fn post_event(&self, post_id: i64) -> Result<Option<PostEvent>> {
+        let mut conn = self.rd().await?;
+        let Some(r) = self
+            .stmt("SELECT author_id, deleted_at, updated_at FROM posts WHERE id = ?")
+            .bind(post_id)
+            .fetch_optional(&mut *conn)
+            .await?
+        else {
+            return Ok(None);
+        };
+        Ok(Some(PostEvent {
+            post_id,
+            author_id: col(&r, "author_id")?,
+            mentioned: self.mentioned_ids(&mut conn, In::Post, post_id).await?,
+            deleted: col::<Option<i64>>(&r, "deleted_at")?.is_some(),
+            at: Timestamp(col(&r, "updated_at")?),
+        }))
+    }
+
     async fn comment_event(&self, comment_id: i64) -> Result<Option<CommentEvent>> {
+        let mut conn = self.rd().await?;
         let row = self
             .stmt(
                 "SELECT c.id, c.post_id, c.author_id, c.deleted_at, c.created_at, \
@@ -51,8 +73,9 @@ impl NotificationStore for Db {
                  LEFT JOIN comments a ON a.id = c.reply_to_id WHERE c.id = ?",
             )
             .bind(comment_id)
-            .fetch_optional(&mut *self.rd().await?)
+            .fetch_optional(&mut *conn)
             .await?;
+        let mentioned = self.mentioned_ids(&mut conn, In::Comment, comment_id).await?;
         row.map(|r| {
             Ok(CommentEvent {
                 comment_id: col(&r, "id")?,
@@ -60,6 +83,7 @@ impl NotificationStore for Db {
                 author_id: col(&r, "author_id")?,
                 post_author_id: col(&r, "post_author_id")?,
                 answered_author_id: col(&r, "answered_author_id")?,
+                mentioned: mentioned.clone(),
                 deleted: col::<Option<i64>>(&r, "deleted_at")?.is_some()
                     || col::<Option<i64>>(&r, "post_deleted_at")?.is_some(),
                 at: Timestamp(col(&r, "created_at")?),

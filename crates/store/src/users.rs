@@ -207,6 +207,21 @@ impl UserStore for Db {
             .collect()
     }
 
+    async fn ids_by_name_keys(&self, keys: &[String]) -> Result<Vec<(String, i64)>> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut s = self.stmt("SELECT name_key, id FROM users WHERE deleted_at IS NULL AND name_key IN (");
+        for (i, k) in keys.iter().enumerate() {
+            s.push_bind(if i == 0 { "?" } else { ", ?" }, k.clone());
+        }
+        s.push_sql(")");
+        let rows = s.fetch_all(&mut *self.rd().await?).await?;
+        rows.iter()
+            .map(|r| Ok((col(r, "name_key")?, col(r, "id")?)))
+            .collect()
+    }
+
     async fn password_hash(&self, id: i64) -> Result<Option<String>> {
         let row = self
             .stmt("SELECT password_hash FROM users WHERE id = ? AND deleted_at IS NULL")

@@ -78,6 +78,7 @@ fn new_post(category_id: i64, author_id: i64, title: &str, at: Timestamp) -> New
         hot_rank: 0.0,
         now: at,
         follow_up: Vec::new(),
+        mentions: Vec::new(),
     }
 }
 
@@ -108,6 +109,7 @@ async fn a_vote_counts_once_and_is_withdrawn_once_on_posts_and_comments() {
         author_id: a,
         parent_id: None,
         reply_to_id: None,
+        mentions: Vec::new(),
         content: Body::parse("content", "동의합니다", 2_000).unwrap(),
         now: T0,
         follow_up: Vec::new(),
@@ -191,6 +193,7 @@ async fn a_posts_comment_counter_follows_its_comments() {
         author_id: a,
         parent_id: None,
         reply_to_id: None,
+        mentions: Vec::new(),
         content: Body::parse("content", text, 2_000).unwrap(),
         now: T0,
         follow_up: Vec::new(),

@@ -33,6 +33,13 @@ fn escape_into(out: &mut String, s: &str) {
 /// search engines do not follow and that cannot reach back into the page. Line
 /// breaks are kept by the stylesheet (`white-space: pre-wrap`).
 pub fn linked_text(s: &str) -> String {
+    linked_text_with(s, &[])
+}
+
+/// [`linked_text`], with each `@name` of a mentioned member linked to their profile.
+/// The name is matched as the store matched it (its key, the longest one first), so
+/// `@철수님` links `@철수` and leaves `님` as text.
+pub fn linked_text_with(s: &str, mentions: &[(i64, String)]) -> String {
     let mut finder = linkify::LinkFinder::new();
     finder.kinds(&[linkify::LinkKind::Url]);
     finder.url_must_have_scheme(true);
@@ -46,10 +53,42 @@ pub fn linked_text(s: &str) -> String {
                 escape_into(&mut out, span.as_str());
                 out.push_str("</a>");
             }
-            _ => escape_into(&mut out, span.as_str()),
+            _ if mentions.is_empty() => escape_into(&mut out, span.as_str()),
+            _ => mentions_into(&mut out, span.as_str(), mentions),
         }
     }
     out
+}
+
+/// Escapes `s` into `out`, linking each `@` followed by a mentioned member's name.
+fn mentions_into(out: &mut String, s: &str, mentions: &[(i64, String)]) {
+    let mut names: Vec<(i64, String, usize)> = mentions
+        .iter()
+        .map(|(id, name)| (*id, madang_domain::users::name_key(name), name.chars().count()))
+        .collect();
+    names.sort_by(|a, b| b.2.cmp(&a.2));
+    let chars: Vec<char> = s.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        let at_word_start = i == 0 || !(chars[i - 1].is_alphanumeric() || chars[i - 1] == '_');
+        if chars[i] == '@' && at_word_start {
+            let found = names.iter().find(|(_, key, n)| {
+                chars.len() > i + n
+                    && madang_domain::users::name_key(&chars[i + 1..=i + n].iter().collect::<String>())
+                        == *key
+            });
+            if let Some((id, _, n)) = found {
+                let typed: String = chars[i..=i + n].iter().collect();
+                out.push_str(&format!("<a class=\"mention\" href=\"/users/{id}\">"));
+                escape_into(out, &typed);
+                out.push_str("</a>");
+                i += n + 1;
+                continue;
+            }
+        }
+        escape_into(out, chars[i].encode_utf8(&mut [0u8; 4]));
+        i += 1;
+    }
 }
 
 /// Only http and https become links: never `javascript:` or `data:`.
@@ -279,6 +318,11 @@ mod tests {
 
     #[test]
     fn text_is_escaped_and_only_web_links_are_linked() {
+        let m = linked_text_with("@철수님 <b> a@철수.kr @철수", &[(7, "철수".into())]);
+        assert_eq!(
+            m,
+            "<a class=\"mention\" href=\"/users/7\">@철수</a>님 &lt;b&gt; a@철수.kr <a class=\"mention\" href=\"/users/7\">@철수</a>"
+        );
         let html = linked_text("<b>안녕</b> https://madang.kr/a?b=1&c=2 javascript:alert(1)");
         assert!(html.starts_with("&lt;b&gt;안녕&lt;/b&gt; "));
         assert!(html.contains(

@@ -78,6 +78,11 @@ impl Posts {
         }
     }
 
+    /// The members a post's texts mention.
+    async fn mentioned(&self, texts: &[&str]) -> Result<Vec<i64>> {
+        crate::mentions::mentioned(self.users.as_ref(), &texts.join("\n")).await
+    }
+
     async fn tree(&self) -> Result<CategoryTree> {
         load_tree(self.categories.as_ref(), self.cache.as_ref()).await
     }
@@ -164,7 +169,11 @@ impl Posts {
             .category
             .ok_or_else(|| Error::invalid("category_id", "required", "category_id is required"))?;
         let now = self.clock.now();
+        let mentions = self
+            .mentioned(&[c.title.as_str(), c.content.as_str()])
+            .await?;
         let new = NewPost {
+            mentions,
             category_id,
             author_id: actor.id,
             prefix_id: c.prefix,
@@ -251,6 +260,7 @@ impl Posts {
         }
         let c = self.parse_input(&input, Some(&current)).await?;
         let edit = PostEdit {
+            mentions: self.mentioned(&[c.title.as_str(), c.content.as_str()]).await?,
             search_text: post_search_text(c.title.as_str(), c.content.as_str()),
             title: c.title,
             content: c.content,

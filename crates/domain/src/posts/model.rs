@@ -117,6 +117,9 @@ pub struct PostDetail {
     pub pin: Option<PinScope>,
     pub sentiment: Option<Sentiment>,
     pub deleted_at: Option<Timestamp>,
+    /// The members the post mentions (`@이름`), by their current names.
+    #[serde(default)]
+    pub mentions: Vec<AuthorRef>,
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -168,6 +171,8 @@ pub struct NewPost {
     pub now: Timestamp,
     /// Jobs enqueued in the same transaction, about the new post.
     pub follow_up: Vec<&'static str>,
+    /// The members its text mentions.
+    pub mentions: Vec<i64>,
 }
 
 #[derive(Debug, Clone)]
@@ -181,6 +186,8 @@ pub struct PostEdit {
     pub now: Timestamp,
     /// Jobs enqueued in the same transaction, about the edited post.
     pub follow_up: Vec<&'static str>,
+    /// The members the edited text mentions (replacing the earlier ones).
+    pub mentions: Vec<i64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

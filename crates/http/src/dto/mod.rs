@@ -233,6 +233,8 @@ pub struct PostView {
     /// Set only on a deleted post, which only staff can see.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub deleted_at: Option<String>,
+    /// The members the post mentions (`@이름`), by id and current name, to link them.
+    pub mentions: Vec<AuthorView>,
 }
 
 impl PostView {
@@ -254,6 +256,7 @@ impl PostView {
             voted,
             sentiment: sentiment(p.sentiment),
             deleted_at: p.deleted_at.map(rfc3339),
+            mentions: p.mentions.into_iter().filter_map(|a| author(Some(a))).collect(),
         }
     }
 }
@@ -377,6 +380,8 @@ pub struct CommentView {
     /// By a member you block, kept because others replied to it: `content` is empty
     /// and `author` null.
     pub blocked: bool,
+    /// The members the comment mentions (`@이름`), by id and current name.
+    pub mentions: Vec<AuthorView>,
 }
 
 impl CommentView {
@@ -398,6 +403,7 @@ impl CommentView {
             reply_count: c.reply_count,
             deleted: c.deleted,
             blocked: c.blocked,
+            mentions: c.mentions.into_iter().filter_map(|a| author(Some(a))).collect(),
         }
     }
 }

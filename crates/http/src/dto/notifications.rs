@@ -25,7 +25,8 @@ pub struct NotificationParams {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct NotificationView {
     pub id: i64,
-    /// `comment` (on your post), `reply` (to your comment), `removed` (a moderator
+    /// `comment` (on your post), `reply` (to your comment), `mention` (of you, in a
+    /// post or a comment), `removed` (a moderator
     /// removed your post or comment; `reason` says why) or `report_decided` (a report
     /// of yours was decided; `reason` is the outcome).
     pub kind: &'static str,
@@ -73,6 +74,7 @@ pub struct MarkedView {
 pub struct NotificationSettings {
     pub comment: Option<bool>,
     pub reply: Option<bool>,
+    pub mention: Option<bool>,
     pub removed: Option<bool>,
     pub report_decided: Option<bool>,
 }
@@ -82,6 +84,7 @@ impl NotificationSettings {
         [
             (Kind::Comment, self.comment),
             (Kind::Reply, self.reply),
+            (Kind::Mention, self.mention),
             (Kind::Removed, self.removed),
             (Kind::ReportDecided, self.report_decided),
         ]
@@ -97,6 +100,7 @@ impl From<Preferences> for NotificationSettings {
         Self {
             comment: on(Kind::Comment),
             reply: on(Kind::Reply),
+            mention: on(Kind::Mention),
             removed: on(Kind::Removed),
             report_decided: on(Kind::ReportDecided),
         }

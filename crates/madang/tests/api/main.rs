@@ -12,6 +12,7 @@ mod hardening;
 mod helpers;
 mod jobs;
 mod limits;
+mod mentions;
 mod notifications;
 mod outage;
 mod posts;

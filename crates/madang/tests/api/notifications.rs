@@ -198,7 +198,7 @@ async fn read_all_marks_every_unread_one_and_a_muted_kind_is_not_delivered() {
     assert_eq!(s, StatusCode::OK);
     assert_eq!(
         prefs,
-        json!({"comment": true, "reply": true, "removed": true, "report_decided": true})
+        json!({"comment": true, "reply": true, "mention": true, "removed": true, "report_decided": true})
     );
     let (s, prefs) = app
         .put(

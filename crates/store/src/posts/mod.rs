@@ -13,6 +13,7 @@ use madang_domain::users::AuthorRef;
 use madang_domain::{Error, Result, Timestamp};
 use sqlx::any::AnyRow;
 
+use crate::mentions::In;
 use crate::db::{
     COUNT_CAP, Db, OnConstraint, Stmt, col, commit, count, push_after, push_order, push_page,
 };
@@ -104,6 +105,7 @@ fn detail_from_row(r: &AnyRow) -> Result<PostDetail> {
         },
         sentiment: sentiment_from_row(r)?,
         deleted_at: col::<Option<i64>>(r, "deleted_at")?.map(Timestamp),
+        mentions: Vec::new(),
     })
 }
 
@@ -204,6 +206,18 @@ impl Db {
         Ok(true)
     }
 
+    async fn post_mentions(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        id: i64,
+    ) -> Result<Vec<madang_domain::users::AuthorRef>> {
+        Ok(self
+            .mentions_of(conn, In::Post, &[id])
+            .await?
+            .remove(&id)
+            .unwrap_or_default())
+    }
+
     /// Moves a category's count of active posts by `delta`, in the caller's transaction.
     async fn count_in_category(
         &self,
@@ -259,6 +273,8 @@ impl PostStore for Db {
             .bind(now)
             .execute(&mut *tx)
             .await?;
+        self.set_mentions_in(&mut tx, In::Post, id, &new.mentions)
+            .await?;
         self.enqueue_follow_ups(&mut tx, &new.follow_up, id, new.now)
             .await?;
         commit(tx).await?;
@@ -267,11 +283,15 @@ impl PostStore for Db {
     }
 
     async fn post(&self, id: i64, include_deleted: bool) -> Result<Option<PostDetail>> {
+        let mut conn = self.rd_lagging().await?;
         let row = self
             .post_detail_stmt(id, include_deleted)
-            .fetch_optional(&mut *self.rd_lagging().await?)
+            .fetch_optional(&mut *conn)
             .await?;
-        row.as_ref().map(detail_from_row).transpose()
+        let Some(row) = row else { return Ok(None) };
+        let mut post = detail_from_row(&row)?;
+        post.mentions = self.post_mentions(&mut conn, id).await?;
+        Ok(Some(post))
     }
 
     async fn post_ref(&self, id: i64) -> Result<Option<ContentRef>> {
@@ -359,8 +379,11 @@ impl PostStore for Db {
             .bind(now)
             .execute(&mut *tx)
             .await?;
+        self.set_mentions_in(&mut tx, In::Post, id, &edit.mentions)
+            .await?;
         let row = self.post_detail_stmt(id, false).fetch_one(&mut *tx).await?;
-        let post = detail_from_row(&row)?;
+        let mut post = detail_from_row(&row)?;
+        post.mentions = self.post_mentions(&mut tx, id).await?;
         self.enqueue_follow_ups(&mut tx, &edit.follow_up, id, edit.now)
             .await?;
         commit(tx).await?;

@@ -38,6 +38,7 @@ impl NotificationRow {
         let text = match n.kind {
             Kind::Comment => lang.t("notice_comment").replace("{who}", &who),
             Kind::Reply => lang.t("notice_reply").replace("{who}", &who),
+            Kind::Mention => lang.t("notice_mention").replace("{who}", &who),
             Kind::Removed => lang.t(removed_what).to_owned(),
             Kind::ReportDecided => lang.t("notice_report").to_owned(),
         };

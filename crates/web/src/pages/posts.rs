@@ -21,7 +21,12 @@ use super::{
 use crate::WebState;
 use crate::i18n::{Lang, Words};
 use crate::session::Visitor;
-use crate::view::{Pager, When, enc, linked_text};
+use crate::view::{Pager, When, enc, linked_text_with};
+
+/// The members a text mentions, as its rendering links them.
+fn mentions(m: &[madang_domain::users::AuthorRef]) -> Vec<(i64, String)> {
+    m.iter().map(|a| (a.id, a.name.clone())).collect()
+}
 
 /// Comments per page of a post.
 pub const COMMENT_PAGE: u32 = 50;
@@ -77,7 +82,7 @@ impl CommentRow {
             blocked: c.blocked,
             best: c.best,
             author: c.author.as_ref().map(|a| (a.id, a.name.clone())),
-            content_html: linked_text(&c.content),
+            content_html: linked_text_with(&c.content, &mentions(&c.mentions)),
             when: When::new(c.created_at, now, lang),
             edited: c.version > 1,
             votes: c.vote_count,
@@ -131,7 +136,7 @@ fn post_view(
     PostView {
         id: p.id,
         title: p.title.clone(),
-        content_html: linked_text(&p.content),
+        content_html: linked_text_with(&p.content, &mentions(&p.mentions)),
         board: (p.category.id, p.category.name.clone()),
         author: p.author.as_ref().map(|a| (a.id, a.name.clone())),
         created: When::new(p.created_at, now, v.lang),

@@ -82,3 +82,30 @@ async fn a_member_replies_under_a_comment_and_a_deleted_one_reads_as_a_placehold
     assert!(!page.has("원댓글"));
     assert!(page.has("답글입니다"));
 }
+
+#[tokio::test]
+async fn a_mention_links_to_the_members_profile_and_the_rest_stays_text() {
+    let app = spawn().await;
+    let (_, board) = app.board().await;
+    let mut b = Browser::new(&app, "ko");
+    b.sign_up("글쓴이").await;
+    let id = b.write(board, "질문", "내용").await;
+    let other = app.member("답변자").await;
+    let (s, _) = app
+        .post(
+            &format!("/api/v1/posts/{id}/comments"),
+            Some(&other.token),
+            serde_json::json!({"content": "@글쓴이님 <b>확인</b> 부탁드려요 @없는이름"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
+    let me = b.get("/me").await;
+    let my_id = super::hidden_user_id(&me.html);
+    let page = b.get(&format!("/posts/{id}")).await;
+    assert!(
+        page.has(&format!("<a class=\"mention\" href=\"/users/{my_id}\">@글쓴이</a>님 &lt;b&gt;확인&lt;/b&gt;")),
+        "{}",
+        page.html
+    );
+    assert!(page.has("@없는이름"), "an unknown name stays text");
+}
