@@ -138,6 +138,7 @@ mod tests {
             reply_count: replies,
             deleted: false,
             blocked: false,
+            mentions: Vec::new(),
         }
     }
 

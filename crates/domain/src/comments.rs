@@ -112,6 +112,14 @@ struct CachedComments {
     next: Option<(KeyValue, i64)>,
 }
 
+/// The stores the comment use cases read and write.
+pub struct CommentStores {
+    pub comments: Arc<dyn CommentStore>,
+    pub posts: Arc<dyn PostStore>,
+    pub blocks: Arc<dyn BlockStore>,
+    pub users: Arc<dyn UserStore>,
+}
+
 pub struct Comments {
     comments: Arc<dyn CommentStore>,
     posts: Arc<dyn PostStore>,
@@ -133,12 +141,12 @@ fn parse_content(content: Option<&str>) -> Result<Body> {
 
 impl Comments {
     pub fn new(
-        (comments, posts, blocks, users): (
-            Arc<dyn CommentStore>,
-            Arc<dyn PostStore>,
-            Arc<dyn BlockStore>,
-            Arc<dyn UserStore>,
-        ),
+        CommentStores {
+            comments,
+            posts,
+            blocks,
+            users,
+        }: CommentStores,
         cache: Arc<dyn Cache>,
         follow_ups: FollowUps,
         clock: Arc<dyn Clock>,

@@ -95,7 +95,10 @@ mod tests {
     fn a_mention_starts_at_an_at_sign_outside_a_word() {
         assert_eq!(runs("@철수님 안녕하세요, @MinJi!"), ["철수님", "MinJi"]);
         assert!(runs("메일은 a@b.com 으로").is_empty());
-        assert!(runs("@ 혼자 @x").is_empty(), "a name has two characters or more");
+        assert!(
+            runs("@ 혼자 @x").is_empty(),
+            "a name has two characters or more"
+        );
         assert_eq!(runs("@철수 @철수"), ["철수"], "once each");
         // A decomposed (NFD) spelling is the same name.
         assert_eq!(runs("@\u{1109}\u{1175}\u{11AB}\u{1100}\u{1175}"), ["신기"]);
@@ -103,7 +106,11 @@ mod tests {
 
     #[test]
     fn the_longest_known_prefix_is_the_name() {
-        let known = vec![(name_key("철수"), 1), (name_key("철수님"), 2), (name_key("MinJi"), 3)];
+        let known = vec![
+            (name_key("철수"), 1),
+            (name_key("철수님"), 2),
+            (name_key("MinJi"), 3),
+        ];
         let r = runs("@철수야 고마워 @철수님 @minji @모르는사람");
         assert_eq!(resolve(&r, &known), [1, 2, 3]);
         let keys = candidate_keys(&runs("@철수야"));
@@ -112,7 +119,9 @@ mod tests {
 
     #[test]
     fn at_most_twenty_members_a_text() {
-        let known: Vec<(String, i64)> = (0..30).map(|i| (name_key(&format!("u{i:02}")), i)).collect();
+        let known: Vec<(String, i64)> = (0..30)
+            .map(|i| (name_key(&format!("u{i:02}")), i))
+            .collect();
         let text: String = (0..30).map(|i| format!("@u{i:02} ")).collect();
         assert_eq!(resolve(&runs(&text), &known).len(), MAX_MENTIONS);
     }

@@ -169,7 +169,10 @@ pub fn madang_handlers(
             kinds::NOTIFY_COMMENT,
             Arc::new(NotifyComment(notifications.clone())),
         )
-        .with(kinds::NOTIFY_POST, Arc::new(NotifyPost(notifications.clone())))
+        .with(
+            kinds::NOTIFY_POST,
+            Arc::new(NotifyPost(notifications.clone())),
+        )
         .with(
             kinds::NOTIFY_MODERATION,
             Arc::new(NotifyModeration(notifications)),

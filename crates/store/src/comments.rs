@@ -380,7 +380,12 @@ impl CommentStore for Db {
         let mut s = self.stmt(COMMENT_SELECT);
         s.push_bind(" AND c.id = ?", id);
         let row = s.fetch_optional(&mut *conn).await?;
-        let mut found: Vec<Comment> = row.as_ref().map(comment_from_row).transpose()?.into_iter().collect();
+        let mut found: Vec<Comment> = row
+            .as_ref()
+            .map(comment_from_row)
+            .transpose()?
+            .into_iter()
+            .collect();
         self.with_mentions(&mut conn, &mut found).await?;
         Ok(found.pop())
     }

@@ -70,10 +70,12 @@ impl Db {
         s.push_in_list(ids);
         s.push_sql(" ORDER BY m.source_id, m.id");
         for r in s.fetch_all(&mut *conn).await? {
-            out.entry(col(&r, "source_id")?).or_default().push(AuthorRef {
-                id: col(&r, "id")?,
-                name: col(&r, "name")?,
-            });
+            out.entry(col(&r, "source_id")?)
+                .or_default()
+                .push(AuthorRef {
+                    id: col(&r, "id")?,
+                    name: col(&r, "name")?,
+                });
         }
         Ok(out)
     }
@@ -86,7 +88,9 @@ impl Db {
         id: i64,
     ) -> Result<Vec<i64>> {
         let rows = self
-            .stmt("SELECT user_id FROM mentions WHERE source_type = ? AND source_id = ? ORDER BY id")
+            .stmt(
+                "SELECT user_id FROM mentions WHERE source_type = ? AND source_id = ? ORDER BY id",
+            )
             .bind(source.as_str().to_owned())
             .bind(id)
             .fetch_all(&mut *conn)

@@ -75,7 +75,9 @@ impl NotificationStore for Db {
             .bind(comment_id)
             .fetch_optional(&mut *conn)
             .await?;
-        let mentioned = self.mentioned_ids(&mut conn, In::Comment, comment_id).await?;
+        let mentioned = self
+            .mentioned_ids(&mut conn, In::Comment, comment_id)
+            .await?;
         row.map(|r| {
             Ok(CommentEvent {
                 comment_id: col(&r, "id")?,

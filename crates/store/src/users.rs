@@ -211,7 +211,8 @@ impl UserStore for Db {
         if keys.is_empty() {
             return Ok(Vec::new());
         }
-        let mut s = self.stmt("SELECT name_key, id FROM users WHERE deleted_at IS NULL AND name_key IN (");
+        let mut s =
+            self.stmt("SELECT name_key, id FROM users WHERE deleted_at IS NULL AND name_key IN (");
         for (i, k) in keys.iter().enumerate() {
             s.push_bind(if i == 0 { "?" } else { ", ?" }, k.clone());
         }

@@ -150,6 +150,7 @@ async fn an_edit_by_its_author_adds_a_version_and_any_other_edit_changes_nothing
         search_text: title.to_owned(),
         now: T0.plus_secs(60),
         follow_up: Vec::new(),
+        mentions: Vec::new(),
     };
 
     assert!(

@@ -218,7 +218,11 @@ static WORDS: &[(&str, &str, &str)] = &[
         "{who} replied to your comment.",
         "{who}님이 내 댓글에 답글을 남겼습니다.",
     ),
-    ("notice_mention", "{who} mentioned you.", "{who}님이 나를 언급했습니다."),
+    (
+        "notice_mention",
+        "{who} mentioned you.",
+        "{who}님이 나를 언급했습니다.",
+    ),
     (
         "notice_removed_post",
         "A moderator removed your post.",

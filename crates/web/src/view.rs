@@ -32,11 +32,7 @@ fn escape_into(out: &mut String, s: &str) {
 /// A member's text as HTML: escaped, with web and mail addresses made links that
 /// search engines do not follow and that cannot reach back into the page. Line
 /// breaks are kept by the stylesheet (`white-space: pre-wrap`).
-pub fn linked_text(s: &str) -> String {
-    linked_text_with(s, &[])
-}
-
-/// [`linked_text`], with each `@name` of a mentioned member linked to their profile.
+/// Each `@name` of a mentioned member links to their profile.
 /// The name is matched as the store matched it (its key, the longest one first), so
 /// `@철수님` links `@철수` and leaves `님` as text.
 pub fn linked_text_with(s: &str, mentions: &[(i64, String)]) -> String {
@@ -64,9 +60,15 @@ pub fn linked_text_with(s: &str, mentions: &[(i64, String)]) -> String {
 fn mentions_into(out: &mut String, s: &str, mentions: &[(i64, String)]) {
     let mut names: Vec<(i64, String, usize)> = mentions
         .iter()
-        .map(|(id, name)| (*id, madang_domain::users::name_key(name), name.chars().count()))
+        .map(|(id, name)| {
+            (
+                *id,
+                madang_domain::users::name_key(name),
+                name.chars().count(),
+            )
+        })
         .collect();
-    names.sort_by(|a, b| b.2.cmp(&a.2));
+    names.sort_by_key(|n| std::cmp::Reverse(n.2));
     let chars: Vec<char> = s.chars().collect();
     let mut i = 0;
     while i < chars.len() {
@@ -74,8 +76,9 @@ fn mentions_into(out: &mut String, s: &str, mentions: &[(i64, String)]) {
         if chars[i] == '@' && at_word_start {
             let found = names.iter().find(|(_, key, n)| {
                 chars.len() > i + n
-                    && madang_domain::users::name_key(&chars[i + 1..=i + n].iter().collect::<String>())
-                        == *key
+                    && madang_domain::users::name_key(
+                        &chars[i + 1..=i + n].iter().collect::<String>(),
+                    ) == *key
             });
             if let Some((id, _, n)) = found {
                 let typed: String = chars[i..=i + n].iter().collect();
@@ -323,14 +326,17 @@ mod tests {
             m,
             "<a class=\"mention\" href=\"/users/7\">@철수</a>님 &lt;b&gt; a@철수.kr <a class=\"mention\" href=\"/users/7\">@철수</a>"
         );
-        let html = linked_text("<b>안녕</b> https://madang.kr/a?b=1&c=2 javascript:alert(1)");
+        let html = linked_text_with(
+            "<b>안녕</b> https://madang.kr/a?b=1&c=2 javascript:alert(1)",
+            &[],
+        );
         assert!(html.starts_with("&lt;b&gt;안녕&lt;/b&gt; "));
         assert!(html.contains(
             "<a href=\"https://madang.kr/a?b=1&amp;c=2\" rel=\"nofollow ugc noopener\">"
         ));
         assert!(!html.contains("href=\"javascript"));
         assert_eq!(
-            linked_text("\"quoted\" 'x'"),
+            linked_text_with("\"quoted\" 'x'", &[]),
             "&quot;quoted&quot; &#39;x&#39;"
         );
     }

@@ -260,7 +260,9 @@ impl Posts {
         }
         let c = self.parse_input(&input, Some(&current)).await?;
         let edit = PostEdit {
-            mentions: self.mentioned(&[c.title.as_str(), c.content.as_str()]).await?,
+            mentions: self
+                .mentioned(&[c.title.as_str(), c.content.as_str()])
+                .await?,
             search_text: post_search_text(c.title.as_str(), c.content.as_str()),
             title: c.title,
             content: c.content,

@@ -256,7 +256,11 @@ impl PostView {
             voted,
             sentiment: sentiment(p.sentiment),
             deleted_at: p.deleted_at.map(rfc3339),
-            mentions: p.mentions.into_iter().filter_map(|a| author(Some(a))).collect(),
+            mentions: p
+                .mentions
+                .into_iter()
+                .filter_map(|a| author(Some(a)))
+                .collect(),
         }
     }
 }
@@ -403,7 +407,11 @@ impl CommentView {
             reply_count: c.reply_count,
             deleted: c.deleted,
             blocked: c.blocked,
-            mentions: c.mentions.into_iter().filter_map(|a| author(Some(a))).collect(),
+            mentions: c
+                .mentions
+                .into_iter()
+                .filter_map(|a| author(Some(a)))
+                .collect(),
         }
     }
 }

@@ -13,7 +13,7 @@ use madang_classify::adapters::{BuiltIn, HttpClassifier, HttpSettings as Classif
 use madang_domain::accounts::Accounts;
 use madang_domain::blocks::Blocks;
 use madang_domain::categories::Categories;
-use madang_domain::comments::Comments;
+use madang_domain::comments::{CommentStores, Comments};
 use madang_domain::console::{Console, ConsolePorts, ConsoleSettings};
 use madang_domain::jobs::FollowUps;
 use madang_domain::limits::Limits;
@@ -213,7 +213,12 @@ impl App {
                 clock: clock.clone(),
             })),
             comments: Arc::new(Comments::new(
-                (store.clone(), store.clone(), store.clone()),
+                CommentStores {
+                    comments: store.clone(),
+                    posts: store.clone(),
+                    blocks: store.clone(),
+                    users: store.clone(),
+                },
                 cache.clone(),
                 follow_ups,
                 clock.clone(),

@@ -13,7 +13,12 @@ fn mentioned(v: &Value) -> Vec<(i64, String)> {
         .as_array()
         .unwrap()
         .iter()
-        .map(|m| (m["id"].as_i64().unwrap(), m["name"].as_str().unwrap().to_owned()))
+        .map(|m| {
+            (
+                m["id"].as_i64().unwrap(),
+                m["name"].as_str().unwrap().to_owned(),
+            )
+        })
         .collect()
 }
 
@@ -29,12 +34,19 @@ async fn a_mention_is_stored_by_id_survives_a_rename_and_tells_the_member_once()
     // A particle after the name, another case, an unknown name and an email address.
     let text = "@철수님 보셨어요? @minji 도요. @없는사람 a@철수.kr";
     let (s, c) = app
-        .post(&format!("/api/v1/posts/{post}/comments"), Some(&author.token), json!({"content": text}))
+        .post(
+            &format!("/api/v1/posts/{post}/comments"),
+            Some(&author.token),
+            json!({"content": text}),
+        )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{c}");
     assert_eq!(
         mentioned(&c),
-        [(cheolsu.id, "철수".to_owned()), (minji.id, "MinJi".to_owned())]
+        [
+            (cheolsu.id, "철수".to_owned()),
+            (minji.id, "MinJi".to_owned())
+        ]
     );
     assert_eq!(c["content"], text, "the text is kept as written");
     let id = c["id"].as_i64().unwrap();
@@ -47,23 +59,45 @@ async fn a_mention_is_stored_by_id_survives_a_rename_and_tells_the_member_once()
 
     // A rename keeps the mention: it is by id.
     let (s, b) = app
-        .req(reqwest::Method::PATCH, "/api/v1/users/me", Some(&cheolsu.token), Some(json!({"name": "영희"})))
+        .req(
+            reqwest::Method::PATCH,
+            "/api/v1/users/me",
+            Some(&cheolsu.token),
+            Some(json!({"name": "영희"})),
+        )
         .await;
     assert_eq!(s, StatusCode::OK, "{b}");
-    let (_, list) = app.get(&format!("/api/v1/posts/{post}/comments"), None).await;
-    assert_eq!(mentioned(&list["data"][0]), [(cheolsu.id, "영희".to_owned()), (minji.id, "MinJi".to_owned())]);
+    let (_, list) = app
+        .get(&format!("/api/v1/posts/{post}/comments"), None)
+        .await;
+    assert_eq!(
+        mentioned(&list["data"][0]),
+        [
+            (cheolsu.id, "영희".to_owned()),
+            (minji.id, "MinJi".to_owned())
+        ]
+    );
 
     // An edit that adds a mention tells only the member it adds.
     let late = app.member("민수").await;
     let (s, e) = app
-        .put(&format!("/api/v1/comments/{id}"), Some(&author.token), Some(json!({"content": format!("{text} @민수")})))
+        .put(
+            &format!("/api/v1/comments/{id}"),
+            Some(&author.token),
+            Some(json!({"content": format!("{text} @민수")})),
+        )
         .await;
     assert_eq!(s, StatusCode::OK, "{e}");
-    assert_eq!(mentioned(&e).len(), 2, "the old name no longer matches: {e}");
+    assert_eq!(
+        mentioned(&e).len(),
+        2,
+        "the old name no longer matches: {e}"
+    );
     notified(&app, &late, |n| n.len() == 1).await;
     jobs_settled(&app).await;
     assert_eq!(
-        app.count("SELECT COUNT(*) FROM notifications WHERE kind = 'mention'").await,
+        app.count("SELECT COUNT(*) FROM notifications WHERE kind = 'mention'")
+            .await,
         3
     );
 }
@@ -80,12 +114,21 @@ async fn a_post_mentions_too_at_most_twenty_and_never_notifies_its_author() {
         names.push(name);
     }
     // The author first: mentioned, but never told.
-    let body: String = "@author ".to_owned() + &names.iter().map(|n| format!("@{n} ")).collect::<String>();
+    let body: String =
+        "@author ".to_owned() + &names.iter().map(|n| format!("@{n} ")).collect::<String>();
     let (s, p) = app
-        .post("/api/v1/posts", Some(&author.token), json!({"category_id": cat, "title": "공지", "content": body}))
+        .post(
+            "/api/v1/posts",
+            Some(&author.token),
+            json!({"category_id": cat, "title": "공지", "content": body}),
+        )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{p}");
-    assert_eq!(p["mentions"].as_array().unwrap().len(), 20, "the rest stay text");
+    assert_eq!(
+        p["mentions"].as_array().unwrap().len(),
+        20,
+        "the rest stay text"
+    );
     let id = p["id"].as_i64().unwrap();
     let (_, got) = app.get(&format!("/api/v1/posts/{id}"), None).await;
     assert_eq!(mentioned(&got), mentioned(&p));
@@ -95,5 +138,8 @@ async fn a_post_mentions_too_at_most_twenty_and_never_notifies_its_author() {
         19
     );
     let (_, mine) = app.get("/api/v1/notifications", Some(&author.token)).await;
-    assert_eq!(mine["page_info"]["total_items"], 0, "not for mentioning oneself");
+    assert_eq!(
+        mine["page_info"]["total_items"], 0,
+        "not for mentioning oneself"
+    );
 }

@@ -13,10 +13,10 @@ use madang_domain::users::AuthorRef;
 use madang_domain::{Error, Result, Timestamp};
 use sqlx::any::AnyRow;
 
-use crate::mentions::In;
 use crate::db::{
     COUNT_CAP, Db, OnConstraint, Stmt, col, commit, count, push_after, push_order, push_page,
 };
+use crate::mentions::In;
 use crate::votes::VoteTable;
 
 mod list;

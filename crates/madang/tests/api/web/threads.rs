@@ -103,7 +103,9 @@ async fn a_mention_links_to_the_members_profile_and_the_rest_stays_text() {
     let my_id = super::hidden_user_id(&me.html);
     let page = b.get(&format!("/posts/{id}")).await;
     assert!(
-        page.has(&format!("<a class=\"mention\" href=\"/users/{my_id}\">@글쓴이</a>님 &lt;b&gt;확인&lt;/b&gt;")),
+        page.has(&format!(
+            "<a class=\"mention\" href=\"/users/{my_id}\">@글쓴이</a>님 &lt;b&gt;확인&lt;/b&gt;"
+        )),
         "{}",
         page.html
     );
