@@ -107,6 +107,7 @@ pub fn hide_comments(items: &mut Vec<Comment>, blocked: &[i64]) {
             c.content = String::new();
             c.author = None;
             c.sentiment = None;
+            c.mentions.clear();
             c.blocked = true;
             return true;
         }

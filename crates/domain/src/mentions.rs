@@ -31,6 +31,10 @@ fn name_char(c: char) -> bool {
 
 /// Each `@` of `text` that may start a mention, as the run of name characters after it
 /// (at most a name's length). An `@` inside a word (an email address) starts none.
+/// Runs read from one text: twice the mentions it may hold, so unknown names cannot
+/// make the lookup of a long text unbounded.
+const MAX_RUNS: usize = 2 * MAX_MENTIONS;
+
 pub fn runs(text: &str) -> Vec<String> {
     let text = crate::search::text::nfc(text);
     let mut out: Vec<String> = Vec::new();
@@ -41,10 +45,14 @@ pub fn runs(text: &str) -> Vec<String> {
             let run: String = std::iter::from_fn(|| chars.next_if(|c| name_char(*c)))
                 .take(UserName::MAX)
                 .collect();
+            // What follows is read on from the run's last character (or the `@`).
+            prev = run.chars().last().or(Some(c));
             if run.chars().count() >= UserName::MIN && !out.contains(&run) {
                 out.push(run);
+                if out.len() == MAX_RUNS {
+                    break;
+                }
             }
-            prev = out.last().and_then(|r| r.chars().last());
             continue;
         }
         prev = Some(c);
@@ -54,12 +62,13 @@ pub fn runs(text: &str) -> Vec<String> {
 
 /// The name keys to look up for `runs`: every prefix of each run that could be a name.
 pub fn candidate_keys(runs: &[String]) -> Vec<String> {
+    let mut seen = std::collections::HashSet::new();
     let mut keys = Vec::new();
     for run in runs {
         let chars: Vec<char> = run.chars().collect();
         for n in UserName::MIN..=chars.len() {
             let key = name_key(&chars[..n].iter().collect::<String>());
-            if !keys.contains(&key) {
+            if seen.insert(key.clone()) {
                 keys.push(key);
             }
         }
@@ -115,6 +124,19 @@ mod tests {
         assert_eq!(resolve(&r, &known), [1, 2, 3]);
         let keys = candidate_keys(&runs("@철수야"));
         assert_eq!(keys, [name_key("철수"), name_key("철수야")]);
+    }
+
+    #[test]
+    fn a_long_text_reads_a_bounded_number_of_names() {
+        let text: String = (0..2_000)
+            .map(|i| format!("@n{i:05}xxxxxxxxxxxxxxxxxxxxxxx "))
+            .collect();
+        assert_eq!(runs(&text).len(), MAX_RUNS);
+        assert!(candidate_keys(&runs(&text)).len() <= MAX_RUNS * UserName::MAX);
+        assert!(
+            runs("@a@철수").is_empty(),
+            "an @ right after a name character starts none"
+        );
     }
 
     #[test]

@@ -346,7 +346,7 @@ impl CommentStore for Db {
             .bind(now)
             .execute(&mut *tx)
             .await?;
-        self.set_mentions_in(&mut tx, In::Comment, id, &new.mentions)
+        self.add_mentions_in(&mut tx, In::Comment, id, &new.mentions)
             .await?;
         self.stmt("UPDATE posts SET comment_count = comment_count + 1 WHERE id = ?")
             .bind(new.post_id)
@@ -506,9 +506,22 @@ impl CommentStore for Db {
         now: Timestamp,
     ) -> Result<Option<i64>> {
         let mut tx = self.begin().await?;
+        // The post is read, not locked: only the comment's row is. A reply locks its
+        // post and then its thread's comment; locking the post here too, after the
+        // comment, would make a cycle with it.
+        let live = self
+            .stmt(
+                "SELECT p.id FROM comments c JOIN posts p ON p.id = c.post_id \
+                 WHERE c.id = ? AND p.deleted_at IS NULL",
+            )
+            .bind(comment_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if live.is_none() {
+            return Ok(None);
+        }
         let lock = format!(
-            "SELECT c.vote_count FROM comments c JOIN posts p ON p.id = c.post_id \
-             WHERE c.id = ? AND c.deleted_at IS NULL AND p.deleted_at IS NULL{}",
+            "SELECT vote_count FROM comments WHERE id = ? AND deleted_at IS NULL{}",
             self.for_update()
         );
         let Some(row) = self

@@ -25,20 +25,14 @@ impl In {
 }
 
 impl Db {
-    /// Replaces the mentions of a post or comment with `users`, in the caller's
-    /// transaction.
-    pub(crate) async fn set_mentions_in(
+    /// Writes the mentions of a new post or comment, in the caller's transaction.
+    pub(crate) async fn add_mentions_in(
         &self,
         tx: &mut sqlx::AnyConnection,
         source: In,
         id: i64,
         users: &[i64],
     ) -> Result<()> {
-        self.stmt("DELETE FROM mentions WHERE source_type = ? AND source_id = ?")
-            .bind(source.as_str().to_owned())
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
         for user in users {
             self.stmt("INSERT INTO mentions (source_type, source_id, user_id) VALUES (?, ?, ?)")
                 .bind(source.as_str().to_owned())
@@ -48,6 +42,43 @@ impl Db {
                 .await?;
         }
         Ok(())
+    }
+
+    /// Replaces the mentions of an edited post or comment with `users`, in the caller's
+    /// transaction (which holds the text's row lock). Rows are deleted by their key,
+    /// never by a range: on MariaDB a range delete locks the gap where other texts'
+    /// new mentions go, and two such writes would deadlock.
+    pub(crate) async fn set_mentions_in(
+        &self,
+        tx: &mut sqlx::AnyConnection,
+        source: In,
+        id: i64,
+        users: &[i64],
+    ) -> Result<()> {
+        let rows = self
+            .stmt("SELECT id, user_id FROM mentions WHERE source_type = ? AND source_id = ?")
+            .bind(source.as_str().to_owned())
+            .bind(id)
+            .fetch_all(&mut *tx)
+            .await?;
+        let mut kept = Vec::new();
+        for r in &rows {
+            let user: i64 = col(r, "user_id")?;
+            if users.contains(&user) {
+                kept.push(user);
+            } else {
+                self.stmt("DELETE FROM mentions WHERE id = ?")
+                    .bind(col::<i64>(r, "id")?)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        let added: Vec<i64> = users
+            .iter()
+            .copied()
+            .filter(|u| !kept.contains(u))
+            .collect();
+        self.add_mentions_in(tx, source, id, &added).await
     }
 
     /// The members each of `ids` mentions (not resigned), by their current names, in

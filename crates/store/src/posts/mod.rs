@@ -273,7 +273,7 @@ impl PostStore for Db {
             .bind(now)
             .execute(&mut *tx)
             .await?;
-        self.set_mentions_in(&mut tx, In::Post, id, &new.mentions)
+        self.add_mentions_in(&mut tx, In::Post, id, &new.mentions)
             .await?;
         self.enqueue_follow_ups(&mut tx, &new.follow_up, id, new.now)
             .await?;
