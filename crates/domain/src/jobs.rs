@@ -38,6 +38,8 @@ pub mod kinds {
 pub struct FollowUps {
     pub post_written: Vec<&'static str>,
     pub comment_written: Vec<&'static str>,
+    /// Also, when a post's text mentions someone.
+    pub post_mentioning: Vec<&'static str>,
 }
 
 impl FollowUps {
@@ -46,8 +48,9 @@ impl FollowUps {
     /// written once per event, so only a member the edit newly mentions is told.
     pub fn madang() -> Self {
         Self {
-            post_written: vec![kinds::LABEL_POST, kinds::NOTIFY_POST],
+            post_written: vec![kinds::LABEL_POST],
             comment_written: vec![kinds::LABEL_COMMENT, kinds::NOTIFY_COMMENT],
+            post_mentioning: vec![kinds::NOTIFY_POST],
         }
     }
 }

@@ -78,6 +78,16 @@ impl Posts {
         }
     }
 
+    /// The jobs a post's write enqueues: its labelling, and its notifications when it
+    /// mentions someone (posts tell nobody else).
+    fn follow_ups_of(&self, mentions: &[i64]) -> Vec<&'static str> {
+        let mut jobs = self.follow_ups.post_written.clone();
+        if !mentions.is_empty() {
+            jobs.extend(&self.follow_ups.post_mentioning);
+        }
+        jobs
+    }
+
     /// The members a post's texts mention.
     async fn mentioned(&self, texts: &[&str]) -> Result<Vec<i64>> {
         crate::mentions::mentioned(self.users.as_ref(), &texts.join("\n")).await
@@ -172,6 +182,7 @@ impl Posts {
         let mentions = self
             .mentioned(&[c.title.as_str(), c.content.as_str()])
             .await?;
+        let follow_up = self.follow_ups_of(&mentions);
         let new = NewPost {
             mentions,
             category_id,
@@ -182,7 +193,7 @@ impl Posts {
             title: c.title,
             content: c.content,
             now,
-            follow_up: self.follow_ups.post_written.clone(),
+            follow_up,
         };
         let id = self.posts.insert_post(&new).await?;
         self.changed(id, Some(actor.id)).await;
@@ -259,17 +270,18 @@ impl Posts {
             return Err(Error::Forbidden("only the author may edit a post".into()));
         }
         let c = self.parse_input(&input, Some(&current)).await?;
+        let mentions = self
+            .mentioned(&[c.title.as_str(), c.content.as_str()])
+            .await?;
         let edit = PostEdit {
-            mentions: self
-                .mentioned(&[c.title.as_str(), c.content.as_str()])
-                .await?,
+            follow_up: self.follow_ups_of(&mentions),
+            mentions,
             search_text: post_search_text(c.title.as_str(), c.content.as_str()),
             title: c.title,
             content: c.content,
             category_id: c.category,
             prefix_id: c.prefix,
             now: self.clock.now(),
-            follow_up: self.follow_ups.post_written.clone(),
         };
         let post = self
             .posts

@@ -166,6 +166,24 @@ pub(crate) fn is_lock_conflict(e: &Error) -> bool {
     }
 }
 
+/// Runs a write transaction again (up to three times in all) when the engine ended it
+/// to break a lock cycle with a concurrent one: MariaDB's gap locks make a write that
+/// inserts several outbox rows meet the relay's locking read that way now and then.
+/// The transaction rolled back, so running it again is safe.
+pub(crate) async fn retrying<T, F, Fut>(mut write: F) -> Result<T, Error>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, Error>>,
+{
+    let mut attempt = 1;
+    loop {
+        match write().await {
+            Err(e) if attempt < 3 && is_lock_conflict(&e) => attempt += 1,
+            other => return other,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

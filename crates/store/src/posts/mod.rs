@@ -237,49 +237,7 @@ impl Db {
 #[async_trait]
 impl PostStore for Db {
     async fn insert_post(&self, new: &NewPost) -> Result<i64> {
-        let now = new.now.millis();
-        let mut tx = self.begin().await?;
-        // The counter first: its row lock is taken before the insert's foreign-key check
-        // takes a shared one on the same category row. The other way round, two posts
-        // created at once in one category deadlock on MariaDB (each holds the shared
-        // lock the other's update waits for).
-        self.count_in_category(&mut tx, new.category_id, 1).await?;
-        let id = self
-            .stmt(
-                "INSERT INTO posts (category_id, author_id, prefix_id, title, content, search_text, version, \
-                 comment_count, vote_count, hot_rank, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 1, 0, 0, ?, ?, ?)",
-            )
-            .bind(new.category_id)
-            .bind(new.author_id)
-            .bind(new.prefix_id)
-            .bind(new.title.as_str().to_owned())
-            .bind(new.content.as_str().to_owned())
-            .bind(new.search_text.clone())
-            .bind(new.hot_rank)
-            .bind(now)
-            .bind(now)
-            .insert_id(&mut *tx)
-            .await
-            .on_foreign_key(unknown_category)?;
-        self.note_search_change(&mut tx, id).await?;
-        self.stmt("INSERT INTO post_views (post_id, view_count) VALUES (?, 0)")
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        self.stmt("INSERT INTO post_versions (post_id, version, title, content, created_at) VALUES (?, 1, ?, ?, ?)")
-            .bind(id)
-            .bind(new.title.as_str().to_owned())
-            .bind(new.content.as_str().to_owned())
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-        self.add_mentions_in(&mut tx, In::Post, id, &new.mentions)
-            .await?;
-        self.enqueue_follow_ups(&mut tx, &new.follow_up, id, new.now)
-            .await?;
-        commit(tx).await?;
-        self.outbox_written();
-        Ok(id)
+        crate::db::retrying(|| self.insert_post_once(new)).await
     }
 
     async fn post(&self, id: i64, include_deleted: bool) -> Result<Option<PostDetail>> {
@@ -326,69 +284,7 @@ impl PostStore for Db {
         author_id: i64,
         edit: &PostEdit,
     ) -> Result<Option<PostDetail>> {
-        let now = edit.now.millis();
-        let mut tx = self.begin().await?;
-        // A move between categories moves the post between two category counters: the
-        // row lock taken here orders it with other edits and the delete.
-        let moved_from = match edit.category_id {
-            Some(to) => match self.lock_active_post(&mut tx, id).await? {
-                Some(row) if col::<Option<i64>>(&row, "author_id")? == Some(author_id) => {
-                    Some(col::<i64>(&row, "category_id")?).filter(|from| *from != to)
-                }
-                _ => return Ok(None),
-            },
-            None => None,
-        };
-        // Both counters before the UPDATE's foreign-key check, in id order (see
-        // insert_post): moves in opposite directions then lock in the same order.
-        if let (Some(from), Some(to)) = (moved_from, edit.category_id) {
-            let mut moves = [(from, -1), (to, 1)];
-            moves.sort_unstable();
-            for (category, delta) in moves {
-                self.count_in_category(&mut tx, category, delta).await?;
-            }
-        }
-        // The UPDATE takes the row lock (if the move did not), so concurrent edits are
-        // numbered one after the other.
-        let mut s = self.stmt("UPDATE posts SET prefix_id = ?, title = ?, content = ?, search_text = ?, version = version + 1, updated_at = ?");
-        s.args_add(edit.prefix_id);
-        s.args_add(edit.title.as_str().to_owned());
-        s.args_add(edit.content.as_str().to_owned());
-        s.args_add(edit.search_text.clone());
-        s.args_add(now);
-        if let Some(c) = edit.category_id {
-            s.push_bind(", category_id = ?", c);
-        }
-        s.push_bind(" WHERE id = ?", id);
-        s.push_bind(" AND author_id = ? AND deleted_at IS NULL", author_id);
-        if s.execute(&mut *tx).await.on_foreign_key(unknown_category)? == 0 {
-            return Ok(None);
-        }
-        let row = self
-            .stmt("SELECT version FROM posts WHERE id = ?")
-            .bind(id)
-            .fetch_one(&mut *tx)
-            .await?;
-        let version: i64 = col(&row, "version")?;
-        self.note_search_change(&mut tx, id).await?;
-        self.stmt("INSERT INTO post_versions (post_id, version, title, content, created_at) VALUES (?, ?, ?, ?, ?)")
-            .bind(id)
-            .bind(version)
-            .bind(edit.title.as_str().to_owned())
-            .bind(edit.content.as_str().to_owned())
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-        self.set_mentions_in(&mut tx, In::Post, id, &edit.mentions)
-            .await?;
-        let row = self.post_detail_stmt(id, false).fetch_one(&mut *tx).await?;
-        let mut post = detail_from_row(&row)?;
-        post.mentions = self.post_mentions(&mut tx, id).await?;
-        self.enqueue_follow_ups(&mut tx, &edit.follow_up, id, edit.now)
-            .await?;
-        commit(tx).await?;
-        self.outbox_written();
-        Ok(Some(post))
+        crate::db::retrying(|| self.update_post_once(id, author_id, edit)).await
     }
 
     async fn post_versions(&self, id: i64) -> Result<Vec<PostVersion>> {
@@ -512,5 +408,126 @@ impl PostStore for Db {
             .fetch_one(&mut *self.rd_lagging().await?)
             .await?;
         col(&row, "last")
+    }
+}
+
+/// The writes above, once each; their trait methods run them again when the engine
+/// ended one to break a lock cycle with a concurrent write (see `db::retrying`).
+impl Db {
+    async fn insert_post_once(&self, new: &NewPost) -> Result<i64> {
+        let now = new.now.millis();
+        let mut tx = self.begin().await?;
+        // The counter first: its row lock is taken before the insert's foreign-key check
+        // takes a shared one on the same category row. The other way round, two posts
+        // created at once in one category deadlock on MariaDB (each holds the shared
+        // lock the other's update waits for).
+        self.count_in_category(&mut tx, new.category_id, 1).await?;
+        let id = self
+            .stmt(
+                "INSERT INTO posts (category_id, author_id, prefix_id, title, content, search_text, version, \
+                 comment_count, vote_count, hot_rank, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 1, 0, 0, ?, ?, ?)",
+            )
+            .bind(new.category_id)
+            .bind(new.author_id)
+            .bind(new.prefix_id)
+            .bind(new.title.as_str().to_owned())
+            .bind(new.content.as_str().to_owned())
+            .bind(new.search_text.clone())
+            .bind(new.hot_rank)
+            .bind(now)
+            .bind(now)
+            .insert_id(&mut *tx)
+            .await
+            .on_foreign_key(unknown_category)?;
+        self.note_search_change(&mut tx, id).await?;
+        self.stmt("INSERT INTO post_views (post_id, view_count) VALUES (?, 0)")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        self.stmt("INSERT INTO post_versions (post_id, version, title, content, created_at) VALUES (?, 1, ?, ?, ?)")
+            .bind(id)
+            .bind(new.title.as_str().to_owned())
+            .bind(new.content.as_str().to_owned())
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        self.add_mentions_in(&mut tx, In::Post, id, &new.mentions)
+            .await?;
+        self.enqueue_follow_ups(&mut tx, &new.follow_up, id, new.now)
+            .await?;
+        commit(tx).await?;
+        self.outbox_written();
+        Ok(id)
+    }
+
+    async fn update_post_once(
+        &self,
+        id: i64,
+        author_id: i64,
+        edit: &PostEdit,
+    ) -> Result<Option<PostDetail>> {
+        let now = edit.now.millis();
+        let mut tx = self.begin().await?;
+        // A move between categories moves the post between two category counters: the
+        // row lock taken here orders it with other edits and the delete.
+        let moved_from = match edit.category_id {
+            Some(to) => match self.lock_active_post(&mut tx, id).await? {
+                Some(row) if col::<Option<i64>>(&row, "author_id")? == Some(author_id) => {
+                    Some(col::<i64>(&row, "category_id")?).filter(|from| *from != to)
+                }
+                _ => return Ok(None),
+            },
+            None => None,
+        };
+        // Both counters before the UPDATE's foreign-key check, in id order (see
+        // insert_post): moves in opposite directions then lock in the same order.
+        if let (Some(from), Some(to)) = (moved_from, edit.category_id) {
+            let mut moves = [(from, -1), (to, 1)];
+            moves.sort_unstable();
+            for (category, delta) in moves {
+                self.count_in_category(&mut tx, category, delta).await?;
+            }
+        }
+        // The UPDATE takes the row lock (if the move did not), so concurrent edits are
+        // numbered one after the other.
+        let mut s = self.stmt("UPDATE posts SET prefix_id = ?, title = ?, content = ?, search_text = ?, version = version + 1, updated_at = ?");
+        s.args_add(edit.prefix_id);
+        s.args_add(edit.title.as_str().to_owned());
+        s.args_add(edit.content.as_str().to_owned());
+        s.args_add(edit.search_text.clone());
+        s.args_add(now);
+        if let Some(c) = edit.category_id {
+            s.push_bind(", category_id = ?", c);
+        }
+        s.push_bind(" WHERE id = ?", id);
+        s.push_bind(" AND author_id = ? AND deleted_at IS NULL", author_id);
+        if s.execute(&mut *tx).await.on_foreign_key(unknown_category)? == 0 {
+            return Ok(None);
+        }
+        let row = self
+            .stmt("SELECT version FROM posts WHERE id = ?")
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?;
+        let version: i64 = col(&row, "version")?;
+        self.note_search_change(&mut tx, id).await?;
+        self.stmt("INSERT INTO post_versions (post_id, version, title, content, created_at) VALUES (?, ?, ?, ?, ?)")
+            .bind(id)
+            .bind(version)
+            .bind(edit.title.as_str().to_owned())
+            .bind(edit.content.as_str().to_owned())
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        self.set_mentions_in(&mut tx, In::Post, id, &edit.mentions)
+            .await?;
+        let row = self.post_detail_stmt(id, false).fetch_one(&mut *tx).await?;
+        let mut post = detail_from_row(&row)?;
+        post.mentions = self.post_mentions(&mut tx, id).await?;
+        self.enqueue_follow_ups(&mut tx, &edit.follow_up, id, edit.now)
+            .await?;
+        commit(tx).await?;
+        self.outbox_written();
+        Ok(Some(post))
     }
 }

@@ -1,17 +1,17 @@
 //! Comments, their versions and votes.
 
 use async_trait::async_trait;
-use madang_domain::comments::{
-    Comment, CommentVersion, NewComment, ORDER_OF_POST, ORDER_OF_USER, REPLIES_SHOWN, ReplyTarget,
-};
+use madang_domain::comments::{Comment, CommentVersion, NewComment, ReplyTarget};
 use madang_domain::listing::{Page, PageRequest};
 use madang_domain::ports::CommentStore;
 use madang_domain::posts::ContentRef;
 use madang_domain::{Result, Timestamp};
 use sqlx::any::AnyRow;
 
-use crate::db::{COUNT_CAP, Db, col, commit, count, push_page};
+use crate::db::{Db, col, commit};
 use crate::mentions::In;
+
+mod lists;
 use crate::posts::{author_from_row, sentiment_from_row};
 use crate::votes::VoteTable;
 
@@ -81,109 +81,6 @@ fn comment_of_row(r: &AnyRow, hide_deleted: bool) -> Result<Comment> {
         blocked: false,
         mentions: Vec::new(),
     })
-}
-
-impl Db {
-    /// A post's threads: a page of its top-level comments (placeholders included), each
-    /// followed by up to `REPLIES_SHOWN` of its replies, totalled by `thread_count`.
-    async fn thread_page(&self, post_id: i64, page: &PageRequest) -> Result<Page<Comment>> {
-        let mut conn = self.rd_lagging().await?;
-        let mut s = self.stmt(&format!(
-            "SELECT {COMMENT_COLS} {COMMENT_FROM} WHERE p.deleted_at IS NULL AND c.post_id = ? \
-             AND c.parent_id IS NULL AND (c.deleted_at IS NULL OR c.reply_count > 0)"
-        ));
-        s.args_add(post_id);
-        push_page(&mut s, "c.created_at", "c.id", false, page);
-        let rows = s.fetch_all(&mut *conn).await?;
-        let tops = rows
-            .iter()
-            .map(comment_from_row)
-            .collect::<Result<Vec<_>>>()?;
-        let total = self
-            .stmt("SELECT thread_count AS n FROM posts WHERE id = ? AND deleted_at IS NULL")
-            .bind(post_id)
-            .fetch_optional(&mut *conn)
-            .await?
-            .map(|r| col::<i64>(&r, "n"))
-            .transpose()?
-            .unwrap_or(0);
-        // The extra row only tells that a next page exists: its replies are not read.
-        let shown: Vec<i64> = tops
-            .iter()
-            .take(page.size as usize)
-            .filter(|c| c.reply_count > 0)
-            .map(|c| c.id)
-            .collect();
-        let mut replies: std::collections::HashMap<i64, Vec<Comment>> = Default::default();
-        if !shown.is_empty() {
-            let mut s = self.stmt(&format!(
-                "SELECT * FROM (SELECT {COMMENT_COLS}, ROW_NUMBER() OVER \
-                 (PARTITION BY c.parent_id ORDER BY c.created_at, c.id) AS rn {COMMENT_FROM} \
-                 WHERE c.deleted_at IS NULL AND c.parent_id IN "
-            ));
-            s.push_in_list(&shown);
-            s.push_bind(
-                ") t WHERE t.rn <= ? ORDER BY t.parent_id, t.created_at, t.id",
-                i64::from(REPLIES_SHOWN),
-            );
-            for r in s.fetch_all(&mut *conn).await? {
-                let c = comment_from_row(&r)?;
-                replies.entry(c.parent_id.unwrap_or(0)).or_default().push(c);
-            }
-        }
-        let first = Page::from_rows(tops, page, ORDER_OF_POST, total, false, Comment::key);
-        let mut items = Vec::with_capacity(first.items.len());
-        for top in &first.items {
-            let id = top.id;
-            items.push(top.clone());
-            items.extend(replies.remove(&id).unwrap_or_default());
-        }
-        self.with_mentions(&mut conn, &mut items).await?;
-        Ok(Page { items, ..first })
-    }
-
-    /// Fills each comment's mentions, in one query.
-    async fn with_mentions(
-        &self,
-        conn: &mut sqlx::AnyConnection,
-        items: &mut [Comment],
-    ) -> Result<()> {
-        let ids: Vec<i64> = items.iter().filter(|c| !c.deleted).map(|c| c.id).collect();
-        let mut found = self.mentions_of(conn, In::Comment, &ids).await?;
-        for c in items.iter_mut() {
-            c.mentions = found.remove(&c.id).unwrap_or_default();
-        }
-        Ok(())
-    }
-
-    /// A member's comments, newest first, counted up to COUNT_CAP.
-    async fn user_comment_page(&self, user_id: i64, page: &PageRequest) -> Result<Page<Comment>> {
-        let filter = " AND c.author_id = ?";
-        let mut s = self.stmt(COMMENT_SELECT);
-        s.push_bind(filter, user_id);
-        push_page(&mut s, "c.created_at", "c.id", true, page);
-        let mut conn = self.rd_lagging().await?;
-        let rows = s.fetch_all(&mut *conn).await?;
-        let mut items = rows
-            .iter()
-            .map(comment_from_row)
-            .collect::<Result<Vec<_>>>()?;
-        self.with_mentions(&mut conn, &mut items).await?;
-        let count_sql = format!(
-            "SELECT COUNT(*) AS n FROM (SELECT c.id FROM comments c JOIN posts p ON p.id = c.post_id \
-             WHERE c.deleted_at IS NULL AND p.deleted_at IS NULL{filter} LIMIT ?) t"
-        );
-        let s = self.stmt(&count_sql).bind(user_id).bind(COUNT_CAP + 1);
-        let n = count(s, &mut *conn).await?;
-        Ok(Page::from_rows(
-            items,
-            page,
-            ORDER_OF_USER,
-            n.min(COUNT_CAP),
-            n > COUNT_CAP,
-            Comment::key,
-        ))
-    }
 }
 
 impl Db {
@@ -285,78 +182,7 @@ impl Db {
 #[async_trait]
 impl CommentStore for Db {
     async fn insert_comment(&self, new: &NewComment) -> Result<Option<i64>> {
-        let now = new.now.millis();
-        let mut tx = self.begin().await?;
-        let lock = format!(
-            "SELECT id FROM posts WHERE id = ? AND deleted_at IS NULL{}",
-            self.for_update()
-        );
-        if self
-            .stmt(&lock)
-            .bind(new.post_id)
-            .fetch_optional(&mut *tx)
-            .await?
-            .is_none()
-        {
-            return Ok(None);
-        }
-        // A reply's thread: under the post's lock, so its counts move with no other
-        // write of the post's comments in between.
-        if let Some(root) = new.parent_id {
-            let Some(r) = self
-                .stmt("SELECT deleted_at, reply_count FROM comments WHERE id = ? AND post_id = ? AND parent_id IS NULL")
-                .bind(root)
-                .bind(new.post_id)
-                .fetch_optional(&mut *tx)
-                .await?
-            else {
-                return Ok(None);
-            };
-            self.stmt("UPDATE comments SET reply_count = reply_count + 1 WHERE id = ?")
-                .bind(root)
-                .execute(&mut *tx)
-                .await?;
-            // A deleted thread with no live reply was not listed; it is again, as a
-            // placeholder.
-            if col::<Option<i64>>(&r, "deleted_at")?.is_some()
-                && col::<i64>(&r, "reply_count")? == 0
-            {
-                self.count_thread(&mut tx, new.post_id, 1).await?;
-            }
-        } else {
-            self.count_thread(&mut tx, new.post_id, 1).await?;
-        }
-        let id = self
-            .stmt(
-                "INSERT INTO comments (post_id, author_id, parent_id, reply_to_id, content, version, vote_count, created_at, updated_at) \
-                 VALUES (?, ?, ?, ?, ?, 1, 0, ?, ?)",
-            )
-            .bind(new.post_id)
-            .bind(new.author_id)
-            .bind(new.parent_id)
-            .bind(new.reply_to_id)
-            .bind(new.content.as_str().to_owned())
-            .bind(now)
-            .bind(now)
-            .insert_id(&mut *tx)
-            .await?;
-        self.stmt("INSERT INTO comment_versions (comment_id, version, content, created_at) VALUES (?, 1, ?, ?)")
-            .bind(id)
-            .bind(new.content.as_str().to_owned())
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-        self.add_mentions_in(&mut tx, In::Comment, id, &new.mentions)
-            .await?;
-        self.stmt("UPDATE posts SET comment_count = comment_count + 1 WHERE id = ?")
-            .bind(new.post_id)
-            .execute(&mut *tx)
-            .await?;
-        self.enqueue_follow_ups(&mut tx, &new.follow_up, id, new.now)
-            .await?;
-        commit(tx).await?;
-        self.outbox_written();
-        Ok(Some(id))
+        crate::db::retrying(|| self.insert_comment_once(new)).await
     }
 
     async fn reply_target(&self, id: i64) -> Result<Option<ReplyTarget>> {
@@ -419,48 +245,10 @@ impl CommentStore for Db {
         follow_up: &[&'static str],
         mentions: &[i64],
     ) -> Result<Option<Comment>> {
-        let mut tx = self.begin().await?;
-        let n = self
-            .stmt(
-                "UPDATE comments SET content = ?, version = version + 1, updated_at = ? \
-                 WHERE id = ? AND author_id = ? AND deleted_at IS NULL",
-            )
-            .bind(content.to_owned())
-            .bind(now.millis())
-            .bind(id)
-            .bind(author_id)
-            .execute(&mut *tx)
-            .await?;
-        if n == 0 {
-            return Ok(None);
-        }
-        let row = self
-            .stmt("SELECT version FROM comments WHERE id = ?")
-            .bind(id)
-            .fetch_one(&mut *tx)
-            .await?;
-        let version: i64 = col(&row, "version")?;
-        self.stmt("INSERT INTO comment_versions (comment_id, version, content, created_at) VALUES (?, ?, ?, ?)")
-            .bind(id)
-            .bind(version)
-            .bind(content.to_owned())
-            .bind(now.millis())
-            .execute(&mut *tx)
-            .await?;
-        self.set_mentions_in(&mut tx, In::Comment, id, mentions)
-            .await?;
-        let mut s = self.stmt(COMMENT_SELECT);
-        s.push_bind(" AND c.id = ?", id);
-        let mut comment = comment_from_row(&s.fetch_one(&mut *tx).await?)?;
-        comment.mentions = self
-            .mentions_of(&mut tx, In::Comment, &[id])
-            .await?
-            .remove(&id)
-            .unwrap_or_default();
-        self.enqueue_follow_ups(&mut tx, follow_up, id, now).await?;
-        commit(tx).await?;
-        self.outbox_written();
-        Ok(Some(comment))
+        crate::db::retrying(|| {
+            self.update_comment_once(id, author_id, content, now, follow_up, mentions)
+        })
+        .await
     }
 
     async fn comment_versions(&self, id: i64) -> Result<Vec<CommentVersion>> {
@@ -587,5 +375,137 @@ impl CommentStore for Db {
             .collect::<Result<Vec<_>>>()?;
         self.with_mentions(&mut conn, &mut best).await?;
         Ok(best)
+    }
+}
+
+/// The writes above, once each; their trait methods run them again when the engine
+/// ended one to break a lock cycle with a concurrent write (see `db::retrying`).
+impl Db {
+    async fn insert_comment_once(&self, new: &NewComment) -> Result<Option<i64>> {
+        let now = new.now.millis();
+        let mut tx = self.begin().await?;
+        let lock = format!(
+            "SELECT id FROM posts WHERE id = ? AND deleted_at IS NULL{}",
+            self.for_update()
+        );
+        if self
+            .stmt(&lock)
+            .bind(new.post_id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .is_none()
+        {
+            return Ok(None);
+        }
+        // A reply's thread: under the post's lock, so its counts move with no other
+        // write of the post's comments in between.
+        if let Some(root) = new.parent_id {
+            let Some(r) = self
+                .stmt("SELECT deleted_at, reply_count FROM comments WHERE id = ? AND post_id = ? AND parent_id IS NULL")
+                .bind(root)
+                .bind(new.post_id)
+                .fetch_optional(&mut *tx)
+                .await?
+            else {
+                return Ok(None);
+            };
+            self.stmt("UPDATE comments SET reply_count = reply_count + 1 WHERE id = ?")
+                .bind(root)
+                .execute(&mut *tx)
+                .await?;
+            // A deleted thread with no live reply was not listed; it is again, as a
+            // placeholder.
+            if col::<Option<i64>>(&r, "deleted_at")?.is_some()
+                && col::<i64>(&r, "reply_count")? == 0
+            {
+                self.count_thread(&mut tx, new.post_id, 1).await?;
+            }
+        } else {
+            self.count_thread(&mut tx, new.post_id, 1).await?;
+        }
+        let id = self
+            .stmt(
+                "INSERT INTO comments (post_id, author_id, parent_id, reply_to_id, content, version, vote_count, created_at, updated_at) \
+                 VALUES (?, ?, ?, ?, ?, 1, 0, ?, ?)",
+            )
+            .bind(new.post_id)
+            .bind(new.author_id)
+            .bind(new.parent_id)
+            .bind(new.reply_to_id)
+            .bind(new.content.as_str().to_owned())
+            .bind(now)
+            .bind(now)
+            .insert_id(&mut *tx)
+            .await?;
+        self.stmt("INSERT INTO comment_versions (comment_id, version, content, created_at) VALUES (?, 1, ?, ?)")
+            .bind(id)
+            .bind(new.content.as_str().to_owned())
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        self.add_mentions_in(&mut tx, In::Comment, id, &new.mentions)
+            .await?;
+        self.stmt("UPDATE posts SET comment_count = comment_count + 1 WHERE id = ?")
+            .bind(new.post_id)
+            .execute(&mut *tx)
+            .await?;
+        self.enqueue_follow_ups(&mut tx, &new.follow_up, id, new.now)
+            .await?;
+        commit(tx).await?;
+        self.outbox_written();
+        Ok(Some(id))
+    }
+
+    async fn update_comment_once(
+        &self,
+        id: i64,
+        author_id: i64,
+        content: &str,
+        now: Timestamp,
+        follow_up: &[&'static str],
+        mentions: &[i64],
+    ) -> Result<Option<Comment>> {
+        let mut tx = self.begin().await?;
+        let n = self
+            .stmt(
+                "UPDATE comments SET content = ?, version = version + 1, updated_at = ? \
+                 WHERE id = ? AND author_id = ? AND deleted_at IS NULL",
+            )
+            .bind(content.to_owned())
+            .bind(now.millis())
+            .bind(id)
+            .bind(author_id)
+            .execute(&mut *tx)
+            .await?;
+        if n == 0 {
+            return Ok(None);
+        }
+        let row = self
+            .stmt("SELECT version FROM comments WHERE id = ?")
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?;
+        let version: i64 = col(&row, "version")?;
+        self.stmt("INSERT INTO comment_versions (comment_id, version, content, created_at) VALUES (?, ?, ?, ?)")
+            .bind(id)
+            .bind(version)
+            .bind(content.to_owned())
+            .bind(now.millis())
+            .execute(&mut *tx)
+            .await?;
+        self.set_mentions_in(&mut tx, In::Comment, id, mentions)
+            .await?;
+        let mut s = self.stmt(COMMENT_SELECT);
+        s.push_bind(" AND c.id = ?", id);
+        let mut comment = comment_from_row(&s.fetch_one(&mut *tx).await?)?;
+        comment.mentions = self
+            .mentions_of(&mut tx, In::Comment, &[id])
+            .await?
+            .remove(&id)
+            .unwrap_or_default();
+        self.enqueue_follow_ups(&mut tx, follow_up, id, now).await?;
+        commit(tx).await?;
+        self.outbox_written();
+        Ok(Some(comment))
     }
 }
