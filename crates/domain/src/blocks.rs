@@ -23,6 +23,8 @@ pub trait BlockStore: Send + Sync {
     async fn set_block(&self, user_id: i64, target: i64, on: bool, now: Timestamp) -> Result<bool>;
     /// The members `user_id` blocks, most recently blocked first.
     async fn blocked(&self, user_id: i64) -> Result<Vec<AuthorRef>>;
+    /// Their ids only (what each list a member reads filters by).
+    async fn blocked_ids(&self, user_id: i64) -> Result<Vec<i64>>;
     /// Which of `users` block `actor`.
     async fn blockers_among(&self, actor: i64, users: &[i64]) -> Result<Vec<i64>>;
 }
@@ -44,7 +46,7 @@ impl Blocks {
         if on && target == actor.id {
             return Err(Error::invalid("id", "self", "you cannot block yourself"));
         }
-        if on && self.store.blocked(actor.id).await?.len() >= MAX_BLOCKS {
+        if on && self.store.blocked_ids(actor.id).await?.len() >= MAX_BLOCKS {
             return Err(Error::invalid(
                 "id",
                 "limit",
@@ -69,13 +71,7 @@ impl Blocks {
     /// The ids a viewer blocks (none for a visitor).
     pub async fn of(&self, viewer: Option<&Actor>) -> Result<Vec<i64>> {
         match viewer {
-            Some(a) => Ok(self
-                .store
-                .blocked(a.id)
-                .await?
-                .into_iter()
-                .map(|u| u.id)
-                .collect()),
+            Some(a) => self.store.blocked_ids(a.id).await,
             None => Ok(Vec::new()),
         }
     }

@@ -332,13 +332,7 @@ impl Comments {
         };
         let mut page = page;
         if let Some(v) = viewer {
-            let blocked: Vec<i64> = self
-                .blocks
-                .blocked(v.id)
-                .await?
-                .iter()
-                .map(|u| u.id)
-                .collect();
+            let blocked: Vec<i64> = self.blocks.blocked_ids(v.id).await?;
             crate::blocks::hide_comments(&mut page.items, &blocked);
         }
         self.page_with_votes(page, viewer).await

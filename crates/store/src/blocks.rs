@@ -62,6 +62,16 @@ impl BlockStore for Db {
             .collect()
     }
 
+    async fn blocked_ids(&self, user_id: i64) -> Result<Vec<i64>> {
+        let sql = format!("SELECT blocked_id FROM blocks WHERE user_id = ? LIMIT {MAX_BLOCKS}");
+        let rows = self
+            .stmt(&sql)
+            .bind(user_id)
+            .fetch_all(&mut *self.wr().await?)
+            .await?;
+        rows.iter().map(|r| col(r, "blocked_id")).collect()
+    }
+
     async fn blockers_among(&self, actor: i64, users: &[i64]) -> Result<Vec<i64>> {
         if users.is_empty() {
             return Ok(Vec::new());

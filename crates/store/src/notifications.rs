@@ -120,10 +120,7 @@ impl NotificationStore for Db {
             return Ok(None);
         };
         let changes = madang_domain::console::FieldChange::decode(&col::<String>(&a, "changes")?);
-        let reason = changes
-            .iter()
-            .find(|c| c.field == "reason" && !c.to.is_empty())
-            .map(|c| c.to.clone());
+        let reason = madang_domain::console::FieldChange::reason(&changes);
         // The reports this decision resolved: resolved in its transaction, at its time.
         let reports = self
             .stmt(

@@ -432,10 +432,7 @@ impl ReportStore for Db {
                     action: col(r, "action")?,
                     object_type: col(r, "object_type")?,
                     object_id: col(r, "object_id")?,
-                    reason: changes
-                        .into_iter()
-                        .find(|c| c.field == "reason" && !c.to.is_empty())
-                        .map(|c| c.to),
+                    reason: madang_domain::console::FieldChange::reason(&changes),
                     moderator_role: col::<Option<String>>(r, "actor_role")?
                         .as_deref()
                         .and_then(Role::parse),

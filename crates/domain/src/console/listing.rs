@@ -291,6 +291,14 @@ impl FieldChange {
         serde_json::to_string(changes).unwrap_or_else(|_| "[]".to_owned())
     }
 
+    /// The reason an audited change gave (a suspension's, a removal's), if any.
+    pub fn reason(changes: &[FieldChange]) -> Option<String> {
+        changes
+            .iter()
+            .find(|c| c.field == "reason" && !c.to.is_empty())
+            .map(|c| c.to.clone())
+    }
+
     /// Reads what [`FieldChange::encode`] wrote; anything else reads as no fields.
     pub fn decode(s: &str) -> Vec<FieldChange> {
         serde_json::from_str(s).unwrap_or_default()

@@ -82,13 +82,7 @@ impl Posts {
         viewer: Option<&Actor>,
     ) -> Result<()> {
         if let Some(v) = viewer {
-            let blocked: Vec<i64> = self
-                .blocks
-                .blocked(v.id)
-                .await?
-                .iter()
-                .map(|u| u.id)
-                .collect();
+            let blocked: Vec<i64> = self.blocks.blocked_ids(v.id).await?;
             crate::blocks::hide_posts(items, &blocked);
         }
         Ok(())
